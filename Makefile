@@ -1,0 +1,55 @@
+# Two commands: `make run` and `make test`. Everything else here is what they need.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+PORT ?= 5000
+HOST ?= 127.0.0.1
+WEB_WORKERS ?= 2
+JOB_WORKERS ?= 2
+PG_BIN ?= /usr/lib/postgresql/15/bin
+
+.PHONY: run test setup translations database demo system-test-deps lint messages
+
+run: setup demo
+	@echo
+	@echo "  Convene is starting on http://$(HOST):$(PORT)"
+	@echo "  Sign in as admin@convene.test with the password convene-demo"
+	@echo "  (host@convene.test and member@convene.test use the same password). Ctrl-C stops both."
+	@echo
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/huey_consumer tasks.huey -k thread -w $(JOB_WORKERS) & \
+	$(BIN)/gunicorn --workers $(WEB_WORKERS) --bind $(HOST):$(PORT) --access-logfile - "app:create_app()" & \
+	wait
+
+test: setup system-test-deps
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+setup: $(VENV)/.installed translations database
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d translations
+
+database: $(VENV)/.installed
+	$(FLASK) migrate
+
+demo: database
+	$(FLASK) seed-demo
+
+# Debian's Chromium for the browser tests and PostgreSQL 15 for the database tests.
+system-test-deps:
+	@command -v chromium >/dev/null && test -x $(PG_BIN)/initdb || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql >/dev/null; }
+
+# Developers: re-extract strings after changing them, then translate translations/ru/.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot --ignore-dirs=".venv migrations tests bench .git" .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching

@@ -1,0 +1,65 @@
+"""Who may use which route. Every view declares its audience with `@allow(...)`;
+a view that declares nothing is refused, so forgetting the check fails closed."""
+
+from flask import abort, current_app, g, redirect, request, url_for
+from flask import session as cookie
+from htmx_flask import make_response
+
+from models import Role, User
+
+VISITOR = "visitor"
+AUDIENCES = {VISITOR, Role.MEMBER, Role.HOST, Role.ADMIN}
+
+
+def allow(audience):
+    """Declare who may call a view: visitor (anyone), member, host or admin (and above)."""
+    assert audience in AUDIENCES, audience
+
+    def declare(view):
+        view.audience = audience
+        return view
+
+    return declare
+
+
+def load_user():
+    user_id = cookie.get("user_id")
+    g.user = User.get_or_none(User.id == user_id, User.is_active == True) if user_id else None  # noqa: E712
+
+
+def sign_in(user):
+    cookie.clear()
+    cookie["user_id"] = user.id
+    cookie.permanent = True
+
+
+def sign_out():
+    cookie.clear()
+
+
+def safe_next(target):
+    """Only same-site paths may be a redirect target after sign-in."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def enforce_access():
+    """before_request: refuse anyone outside the view's declared audience."""
+    view = current_app.view_functions.get(request.endpoint)
+    if view is None:
+        return None  # Flask answers 404/405 itself
+    audience = getattr(view, "audience", None)
+    if audience is None:
+        abort(403)
+    if audience == VISITOR:
+        return None
+    if g.user is None:
+        next_path = request.full_path.rstrip("?") if request.method == "GET" else None
+        login_url = url_for("auth.login", next=next_path)
+        if request.headers.get("HX-Request"):
+            return make_response("", 204, redirect=login_url)
+        return redirect(login_url)
+    if not g.user.has_role(audience):
+        abort(403)
+    return None

@@ -1,0 +1,85 @@
+"""Company settings and user accounts: what admins change outside events."""
+
+import re
+
+from flask_babel import gettext as _
+
+import schedule
+from forms import FormReader
+from i18n import available_locales
+from models import Role, User
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+HANDLE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+PASSWORD_MIN = 8
+
+
+def save_company_settings(company, form):
+    reader = FormReader(form)
+    zone = reader.text("timezone", required=True)
+    if zone and not schedule.is_timezone(zone):
+        reader.error("timezone", _("Choose a time zone from the list."))
+    locales = [code for code in available_locales() if code in form.getlist("locales")]
+    if not locales:
+        reader.error("locales", _("Enable at least one language."))
+    default_locale = reader.choice("default_locale", available_locales())
+    if default_locale and default_locale not in locales:
+        reader.error("default_locale", _("The default language must be one of the enabled ones."))
+    limits = {
+        "mentees_per_session_limit": reader.integer("mentees_per_session_limit", 1, 10000),
+        "bulk_rows_limit": reader.integer("bulk_rows_limit", 1, 100000),
+        "min_duration_minutes": reader.integer("min_duration_minutes", 1, 1440),
+        "group_minimum_cutoff_hours": reader.integer("group_minimum_cutoff_hours", 0, 720),
+    }
+    is_zoom_enabled = reader.flag("is_zoom_enabled")
+    allows_group_sessions = reader.flag("allows_group_sessions")
+    reader.raise_if_invalid()
+    company.timezone = zone
+    company.locales = locales
+    company.default_locale = default_locale
+    company.is_zoom_enabled = is_zoom_enabled
+    company.allows_group_sessions = allows_group_sessions
+    for name, value in limits.items():
+        setattr(company, name, value)
+    company.save()
+    return company
+
+
+def save_user(user, form):
+    """Create (user=None) or update an account; a new account needs a password."""
+    reader = FormReader(form)
+    email = reader.text("email", required=True, max_length=254).lower()
+    if email and not EMAIL.match(email):
+        reader.error("email", _("Enter an email address like name@example.com."))
+    elif (
+        email
+        and User.select().where(User.email == email, User.id != (user and user.id or 0)).exists()
+    ):
+        reader.error("email", _("Another account already uses this email."))
+    name = reader.text("name", required=True, max_length=120)
+    role = reader.choice("role", Role.values())
+    handle = reader.text("handle", max_length=40).lower() or None
+    if handle and not HANDLE.match(handle):
+        reader.error("handle", _("Use lower-case letters, digits and hyphens."))
+    elif (
+        handle
+        and User.select().where(User.handle == handle, User.id != (user and user.id or 0)).exists()
+    ):
+        reader.error("handle", _("Another account already uses this handle."))
+    password = form.get("password") or ""
+    if (user is None or password) and len(password) < PASSWORD_MIN:
+        reader.error("password", _("At least %(min)d characters.", min=PASSWORD_MIN))
+    is_active = reader.flag("is_active") if user else True
+    reader.raise_if_invalid()
+    user = user or User()
+    user.email, user.name, user.role, user.handle, user.is_active = (
+        email,
+        name,
+        role,
+        handle,
+        is_active,
+    )
+    if password:
+        user.set_password(password)
+    user.save()
+    return user

@@ -1,0 +1,113 @@
+"""The Flask application: configuration, extensions, blueprints and shell commands."""
+
+import click
+from flask import Flask, g, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from htmx_flask import Htmx
+from peewee_migrate import Router
+
+import access
+import config
+import i18n
+from models import DayFormat, Role, User, ZoomRole, connect_database, db
+from views import admin_events, admin_settings, admin_users, auth, home
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config=None):
+    app = Flask(__name__, instance_path=str(config.INSTANCE))
+    app.config.from_mapping(config.from_environment())
+    if test_config:
+        app.config.update(test_config)
+
+    connect_database(app.config["DATABASE_URL"])
+    csrf.init_app(app)
+    Htmx(app)
+    i18n.init_app(app)
+
+    for blueprint in (auth.bp, home.bp, admin_events.bp, admin_settings.bp, admin_users.bp):
+        app.register_blueprint(blueprint)
+    app.view_functions["static"].audience = access.VISITOR
+    app.jinja_env.globals.update(Role=Role, DayFormat=DayFormat, ZoomRole=ZoomRole)
+
+    _wire_requests(app)
+    _register_error_pages(app)
+    _register_commands(app)
+    return app
+
+
+def _wire_requests(app):
+    @app.before_request
+    def open_request():
+        db.connect(reuse_if_open=True)
+        access.load_user()
+        return access.enforce_access()
+
+    @app.context_processor
+    def template_context():
+        return {"user": g.get("user"), "company": i18n.current_company()}
+
+    @app.teardown_request
+    def close_request(_exc):
+        if not db.is_closed():
+            db.close()
+
+
+def _register_error_pages(app):
+    def error_page(status, message):
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(_error):
+        return error_page(400, _("The form has expired. Reload the page and try again."))
+
+    @app.errorhandler(403)
+    def forbidden(_error):
+        return error_page(403, _("You do not have access to this page."))
+
+    @app.errorhandler(404)
+    def not_found(_error):
+        return error_page(404, _("This page does not exist."))
+
+    @app.errorhandler(405)
+    def wrong_method(_error):
+        return error_page(405, _("This address does not accept that request."))
+
+
+def migrate_database():
+    """Apply every migration under migrations/ that this database has not had yet."""
+    with db.connection_context():
+        Router(db.obj, migrate_dir=str(config.ROOT / "migrations"), ignore=["basemodel"]).run()
+
+
+def _register_commands(app):
+    @app.cli.command("migrate")
+    def migrate_command():
+        """Create or upgrade the database schema."""
+        migrate_database()
+        click.echo("Database is up to date.")
+
+    @app.cli.command("seed-demo")
+    def seed_demo_command():
+        """Load the demo data into an empty database (does nothing otherwise)."""
+        import demo
+
+        with db.connection_context():
+            loaded = demo.load_once()
+        click.echo("Demo data loaded." if loaded else "Database already has data; demo not loaded.")
+
+    @app.cli.command("create-admin")
+    @click.argument("email")
+    @click.option("--name", default="Admin")
+    @click.password_option()
+    def create_admin_command(email, name, password):
+        """Create an admin (or make an existing user one) who signs in with EMAIL."""
+        with db.connection_context():
+            user = User.get_or_none(User.email == email.strip().lower())
+            user = user or User(email=email.strip().lower(), name=name)
+            user.role = Role.ADMIN
+            user.set_password(password)
+            user.save()
+        click.echo(f"Admin {user.email} is ready.")

@@ -1,0 +1,119 @@
+"""Demo data for `make run`: a company, one user of each role, and the event
+"Leadership Training" with its "Daytime" and "Evening" sessions and days of each format."""
+
+from datetime import timedelta
+
+import schedule
+from models import (
+    Company,
+    Day,
+    DayFormat,
+    Event,
+    Registration,
+    RegistrationRole,
+    Role,
+    Session,
+    User,
+    ZoomRole,
+    utcnow,
+    write_transaction,
+)
+
+PASSWORD = "convene-demo"
+ADMIN_EMAIL = "admin@convene.test"
+ZONE = "Europe/Moscow"
+
+
+def _user(email, name, role, handle=None):
+    user = User(email=email, name=name, role=role, handle=handle)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+def _day(session, start_local, hours, **place):
+    start = schedule.to_utc(start_local, session.timezone)
+    return Day.create(
+        session=session, start_at=start, end_at=start + timedelta(hours=hours), **place
+    )
+
+
+def load_once():
+    """Load the demo into an empty database; answer whether it did."""
+    if User.select().exists():
+        return False
+    with write_transaction():
+        company = Company.current()
+        company.name, company.timezone, company.locales = "Convene Demo", ZONE, ["en", "ru"]
+        company.is_zoom_enabled = company.allows_group_sessions = True
+        company.save()
+        _user(ADMIN_EMAIL, "Alice Admin", Role.ADMIN)
+        host = _user("host@convene.test", "Hugo Host", Role.HOST, handle="demo-host")
+        _user("member@convene.test", "Maria Member", Role.MEMBER)
+
+        today = schedule.to_local_naive(utcnow(), ZONE).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        first = today + timedelta(days=14)
+        event = Event.create(
+            title={"en": "Leadership Training", "ru": "Тренинг лидерства"},
+            description="Three days on leading teams, offered in the daytime and in the evening.",
+            is_active=True,
+            starts_on=first.date(),
+            ends_on=(first + timedelta(days=3)).date(),
+        )
+        registration_end = schedule.to_utc(
+            first - timedelta(days=2) + timedelta(hours=11, minutes=59), ZONE
+        )
+        daytime = Session.create(
+            event=event,
+            name={"en": "Daytime", "ru": "Дневная"},
+            timezone=ZONE,
+            registration_end_at=registration_end,
+            participant_limit=20,
+        )
+        evening = Session.create(
+            event=event,
+            name={"en": "Evening", "ru": "Вечерняя"},
+            timezone=ZONE,
+            registration_end_at=registration_end,
+        )
+        _day(
+            daytime,
+            first + timedelta(hours=10),
+            3,
+            format=DayFormat.OFFLINE,
+            address="Tverskaya 7, Moscow, room 4 — map: https://yandex.ru/maps/-/CDxYz",
+        )
+        _day(
+            daytime,
+            first + timedelta(days=1, hours=10),
+            3,
+            format=DayFormat.ONLINE,
+            url="https://us02web.zoom.us/j/85551112222",
+            passcode="leader1",
+        )
+        _day(
+            daytime,
+            first + timedelta(days=2, hours=10),
+            2,
+            format=DayFormat.ZOOM,
+            zoom_role=ZoomRole.PARTICIPANT,
+            zoom_organizer=host,
+        )
+        Registration.create(session=daytime, user=host, role=RegistrationRole.HOST)
+        _day(
+            evening,
+            first + timedelta(hours=19),
+            2,
+            format=DayFormat.ONLINE,
+            url="https://meet.google.com/jgx-ydjs-ptv",
+        )
+        _day(
+            evening,
+            first + timedelta(days=1, hours=19),
+            2,
+            format=DayFormat.OFFLINE,
+            address="Tverskaya 7, Moscow, room 2",
+        )
+    return True

@@ -1,0 +1,154 @@
+"""Languages and times as the viewer sees them: locale choice, per-locale texts, formatting.
+
+Every time shown goes through `format_when`/`format_span`, which always print the zone name.
+"""
+
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_interval, format_skeleton, format_time
+from flask import g, has_request_context, request
+from flask import session as cookie
+from flask_babel import Babel, format_date, get_locale, gettext, ngettext
+
+from config import ROOT
+from meeting_links import format_zoom_id, linkify, recognise_platform
+from models import Company
+from schedule import all_timezones, to_local_naive
+
+babel = Babel()
+
+
+@cache
+def available_locales():
+    """English (the source language) plus every compiled catalog under translations/."""
+    found = {path.parent.parent.name for path in (ROOT / "translations").glob("*/LC_MESSAGES/*.po")}
+    return ["en", *sorted(found - {"en"})]
+
+
+def current_company():
+    if has_request_context():
+        if "company" not in g:
+            g.company = Company.current()
+        return g.company
+    return Company.current()
+
+
+def enabled_locales():
+    enabled = [code for code in current_company().locales if code in available_locales()]
+    return enabled or ["en"]
+
+
+def default_locale():
+    company = current_company()
+    return company.default_locale if company.default_locale in enabled_locales() else "en"
+
+
+def select_locale():
+    """The signed-in user's choice, else the visitor's cookie, else the browser's.
+
+    Outside a request (jobs, CLI) answer None so Flask-Babel falls back to its default:
+    jobs wrap their work in `force_locale(recipient.locale)`.
+    """
+    if not has_request_context():
+        return None
+    enabled = enabled_locales()
+    user = g.get("user")
+    if user is not None and user.locale in enabled:
+        return user.locale
+    if cookie.get("locale") in enabled:
+        return cookie["locale"]
+    return request.accept_languages.best_match(enabled) or default_locale()
+
+
+def locale_name(code):
+    """A locale's name in its own language: English, русский."""
+    return Locale.parse(code).get_display_name(code).capitalize()
+
+
+def pick_text(texts, locale=None):
+    """The text for the viewer's locale, falling back to the default locale, then to any."""
+    if not texts:
+        return ""
+    locale = locale or str(get_locale())
+    return texts.get(locale) or texts.get(default_locale()) or next(iter(texts.values()), "")
+
+
+def _local(utc, zone):
+    return utc.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+
+
+def _date_and_time(date_text, time_text):
+    """Join a date and a time the way the viewer's locale does (`{1}, {0}`)."""
+    return get_locale().datetime_formats["medium"].format(time_text, date_text)
+
+
+def format_when(utc, zone):
+    """`Jan 2, 2024, 11:59 AM Europe/Moscow`: a moment in `zone`, for the viewer's locale."""
+    local = _local(utc, zone)
+    locale = get_locale()
+    text = _date_and_time(
+        format_skeleton("yMMMd", local, locale=locale), format_time(local, "short", locale=locale)
+    )
+    return f"{text} {zone}"
+
+
+def format_span(start_utc, end_utc, zone):
+    """`Tue, Jan 2, 2024, 10:00 AM – 11:00 AM Europe/Moscow`: a day's slot in `zone`."""
+    start, end = _local(start_utc, zone), _local(end_utc, zone)
+    locale = get_locale()
+    hours = "hm" if "a" in locale.time_formats["short"].pattern else "Hm"
+    if start.date() == end.date():
+        times = format_interval(start.time(), end.time(), hours, locale=locale)
+        text = _date_and_time(format_skeleton("yMMMEd", start, locale=locale), times)
+    else:
+        text = " – ".join(
+            _date_and_time(
+                format_skeleton("yMMMEd", moment, locale=locale),
+                format_time(moment, "short", locale=locale),
+            )
+            for moment in (start, end)
+        )
+    return f"{text} {zone}"
+
+
+def format_date_only(day):
+    return format_date(day, "medium")
+
+
+def format_duration(delta):
+    minutes = int(delta.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours and minutes:
+        return gettext("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes)
+    if hours:
+        return ngettext("%(num)d hour", "%(num)d hours", hours)
+    return ngettext("%(num)d minute", "%(num)d minutes", minutes)
+
+
+def input_value(utc, zone):
+    """A UTC time as the value of a datetime-local input showing wall-clock time in `zone`."""
+    return to_local_naive(utc, zone).strftime("%Y-%m-%dT%H:%M") if utc else ""
+
+
+def init_app(app):
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(
+        get_locale=get_locale,
+        enabled_locales=enabled_locales,
+        locale_name=locale_name,
+        format_when=format_when,
+        format_span=format_span,
+        format_duration=format_duration,
+        input_value=input_value,
+        all_timezones=all_timezones,
+        current_company=current_company,
+    )
+    app.jinja_env.filters.update(
+        localized=pick_text,
+        format_date_only=format_date_only,
+        linkify=linkify,
+        platform=recognise_platform,
+        zoom_id=format_zoom_id,
+    )

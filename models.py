@@ -1,0 +1,250 @@
+"""The data model: company settings, users, events, sessions, days and registrations.
+
+Times are stored as naive UTC datetimes (`*_at`); each session carries the IANA time zone
+its times are entered and shown in. Texts entered per locale (event titles, session names)
+are JSON objects `{"en": ..., "ru": ...}`.
+
+A session is the one thing people register for: it belongs to an event (alternative
+schedules such as "Daytime" and "Evening") or stands alone (group, mentoring and assessment
+sessions). A day is the universal "when and where" of a session.
+"""
+
+from datetime import UTC, datetime
+
+import peewee as pw
+from flask_babel import lazy_gettext as _l
+from playhouse import db_url
+from werkzeug.security import check_password_hash, generate_password_hash
+
+db = pw.DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 5000,
+    "synchronous": "normal",
+}
+
+
+def connect_database(url):
+    """Point the shared database proxy at `url` (sqlite:///..., postgresql://...)."""
+    if url.startswith("sqlite"):
+        database = db_url.connect(url, pragmas=SQLITE_PRAGMAS)
+    else:
+        database = db_url.connect(url)
+    db.initialize(database)
+    return database
+
+
+def utcnow():
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Choices:
+    """String constants with translated labels, for select boxes and badges."""
+
+    LABELS: dict = {}
+
+    @classmethod
+    def values(cls):
+        return list(cls.LABELS)
+
+    @classmethod
+    def label(cls, value):
+        return cls.LABELS.get(value, value)
+
+
+class Role(Choices):
+    MEMBER = "member"
+    HOST = "host"
+    ADMIN = "admin"
+    LABELS = {MEMBER: _l("Member"), HOST: _l("Host"), ADMIN: _l("Admin")}
+    RANK = {MEMBER: 1, HOST: 2, ADMIN: 3}
+
+
+class SessionKind(Choices):
+    EVENT = "event"
+    GROUP = "group"
+    MENTORING = "mentoring"
+    ASSESSMENT = "assessment"
+    LABELS = {
+        EVENT: _l("Event session"),
+        GROUP: _l("Group session"),
+        MENTORING: _l("Mentoring session"),
+        ASSESSMENT: _l("Assessment session"),
+    }
+
+
+class DayFormat(Choices):
+    OFFLINE = "offline"
+    ONLINE = "online"
+    ZOOM = "zoom"
+    LABELS = {OFFLINE: _l("Offline"), ONLINE: _l("Online"), ZOOM: _l("Zoom conference")}
+
+
+class ZoomRole(Choices):
+    ADMINISTRATOR = "administrator"
+    PARTICIPANT = "participant"
+    LABELS = {ADMINISTRATOR: _l("Administrator"), PARTICIPANT: _l("Participant")}
+
+
+class RegistrationRole(Choices):
+    PARTICIPANT = "participant"
+    HOST = "host"
+    LABELS = {PARTICIPANT: _l("Participant"), HOST: _l("Host")}
+
+
+class Status(Choices):
+    APPROVED = "approved"
+    CONFIRM_PARTICIPATION = "confirm_participation"
+    PARTICIPATED = "participated"
+    DENIED = "denied"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+    LABELS = {
+        APPROVED: _l("Approved"),
+        CONFIRM_PARTICIPATION: _l("Confirm participation"),
+        PARTICIPATED: _l("Participated"),
+        DENIED: _l("Denied"),
+        MISSED: _l("Missed"),
+        CANCELLED: _l("Cancelled"),
+    }
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+class Company(BaseModel):
+    """The one row of company settings; limits are settings here, never constants in code."""
+
+    name = pw.CharField(default="Convene")
+    timezone = pw.CharField(default="UTC")
+    locales = pw.JSONField(default=lambda: ["en", "ru"])
+    default_locale = pw.CharField(default="en")
+    is_zoom_enabled = pw.BooleanField(default=False)
+    allows_group_sessions = pw.BooleanField(default=False)
+    mentees_per_session_limit = pw.IntegerField(default=25)
+    bulk_rows_limit = pw.IntegerField(default=500)
+    min_duration_minutes = pw.IntegerField(default=30)
+    group_minimum_cutoff_hours = pw.IntegerField(default=24)
+
+    @classmethod
+    def current(cls):
+        company = cls.select().order_by(cls.id).first()
+        return company or cls.create()
+
+
+class User(BaseModel):
+    email = pw.CharField(unique=True)  # always stored lower-case
+    name = pw.CharField()
+    password_hash = pw.CharField()
+    role = pw.CharField(default=Role.MEMBER)
+    locale = pw.CharField(null=True)  # None: follow the browser
+    timezone = pw.CharField(null=True)  # None: follow the browser
+    handle = pw.CharField(null=True, unique=True)  # public profile at /u/<handle>
+    is_active = pw.BooleanField(default=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    def set_password(self, password):
+        self.password_hash = generate_password_hash(password)  # scrypt
+
+    def check_password(self, password):
+        return check_password_hash(self.password_hash, password)
+
+    def has_role(self, role):
+        return Role.RANK.get(self.role, 0) >= Role.RANK[role]
+
+    @property
+    def is_admin(self):
+        return self.role == Role.ADMIN
+
+
+class Event(BaseModel):
+    """A container of alternative sessions; it may have no dates yet."""
+
+    title = pw.JSONField()
+    description = pw.TextField(default="")
+    is_active = pw.BooleanField(default=False)  # hidden until an admin activates it
+    starts_on = pw.DateField(null=True)
+    ends_on = pw.DateField(null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    @property
+    def has_date(self):
+        return self.starts_on is not None
+
+
+class Session(BaseModel):
+    event = pw.ForeignKeyField(Event, null=True, backref="sessions", on_delete="CASCADE")
+    kind = pw.CharField(default=SessionKind.EVENT)
+    name = pw.JSONField()
+    description = pw.TextField(default="")
+    timezone = pw.CharField()
+    registration_end_at = pw.DateTimeField(null=True)
+    participant_limit = pw.IntegerField(null=True)  # None: no limit
+    min_participants = pw.IntegerField(null=True)
+    host = pw.ForeignKeyField(User, null=True, backref="hosted_sessions", on_delete="SET NULL")
+    is_public = pw.BooleanField(default=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    @property
+    def has_limit(self):
+        return self.participant_limit is not None
+
+
+class Day(BaseModel):
+    session = pw.ForeignKeyField(Session, backref="days", on_delete="CASCADE")
+    start_at = pw.DateTimeField()
+    end_at = pw.DateTimeField()
+    format = pw.CharField(default=DayFormat.OFFLINE)
+    address = pw.TextField(default="")  # offline: venue, links allowed
+    url = pw.TextField(default="")  # online: the meeting link
+    passcode = pw.CharField(default="")  # online Zoom link: the meeting passcode
+    zoom_role = pw.CharField(null=True)
+    zoom_organizer = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("session", "start_at"), False),)
+
+    @property
+    def duration(self):
+        return self.end_at - self.start_at
+
+
+class Registration(BaseModel):
+    """A person in a session, with a role and a status."""
+
+    session = pw.ForeignKeyField(Session, backref="registrations", on_delete="CASCADE")
+    user = pw.ForeignKeyField(User, backref="registrations", on_delete="CASCADE")
+    role = pw.CharField(default=RegistrationRole.PARTICIPANT)
+    status = pw.CharField(default=Status.APPROVED)
+    created_at = pw.DateTimeField(default=utcnow)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("session", "user"), True),)
+
+
+ALL_MODELS = [Company, User, Event, Session, Day, Registration]
+
+
+def write_transaction():
+    """A transaction for read-then-write checks (uniqueness, overlaps, seats).
+
+    SQLite takes the write lock up front (BEGIN IMMEDIATE) so two writers cannot both pass
+    a check; on PostgreSQL the caller locks the row it checks with `locked()`.
+    """
+    if isinstance(db.obj, pw.SqliteDatabase):
+        return db.atomic(lock_type="IMMEDIATE")
+    return db.atomic()
+
+
+def locked(model, row_id):
+    """Re-read a row inside the transaction, locked FOR UPDATE where the database has it."""
+    query = model.select().where(model.id == row_id)
+    if not isinstance(db.obj, pw.SqliteDatabase):
+        query = query.for_update()
+    return query.get()

@@ -1,0 +1,228 @@
+"""What admins do to build an event: events, their sessions and the sessions' days.
+
+Each operation reads the submitted form, checks every rule of PRODUCT.md A, and changes the
+database in one transaction, or raises `forms.Invalid` and changes nothing.
+"""
+
+from flask_babel import gettext as _
+
+import schedule
+from forms import FormReader
+from meeting_links import is_web_url
+from models import (
+    Day,
+    DayFormat,
+    Event,
+    Registration,
+    RegistrationRole,
+    Session,
+    User,
+    ZoomRole,
+    locked,
+    utcnow,
+    write_transaction,
+)
+
+TITLE_MAX = 250
+SESSION_NAME_MAX = 180
+ADDRESS_MAX = 1000
+URL_MAX = 2000
+
+
+def registration_end_message():
+    """The seed's exact wording, which users already know."""
+    return _(
+        'The value of "Registration end" should be less than the value of "Start of the first day"'
+    )
+
+
+# Events ------------------------------------------------------------------------------------
+
+
+def save_event(event, form, company):
+    """Create (event=None) or update an event from the form."""
+    reader = FormReader(form)
+    title = reader.per_locale("title", company.locales, company.default_locale, TITLE_MAX)
+    description = reader.text("description", max_length=5000)
+    starts_on = reader.date("starts_on")
+    ends_on = reader.date("ends_on")
+    if ends_on and not starts_on:
+        reader.error("starts_on", _("Enter the start date too, or leave both empty."))
+    if starts_on and ends_on and ends_on < starts_on:
+        reader.error("ends_on", _("The end date cannot be before the start date."))
+    reader.raise_if_invalid()
+    event = event or Event()
+    event.title = title
+    event.description = description
+    event.starts_on = starts_on
+    event.ends_on = ends_on
+    with write_transaction():
+        event.save()
+        if not event.has_date:
+            # "Registration end" does not exist for an event without a date.
+            Session.update(registration_end_at=None).where(Session.event == event).execute()
+    return event
+
+
+def set_event_active(event, is_active):
+    event.is_active = is_active
+    event.save(only=[Event.is_active])
+
+
+# Sessions ----------------------------------------------------------------------------------
+
+
+def effective_names(names, locales, default_locale):
+    """The name shown in each locale, with the default locale's filling the gaps."""
+    return {code: (names.get(code) or names.get(default_locale) or "") for code in locales}
+
+
+def _check_unique_name(reader, event, session_id, names, company):
+    mine = effective_names(names, company.locales, company.default_locale)
+    siblings = Session.select(Session.id, Session.name).where(
+        Session.event == event, Session.id != (session_id or 0)
+    )
+    for sibling in siblings:
+        theirs = effective_names(sibling.name, company.locales, company.default_locale)
+        for code in company.locales:
+            if mine[code] and mine[code].casefold() == theirs[code].casefold():
+                field = f"name_{code}" if code in names else f"name_{company.default_locale}"
+                reader.error(field, _("A session with this name already exists in this event."))
+
+
+def new_session_defaults(event, company, now=None):
+    """The values a new session form proposes."""
+    now = now or utcnow()
+    registration_end = None
+    if event is None or event.has_date:
+        registration_end = schedule.proposed_registration_end(now, company.timezone)
+    return Session(
+        event=event,
+        name={},
+        timezone=company.timezone,
+        registration_end_at=registration_end,
+    )
+
+
+def save_session(event, session, form, company, now=None):
+    """Create (session=None) or update a session of `event` from the form."""
+    now = now or utcnow()
+    reader = FormReader(form)
+    names = reader.per_locale("name", company.locales, company.default_locale, SESSION_NAME_MAX)
+    zone = reader.text("timezone") or company.timezone
+    if not schedule.is_timezone(zone):
+        reader.error("timezone", _("Choose a time zone from the list."))
+        zone = company.timezone
+    registration_end = None
+    if event.has_date:
+        local_end = reader.local_datetime("registration_end")
+        registration_end = local_end and schedule.to_utc(local_end, zone)
+    limit = None
+    if reader.flag("has_limit"):
+        limit = reader.integer("participant_limit", minimum=1, maximum=100000)
+    reader.raise_if_invalid()
+
+    with write_transaction():
+        locked(Event, event.id)  # serialises name checks within the event
+        _check_unique_name(reader, event, session and session.id, names, company)
+        if session and registration_end:
+            first = Day.select().where(Day.session == session).order_by(Day.start_at).first()
+            if first and registration_end >= first.start_at:
+                reader.error("registration_end", registration_end_message())
+        reader.raise_if_invalid()
+        session = session or Session(event=event)
+        session.name = names
+        session.timezone = zone
+        session.registration_end_at = registration_end
+        session.participant_limit = limit
+        session.save()
+    return session
+
+
+def delete_session(session):
+    session.delete_instance()
+
+
+# Days --------------------------------------------------------------------------------------
+
+
+def day_formats(session, company):
+    """Formats a day of `session` may take: Zoom only when Zoom is on and the event is dated."""
+    formats = [DayFormat.OFFLINE, DayFormat.ONLINE]
+    event = session.event
+    if company.is_zoom_enabled and (event is None or event.has_date):
+        formats.append(DayFormat.ZOOM)
+    return formats
+
+
+def new_day_defaults(session, company, now=None):
+    days = list(session.days)
+    start, end = schedule.proposed_day_slot(
+        session.registration_end_at, days, now or utcnow(), session.timezone
+    )
+    return Day(session=session, start_at=start, end_at=end, format=DayFormat.OFFLINE)
+
+
+def _read_place(reader, day_format):
+    """The where of a day, by format: an address, a link, or the Zoom conference settings."""
+    place = {"address": "", "url": "", "passcode": "", "zoom_role": None, "zoom_organizer": None}
+    if day_format == DayFormat.OFFLINE:
+        place["address"] = reader.text("address", required=True, max_length=ADDRESS_MAX)
+    elif day_format == DayFormat.ONLINE:
+        url = reader.text("url", required=True, max_length=URL_MAX)
+        if url and not is_web_url(url):
+            reader.error("url", _("Enter a link that starts with https:// or http://."))
+        place["url"] = url
+        place["passcode"] = reader.text("passcode", max_length=64)
+    elif day_format == DayFormat.ZOOM:
+        place["zoom_role"] = reader.choice("zoom_role", ZoomRole.values())
+        organizer_id = reader.integer("zoom_organizer", minimum=1)
+        if organizer_id is not None:
+            organizer = User.get_or_none(User.id == organizer_id, User.is_active == True)  # noqa: E712
+            if organizer is None:
+                reader.error("zoom_organizer", _("Choose one of the options."))
+            place["zoom_organizer"] = organizer
+    return place
+
+
+def save_day(session, day, form, company):
+    """Create (day=None) or update a day of `session` from the form."""
+    reader = FormReader(form)
+    local_start = reader.local_datetime("start")
+    local_end = reader.local_datetime("end")
+    day_format = reader.choice("format", day_formats(session, company))
+    place = _read_place(reader, day_format)
+    start = local_start and schedule.to_utc(local_start, session.timezone)
+    end = local_end and schedule.to_utc(local_end, session.timezone)
+    if start and end and end <= start:
+        reader.error("end", _("The end must be later than the start."))
+    reader.raise_if_invalid()
+
+    with write_transaction():
+        session = locked(Session, session.id)  # serialises overlap checks within the session
+        others = list(Day.select().where(Day.session == session))
+        clash = schedule.first_overlap(start, end, others, ignore_id=day and day.id)
+        if clash:
+            reader.error("start", _("This day overlaps another day of the session."))
+        if session.registration_end_at and start <= session.registration_end_at:
+            reader.error("start", registration_end_message())
+        reader.raise_if_invalid()
+        day = day or Day(session=session)
+        day.start_at, day.end_at, day.format = start, end, day_format
+        for field, value in place.items():
+            setattr(day, field, value)
+        day.save()
+        if day.zoom_organizer:
+            _give_access(session, day.zoom_organizer)
+    return day
+
+
+def _give_access(session, user):
+    """Choosing a Zoom organizer gives them access to the event, as a host of the session."""
+    Registration.insert(
+        session=session, user=user, role=RegistrationRole.HOST
+    ).on_conflict_ignore().execute()
+
+
+def delete_day(day):
+    day.delete_instance()

@@ -1,0 +1,73 @@
+"""Time zones, deadlines and overlaps: the calendar arithmetic behind sessions and days.
+
+Stored times are naive UTC; local times are naive wall-clock times in a named zone.
+"""
+
+from datetime import UTC, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+REGISTRATION_END_TIME = time(11, 59)
+DEFAULT_DAY_LENGTH = timedelta(hours=1)
+
+
+@cache
+def all_timezones():
+    """Every IANA zone name this machine knows (tzdata ships them), sorted."""
+    return sorted(name for name in available_timezones() if "/" in name or name == "UTC")
+
+
+def is_timezone(name):
+    if not name or name not in set(all_timezones()):
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def to_utc(local, zone):
+    """Wall-clock time in `zone` -> naive UTC."""
+    return local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).replace(tzinfo=None)
+
+
+def to_local(utc, zone):
+    """Naive UTC -> aware time in `zone`."""
+    return utc.replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
+
+
+def to_local_naive(utc, zone):
+    return to_local(utc, zone).replace(tzinfo=None)
+
+
+def proposed_registration_end(now_utc, zone):
+    """The next calendar day at 11:59 in `zone` (01.01.2024 08:59 -> 02.01.2024 11:59)."""
+    tomorrow = to_local(now_utc, zone).date() + timedelta(days=1)
+    return to_utc(datetime.combine(tomorrow, REGISTRATION_END_TIME), zone)
+
+
+def proposed_day_slot(registration_end_at, days, now_utc, zone):
+    """(start, end) in UTC for a new day.
+
+    After the last day when there is one (same length, one day later), else registration
+    end + 1 day, else the day after the proposed registration end.
+    """
+    if days:
+        last = max(days, key=lambda day: day.start_at)
+        return last.start_at + timedelta(days=1), last.end_at + timedelta(days=1)
+    anchor = registration_end_at or proposed_registration_end(now_utc, zone)
+    start = anchor + timedelta(days=1)
+    return start, start + DEFAULT_DAY_LENGTH
+
+
+def overlaps(start, end, other_start, other_end):
+    """True when [start, end) and [other_start, other_end) share any instant."""
+    return start < other_end and other_start < end
+
+
+def first_overlap(start, end, days, ignore_id=None):
+    for day in days:
+        if day.id != ignore_id and overlaps(start, end, day.start_at, day.end_at):
+            return day
+    return None

@@ -1,0 +1,291 @@
+"""Admin screens that build an event: the event, its sessions and their days, all in place.
+
+Each handler loads its objects (or 404), lets the blueprint-wide admin check stand, calls
+one operation of `planning`, and renders the partial htmx swaps in. Validation errors come
+back as the same partial with status 422 and the messages beside the fields.
+"""
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from htmx_flask import make_response
+from peewee import JOIN
+
+import planning
+from access import allow
+from forms import Invalid
+from i18n import current_company, input_value
+from models import Day, DayFormat, Event, Role, Session, User
+
+bp = Blueprint("admin_events", __name__, url_prefix="/admin")
+
+
+def get_or_404(model, row_id):
+    row = model.get_or_none(model.id == row_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+def sessions_with_days(event):
+    """The event's sessions, each with `.day_list`, in three queries whatever their number."""
+    sessions = list(Session.select().where(Session.event == event).order_by(Session.id))
+    by_id = {session.id: session for session in sessions}
+    for session in sessions:
+        session.day_list = []
+    days = (
+        Day.select(Day, User)
+        .join(User, JOIN.LEFT_OUTER, on=(Day.zoom_organizer == User.id))
+        .where(Day.session.in_(list(by_id)))
+        .order_by(Day.start_at)
+    )
+    for day in days if by_id else []:
+        by_id[day.session_id].day_list.append(day)
+    return sessions
+
+
+def session_with_days(session):
+    session.day_list = list(
+        Day.select(Day, User)
+        .join(User, JOIN.LEFT_OUTER, on=(Day.zoom_organizer == User.id))
+        .where(Day.session == session)
+        .order_by(Day.start_at)
+    )
+    return session
+
+
+def invalid(template, errors, **context):
+    return render_template(template, errors=errors, form=request.form, **context), 422
+
+
+# Events ------------------------------------------------------------------------------------
+
+
+@bp.route("/events")
+@allow(Role.ADMIN)
+def list_events():
+    events = Event.select().order_by(Event.created_at.desc())
+    return render_template("admin/events.html", events=events, errors={}, form={})
+
+
+@bp.route("/events", methods=["POST"])
+@allow(Role.ADMIN)
+def create_event():
+    try:
+        event = planning.save_event(None, request.form, current_company())
+    except Invalid as error:
+        return invalid("admin/_event_form.html", error.errors, event=None)
+    target = url_for("admin_events.event_page", event_id=event.id)
+    if request.htmx:
+        return make_response("", 204, redirect=target)
+    return redirect(target)
+
+
+@bp.route("/events/<int:event_id>")
+@allow(Role.ADMIN)
+def event_page(event_id):
+    event = get_or_404(Event, event_id)
+    return render_template(
+        "admin/event.html", event=event, sessions=sessions_with_days(event), errors={}, form={}
+    )
+
+
+@bp.route("/events/<int:event_id>/header")
+@allow(Role.ADMIN)
+def event_header(event_id):
+    return render_template("admin/_event_header.html", event=get_or_404(Event, event_id))
+
+
+@bp.route("/events/<int:event_id>/edit")
+@allow(Role.ADMIN)
+def edit_event(event_id):
+    event = get_or_404(Event, event_id)
+    return render_template("admin/_event_form.html", event=event, errors={}, form={})
+
+
+@bp.route("/events/<int:event_id>", methods=["POST"])
+@allow(Role.ADMIN)
+def update_event(event_id):
+    event = get_or_404(Event, event_id)
+    had_date = event.has_date
+    try:
+        planning.save_event(event, request.form, current_company())
+    except Invalid as error:
+        return invalid("admin/_event_form.html", error.errors, event=event)
+    if had_date != event.has_date:
+        # Registration end and the Zoom format depend on the date: redraw every session.
+        return make_response("", 204, refresh=True)
+    return render_template("admin/_event_header.html", event=event)
+
+
+@bp.route("/events/<int:event_id>/visibility", methods=["POST"])
+@allow(Role.ADMIN)
+def set_visibility(event_id):
+    event = get_or_404(Event, event_id)
+    planning.set_event_active(event, request.form.get("active") == "1")
+    return render_template("admin/_event_header.html", event=event)
+
+
+# Sessions ----------------------------------------------------------------------------------
+
+
+@bp.route("/events/<int:event_id>/sessions", methods=["POST"])
+@allow(Role.ADMIN)
+def create_session(event_id):
+    event = get_or_404(Event, event_id)
+    form = request.form.to_dict()
+    if "registration_end" not in form and event.has_date:
+        # "Add session" takes only the name; the deadline starts at its proposed value.
+        proposal = planning.new_session_defaults(event, current_company())
+        form["registration_end"] = input_value(proposal.registration_end_at, proposal.timezone)
+    try:
+        session = planning.save_session(event, None, form, current_company())
+    except Invalid as error:
+        response = make_response(
+            render_template(
+                "admin/_new_session_form.html", event=event, errors=error.errors, form=form
+            ),
+            422,
+        )
+        response.headers["HX-Retarget"] = "#new-session-form"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
+    session.day_list = []
+    return render_template("admin/_session_card.html", session=session, event=event)
+
+
+@bp.route("/sessions/<int:session_id>")
+@allow(Role.ADMIN)
+def session_card(session_id):
+    session = session_with_days(get_or_404(Session, session_id))
+    return render_template("admin/_session_card.html", session=session, event=session.event)
+
+
+@bp.route("/sessions/<int:session_id>/edit")
+@allow(Role.ADMIN)
+def edit_session(session_id):
+    session = get_or_404(Session, session_id)
+    return render_template(
+        "admin/_session_form.html", session=session, event=session.event, errors={}, form={}
+    )
+
+
+@bp.route("/sessions/<int:session_id>", methods=["POST"])
+@allow(Role.ADMIN)
+def update_session(session_id):
+    session = get_or_404(Session, session_id)
+    try:
+        planning.save_session(session.event, session, request.form, current_company())
+    except Invalid as error:
+        return invalid(
+            "admin/_session_form.html", error.errors, session=session, event=session.event
+        )
+    session = session_with_days(get_or_404(Session, session_id))
+    return render_template("admin/_session_card.html", session=session, event=session.event)
+
+
+@bp.route("/sessions/<int:session_id>", methods=["DELETE"])
+@allow(Role.ADMIN)
+def delete_session(session_id):
+    planning.delete_session(get_or_404(Session, session_id))
+    return ""
+
+
+# Days --------------------------------------------------------------------------------------
+
+
+def organizers():
+    return User.select().where(User.is_active == True).order_by(User.name)  # noqa: E712
+
+
+def day_form(session, day, errors=None, form=None, status=200):
+    context = {
+        "session": session,
+        "day": day,
+        "formats": planning.day_formats(session, current_company()),
+        "organizers": organizers(),
+        "errors": errors or {},
+        "form": form or {},
+    }
+    return render_template("admin/_day_form.html", **context), status
+
+
+def days_list(session):
+    """After a change, the session's days are redrawn in order, in their list's place."""
+    response = make_response(
+        render_template("admin/_days.html", session=session_with_days(session))
+    )
+    response.headers["HX-Retarget"] = f"#days-{session.id}"
+    response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
+@bp.route("/sessions/<int:session_id>/days/new")
+@allow(Role.ADMIN)
+def new_day(session_id):
+    session = get_or_404(Session, session_id)
+    return day_form(session, planning.new_day_defaults(session, current_company()))
+
+
+@bp.route("/sessions/<int:session_id>/days/place")
+@allow(Role.ADMIN)
+def day_place_fields(session_id):
+    """The fields of the chosen format, swapped in when the format select changes."""
+    session = get_or_404(Session, session_id)
+    day_format = request.args.get("format")
+    if day_format not in planning.day_formats(session, current_company()):
+        day_format = DayFormat.OFFLINE
+    day = Day(session=session, format=day_format)
+    return render_template(
+        "admin/_day_place.html",
+        session=session,
+        day=day,
+        organizers=organizers(),
+        errors={},
+        form=request.args,
+    )
+
+
+@bp.route("/sessions/<int:session_id>/days", methods=["POST"])
+@allow(Role.ADMIN)
+def create_day(session_id):
+    session = get_or_404(Session, session_id)
+    try:
+        planning.save_day(session, None, request.form, current_company())
+    except Invalid as error:
+        return day_form(session, Day(session=session), error.errors, request.form, 422)
+    return days_list(session)
+
+
+@bp.route("/days/<int:day_id>/edit")
+@allow(Role.ADMIN)
+def edit_day(day_id):
+    day = get_or_404(Day, day_id)
+    return day_form(day.session, day)
+
+
+@bp.route("/days/<int:day_id>", methods=["POST"])
+@allow(Role.ADMIN)
+def update_day(day_id):
+    day = get_or_404(Day, day_id)
+    try:
+        planning.save_day(day.session, day, request.form, current_company())
+    except Invalid as error:
+        return day_form(day.session, day, error.errors, request.form, 422)
+    return days_list(day.session)
+
+
+@bp.route("/days/<int:day_id>", methods=["DELETE"])
+@allow(Role.ADMIN)
+def delete_day(day_id):
+    day = get_or_404(Day, day_id)
+    session = day.session
+    planning.delete_day(day)
+    return days_list(session)
+
+
+@bp.route("/sessions/<int:session_id>/days")
+@allow(Role.ADMIN)
+def list_days(session_id):
+    """The session's days as shown (used by "Cancel" on a day form)."""
+    return render_template(
+        "admin/_days.html", session=session_with_days(get_or_404(Session, session_id))
+    )
