@@ -45,8 +45,12 @@ def save_company_settings(company, form):
     return company
 
 
-def save_user(user, form):
-    """Create (user=None) or update an account; a new account needs a password."""
+def save_user(user, form, acting_user):
+    """Create (user=None) or update an account; a new account needs a password.
+
+    Admins cannot take away their own admin role or deactivate themselves, so the company
+    never locks itself out.
+    """
     reader = FormReader(form)
     email = reader.text("email", required=True, max_length=254).lower()
     if email and not EMAIL.match(email):
@@ -70,6 +74,11 @@ def save_user(user, form):
     if (user is None or password) and len(password) < PASSWORD_MIN:
         reader.error("password", _("At least %(min)d characters.", min=PASSWORD_MIN))
     is_active = reader.flag("is_active") if user else True
+    if user is not None and user.id == acting_user.id:
+        if role != Role.ADMIN:
+            reader.error("role", _("You cannot take away your own admin role."))
+        if not is_active:
+            reader.error("is_active", _("You cannot deactivate your own account."))
     reader.raise_if_invalid()
     user = user or User()
     user.email, user.name, user.role, user.handle, user.is_active = (

@@ -42,7 +42,7 @@ def recognise_platform(url):
         host, "whatsapp.com"
     ):
         return Platform("whatsapp", _l("WhatsApp"))
-    if "/bigbluebutton/" in path or host.startswith(("bbb.", "bigbluebutton.")):
+    if "/bigbluebutton/" in path or "bigbluebutton" in host or host.startswith("bbb."):
         return Platform("bigbluebutton", _l("BigBlueButton"))
     return Platform("other", _l("Web link"))
 

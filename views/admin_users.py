@@ -1,6 +1,6 @@
 """User accounts, managed by admins."""
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, g, render_template, request
 from flask_babel import gettext as _
 from htmx_flask import make_response
 
@@ -30,7 +30,7 @@ def list_users():
 @allow(Role.ADMIN)
 def create_user():
     try:
-        user = save_user(None, request.form)
+        user = save_user(None, request.form, g.user)
     except Invalid as error:
         return render_template(
             "admin/_user_form.html", edited=None, errors=error.errors, form=request.form
@@ -61,7 +61,7 @@ def edit_user(user_id):
 def update_user(user_id):
     user = get_user_or_404(user_id)
     try:
-        save_user(user, request.form)
+        save_user(user, request.form, g.user)
     except Invalid as error:
         return render_template(
             "admin/_user_edit_row.html", edited=user, errors=error.errors, form=request.form
