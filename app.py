@@ -10,6 +10,7 @@ from peewee_migrate import Router
 import access
 import config
 import i18n
+from administration import PASSWORD_MIN
 from models import DayFormat, Role, User, ZoomRole, connect_database, db
 from views import admin_events, admin_settings, admin_users, auth, home
 
@@ -104,10 +105,14 @@ def _register_commands(app):
     @click.password_option()
     def create_admin_command(email, name, password):
         """Create an admin (or make an existing user one) who signs in with EMAIL."""
+        if len(password) < PASSWORD_MIN:
+            raise click.BadParameter(
+                f"use at least {PASSWORD_MIN} characters", param_hint="password"
+            )
         with db.connection_context():
             user = User.get_or_none(User.email == email.strip().lower())
             user = user or User(email=email.strip().lower(), name=name)
-            user.role = Role.ADMIN
+            user.role, user.is_active = Role.ADMIN, True
             user.set_password(password)
             user.save()
         click.echo(f"Admin {user.email} is ready.")

@@ -1,0 +1,523 @@
+"""Who may use which route, CSRF, signing in and out, the create-admin command, /healthz."""
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from conftest import PASSWORD
+
+from access import AUDIENCES, VISITOR
+from models import ALL_MODELS, Event, Role, User, db
+
+FORBIDDEN = "You do not have access to this page."
+EXPIRED = "The form has expired. Reload the page and try again."
+INCORRECT = "Email or password is incorrect."
+ROLES = [None, Role.MEMBER, Role.HOST, Role.ADMIN]
+
+
+def database_state():
+    """Every row of every table, to prove that a refused request changed nothing."""
+    with db.connection_context():
+        return {
+            model.__name__: list(model.select().order_by(model.id).dicts()) for model in ALL_MODELS
+        }
+
+
+def event_count():
+    with db.connection_context():
+        return Event.select().count()
+
+
+def location(response):
+    """The redirect target as (path, query parameters); it never leaves the site."""
+    target = urlsplit(response.headers["Location"])
+    assert not target.scheme and not target.netloc, response.headers["Location"]
+    return target.path, parse_qs(target.query)
+
+
+def log_in(client, email, password=PASSWORD, **fields):
+    return client.post("/login", data={"email": email, "password": password, **fields})
+
+
+# The route matrix --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    url: str  # with {event}, {session}, {day} and {user} standing for real ids
+    audience: str
+    # A form that succeeds for an admin, so a refusal is the only thing that stops it.
+    data: dict = field(default_factory=dict)
+
+    def __str__(self):
+        return f"{self.method} {self.url}"
+
+
+DAY_FORM = {"format": "offline", "address": "Back room"}
+
+ROUTES = [
+    Route("GET", "/static/app.css", VISITOR),
+    Route("GET", "/healthz", VISITOR),
+    Route("GET", "/login", VISITOR),
+    Route("POST", "/login", VISITOR),
+    Route("POST", "/logout", VISITOR),
+    Route("POST", "/locale", VISITOR, {"locale": "ru", "next": "/"}),
+    Route("GET", "/", Role.MEMBER),
+    Route("GET", "/admin/events", Role.ADMIN),
+    Route("POST", "/admin/events", Role.ADMIN, {"title_en": "Intruder event"}),
+    Route("GET", "/admin/events/{event}", Role.ADMIN),
+    Route("GET", "/admin/events/{event}/header", Role.ADMIN),
+    Route("GET", "/admin/events/{event}/edit", Role.ADMIN),
+    Route(
+        "POST",
+        "/admin/events/{event}",
+        Role.ADMIN,
+        {"title_en": "Renamed by intruder", "starts_on": "2030-03-01"},
+    ),
+    Route("POST", "/admin/events/{event}/visibility", Role.ADMIN, {"active": "1"}),
+    Route("POST", "/admin/events/{event}/sessions", Role.ADMIN, {"name_en": "Intruder session"}),
+    Route("GET", "/admin/sessions/{session}", Role.ADMIN),
+    Route("GET", "/admin/sessions/{session}/edit", Role.ADMIN),
+    Route(
+        "POST",
+        "/admin/sessions/{session}",
+        Role.ADMIN,
+        {"name_en": "Renamed session", "registration_end": "2030-02-26T11:59"},
+    ),
+    Route("DELETE", "/admin/sessions/{session}", Role.ADMIN),
+    Route("GET", "/admin/sessions/{session}/days", Role.ADMIN),
+    Route("GET", "/admin/sessions/{session}/days/new", Role.ADMIN),
+    Route("GET", "/admin/sessions/{session}/days/place?format=online", Role.ADMIN),
+    Route(
+        "POST",
+        "/admin/sessions/{session}/days",
+        Role.ADMIN,
+        {"start": "2030-03-02T10:00", "end": "2030-03-02T12:00", **DAY_FORM},
+    ),
+    Route("GET", "/admin/days/{day}/edit", Role.ADMIN),
+    Route(
+        "POST",
+        "/admin/days/{day}",
+        Role.ADMIN,
+        {"start": "2030-03-01T13:00", "end": "2030-03-01T15:00", **DAY_FORM},
+    ),
+    Route("DELETE", "/admin/days/{day}", Role.ADMIN),
+    Route("GET", "/admin/settings", Role.ADMIN),
+    Route(
+        "POST",
+        "/admin/settings",
+        Role.ADMIN,
+        {
+            "timezone": "UTC",
+            "locales": ["en", "ru"],
+            "default_locale": "ru",
+            "mentees_per_session_limit": "1",
+            "bulk_rows_limit": "1",
+            "min_duration_minutes": "1",
+            "group_minimum_cutoff_hours": "0",
+        },
+    ),
+    Route("GET", "/admin/users", Role.ADMIN),
+    Route(
+        "POST",
+        "/admin/users",
+        Role.ADMIN,
+        {
+            "email": "intruder@example.com",
+            "name": "Intruder",
+            "role": "admin",
+            "password": "longpassword1",
+        },
+    ),
+    Route("GET", "/admin/users/{user}", Role.ADMIN),
+    Route("GET", "/admin/users/{user}/edit", Role.ADMIN),
+    Route(
+        "POST",
+        "/admin/users/{user}",
+        Role.ADMIN,
+        {"email": "target@example.com", "name": "Target", "role": "admin", "is_active": "on"},
+    ),
+]
+PROTECTED = [route for route in ROUTES if route.audience != VISITOR]
+
+
+@pytest.fixture
+def ids(make_event, make_session, make_day, make_user):
+    """Real rows for every id a route takes: a dated event, its session, a day, a member."""
+    event = make_event()
+    session = make_session(event)
+    day = make_day(session)
+    user = make_user(Role.MEMBER, email="target@example.com")
+    return {"event": event.id, "session": session.id, "day": day.id, "user": user.id}
+
+
+def call(client, route, ids, htmx=False):
+    url = route.url.format(**ids)
+    send = getattr(client, route.method.lower())
+    headers = {"HX-Request": "true"} if htmx else {}
+    data = route.data if route.method == "POST" else None
+    return url, send(url, data=data, headers=headers)
+
+
+def expected_outcome(route, role):
+    if route.audience == VISITOR:
+        return "open"
+    if role is None:
+        return "sign in"
+    if Role.RANK[role] < Role.RANK[route.audience]:
+        return "forbidden"
+    return "allowed"
+
+
+def test_access_every_endpoint_declares_an_audience(app):
+    undeclared = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if getattr(app.view_functions[rule.endpoint], "audience", None) not in AUDIENCES
+    }
+    assert undeclared == set()
+
+
+def test_access_matrix_covers_every_route(app):
+    adapter = app.url_map.bind("localhost")
+    covered = set()
+    for route in ROUTES:
+        path = urlsplit(route.url.format(event=1, session=1, day=1, user=1)).path
+        rule, _args = adapter.match(path, route.method, return_rule=True)
+        covered.add((rule.rule, route.method))
+    every = {
+        (rule.rule, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert every - covered == set(), "add the new routes to ROUTES"
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda role: role or "visitor")
+@pytest.mark.parametrize("route", ROUTES, ids=str)
+def test_access_route_answers_by_role(sign_in, ids, route, role):
+    client = sign_in(role)
+    before = database_state()
+
+    url, response = call(client, route, ids)
+
+    outcome = expected_outcome(route, role)
+    if outcome == "sign in":
+        assert response.status_code == 302
+        path, query = location(response)
+        assert path == "/login"
+        # Only a page can be returned to; a refused change is not replayed after sign-in.
+        assert query.get("next") == ([url] if route.method == "GET" else None)
+        assert database_state() == before
+    elif outcome == "forbidden":
+        assert response.status_code == 403
+        assert FORBIDDEN in response.text
+        assert database_state() == before
+    elif outcome == "allowed":
+        assert response.status_code < 400, response.text
+        assert FORBIDDEN not in response.text
+    else:
+        assert response.status_code != 403 and response.status_code < 500
+        assert FORBIDDEN not in response.text
+
+
+@pytest.mark.parametrize("route", PROTECTED, ids=str)
+def test_access_htmx_visitor_is_sent_to_the_login_page(sign_in, ids, route):
+    client = sign_in(None)
+    before = database_state()
+
+    url, response = call(client, route, ids, htmx=True)
+
+    assert response.status_code == 204
+    assert response.text == ""
+    target = urlsplit(response.headers["HX-Redirect"])
+    assert not target.netloc and target.path == "/login"
+    assert parse_qs(target.query).get("next") == ([url] if route.method == "GET" else None)
+    assert database_state() == before
+
+
+def test_access_deactivated_user_loses_the_session_at_once(sign_in):
+    client = sign_in(Role.ADMIN)
+    assert client.get("/admin/events").status_code == 200
+    with db.connection_context():
+        User.update(is_active=False).where(User.id == client.user.id).execute()
+
+    response = client.get("/admin/events")
+
+    assert response.status_code == 302
+    assert location(response)[0] == "/login"
+
+
+# CSRF --------------------------------------------------------------------------------------
+
+
+def test_csrf_login_without_token_is_refused_and_does_not_sign_in(app, make_user):
+    user = make_user(Role.ADMIN)
+    client = app.test_client()
+
+    response = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD}, without_csrf=True
+    )
+
+    assert response.status_code == 400
+    assert EXPIRED in response.text
+    after = client.get("/admin/events")
+    assert after.status_code == 302
+    assert location(after)[0] == "/login"
+
+
+def test_csrf_login_with_the_form_token_signs_in(app, make_user):
+    user = make_user(Role.ADMIN)
+    client = app.test_client()
+    page = client.get("/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+    response = client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": token},
+        without_csrf=True,
+    )
+
+    assert response.status_code == 302
+    assert client.get("/admin/events").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"X-CSRFToken": "forged"}],
+    ids=["no token", "forged token"],
+)
+def test_csrf_admin_change_without_a_valid_token_is_refused(admin, headers):
+    response = admin.post(
+        "/admin/events",
+        data={"title_en": "Sneaky event"},
+        headers={"HX-Request": "true", **headers},
+        without_csrf=True,
+    )
+
+    assert response.status_code == 400
+    assert EXPIRED in response.text
+    assert event_count() == 0
+
+
+def test_csrf_admin_change_with_the_page_token_in_the_htmx_header_works(admin):
+    token = admin.csrf_token()  # the value base.html puts into hx-headers
+
+    response = admin.post(
+        "/admin/events",
+        data={"title_en": "Onboarding"},
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+        without_csrf=True,
+    )
+
+    assert response.status_code == 204
+    with db.connection_context():
+        event = Event.get()
+    assert event.title == {"en": "Onboarding"}
+    assert response.headers["HX-Redirect"] == f"/admin/events/{event.id}"
+
+
+def test_csrf_token_of_another_browser_is_refused(app, admin):
+    stranger = app.test_client()
+    foreign_token = stranger.csrf_token()
+
+    response = admin.post(
+        "/admin/events",
+        data={"title_en": "Sneaky event"},
+        headers={"X-CSRFToken": foreign_token},
+        without_csrf=True,
+    )
+
+    assert response.status_code == 400
+    assert event_count() == 0
+
+
+# Signing in and out ------------------------------------------------------------------------
+
+
+def test_sign_in_cookie_is_http_only_and_same_site_lax(app, make_user):
+    user = make_user(Role.MEMBER)
+    client = app.test_client()
+
+    response = log_in(client, user.email)
+
+    assert response.status_code == 302
+    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    assert len(cookies) == 1
+    attributes = {part.strip().lower() for part in cookies[0].split(";")}
+    assert "httponly" in attributes
+    assert "samesite=lax" in attributes
+
+
+def test_sign_in_email_is_case_insensitive(app, make_user):
+    user = make_user(Role.ADMIN, email="casey@example.com")
+    client = app.test_client()
+
+    response = log_in(client, "  Casey@Example.COM ")
+
+    assert response.status_code == 302
+    assert client.get("/admin/events").status_code == 200
+    assert user.email == "casey@example.com"
+
+
+def test_sign_in_wrong_password_and_unknown_email_look_the_same(app, make_user):
+    user = make_user(Role.MEMBER, email="known@example.com")
+    client = app.test_client()
+
+    def page_for(email, password):
+        response = log_in(client, email, password)
+        body = response.text.replace(email, "EMAIL")
+        for token in re.findall(r'name="csrf_token" value="([^"]+)"', body):
+            body = body.replace(token, "TOKEN")  # differs by timestamp only
+        return response.status_code, body
+
+    wrong_password = page_for(user.email, "not the password")
+    unknown_email = page_for("nobody@example.com", PASSWORD)
+
+    assert wrong_password == unknown_email
+    status, body = wrong_password
+    assert status == 401
+    assert INCORRECT in body
+    assert client.get("/").status_code == 302
+
+
+def test_sign_in_inactive_user_is_refused(app, make_user):
+    user = make_user(Role.ADMIN, is_active=False)
+    client = app.test_client()
+
+    response = log_in(client, user.email)
+
+    assert response.status_code == 401
+    assert INCORRECT in response.text
+    after = client.get("/admin/events")
+    assert after.status_code == 302 and location(after)[0] == "/login"
+
+
+@pytest.mark.parametrize(
+    ("next_path", "landing"),
+    [
+        ("/admin/users?page=2", "/admin/users?page=2"),
+        ("//evil.example", "/"),
+        ("https://evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("", "/"),
+    ],
+    ids=["local path", "protocol-relative", "absolute url", "backslash", "none"],
+)
+def test_sign_in_honours_only_a_local_next(app, make_user, next_path, landing):
+    user = make_user(Role.MEMBER)
+    client = app.test_client()
+
+    response = log_in(client, user.email, next=next_path)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == landing
+
+
+def test_sign_in_returns_to_the_page_that_asked_for_it(app, make_user):
+    user = make_user(Role.ADMIN)
+    client = app.test_client()
+
+    asked = client.get("/admin/users")
+    login_form = client.get(asked.headers["Location"]).text.split('action="/login"', 1)[1]
+    hidden_next = re.search(r'name="next" value="([^"]+)"', login_form).group(1)
+    response = log_in(client, user.email, next=hidden_next)
+
+    assert hidden_next == "/admin/users"
+    assert response.headers["Location"] == "/admin/users"
+
+
+def test_sign_in_page_sends_a_signed_in_user_on(sign_in):
+    client = sign_in(Role.MEMBER)
+
+    response = client.get("/login")
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_sign_out_ends_the_session(admin):
+    response = admin.post("/logout")
+
+    assert response.status_code == 302
+    assert location(response)[0] == "/login"
+    after = admin.get("/admin/events")
+    assert after.status_code == 302 and location(after)[0] == "/login"
+
+
+def test_sign_out_is_not_possible_by_a_plain_link(admin):
+    response = admin.get("/logout")
+
+    assert response.status_code == 405
+    assert admin.get("/admin/events").status_code == 200
+
+
+# The create-admin command ------------------------------------------------------------------
+
+
+def create_admin(app, email, password):
+    return app.test_cli_runner().invoke(args=["create-admin", email, "--password", password])
+
+
+def users_with_email(email):
+    with db.connection_context():
+        return list(User.select().where(User.email == email))
+
+
+def test_create_admin_command_creates_an_admin_who_can_sign_in(app):
+    result = create_admin(app, "boss@example.com", "longpassword1")
+
+    assert result.exit_code == 0, result.output
+    assert "Admin boss@example.com is ready." in result.output
+    [boss] = users_with_email("boss@example.com")
+    assert boss.role == Role.ADMIN and boss.is_active
+    assert "longpassword1" not in boss.password_hash
+    client = app.test_client()
+    assert log_in(client, "boss@example.com", "longpassword1").status_code == 302
+    assert client.get("/admin/events").status_code == 200
+
+
+def test_create_admin_command_again_resets_the_password_and_keeps_one_user(app):
+    create_admin(app, "boss@example.com", "longpassword1")
+
+    result = create_admin(app, "Boss@Example.com", "anotherpassword2")
+
+    assert result.exit_code == 0, result.output
+    assert len(users_with_email("boss@example.com")) == 1
+    client = app.test_client()
+    assert log_in(client, "boss@example.com", "longpassword1").status_code == 401
+    assert log_in(client, "boss@example.com", "anotherpassword2").status_code == 302
+
+
+def test_create_admin_command_promotes_an_existing_member(app, make_user):
+    make_user(Role.MEMBER, email="staff@example.com")
+
+    create_admin(app, "staff@example.com", "longpassword1")
+
+    [staff] = users_with_email("staff@example.com")
+    assert staff.role == Role.ADMIN
+    assert staff.name.startswith("Member")  # the account is kept, not replaced
+
+
+def test_create_admin_command_lets_a_deactivated_account_sign_in_again(app, make_user):
+    """The command is the way back in when no admin can sign in: "ready" must mean it."""
+    make_user(Role.ADMIN, email="former@example.com", is_active=False)
+
+    result = create_admin(app, "former@example.com", "longpassword1")
+
+    assert "Admin former@example.com is ready." in result.output
+    client = app.test_client()
+    assert log_in(client, "former@example.com", "longpassword1").status_code == 302
+    assert client.get("/admin/events").status_code == 200
+
+
+# Health ------------------------------------------------------------------------------------
+
+
+def test_healthz_answers_ok_to_anyone(app):
+    response = app.test_client().get("/healthz")
+
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
