@@ -114,7 +114,10 @@ def save_session(event, session, form, company, now=None):
         reader.error("timezone", _("Choose a time zone from the list."))
         zone = company.timezone
     registration_end = None
-    if event.has_date:
+    if event.has_date and session is None and "registration_end" not in form:
+        # "Add session" takes only the name; the deadline starts at its proposed value.
+        registration_end = schedule.proposed_registration_end(now, company.timezone)
+    elif event.has_date:
         local_end = reader.local_datetime("registration_end")
         registration_end = local_end and schedule.to_utc(local_end, zone)
     limit = None

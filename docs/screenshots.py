@@ -1,6 +1,6 @@
 """Refresh the README screenshots from a running `make run`:
 
-    .venv/bin/python docs/screenshots.py http://127.0.0.1:5000
+.venv/bin/python docs/screenshots.py http://127.0.0.1:5000
 """
 
 import sys

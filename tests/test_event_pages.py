@@ -1,7 +1,8 @@
 """The admin's event page over HTTP: what each in-place edit returns and stores."""
 
+from conftest import count_queries
+
 from models import Day, Event, Session, db
-from tests.conftest import count_queries
 
 
 def stored(model, row_id):

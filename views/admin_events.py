@@ -12,7 +12,7 @@ from peewee import JOIN
 import planning
 from access import allow
 from forms import Invalid
-from i18n import current_company, input_value
+from i18n import current_company
 from models import Day, DayFormat, Event, Role, Session, User
 
 bp = Blueprint("admin_events", __name__, url_prefix="/admin")
@@ -131,11 +131,7 @@ def set_visibility(event_id):
 @allow(Role.ADMIN)
 def create_session(event_id):
     event = get_or_404(Event, event_id)
-    form = request.form.to_dict()
-    if "registration_end" not in form and event.has_date:
-        # "Add session" takes only the name; the deadline starts at its proposed value.
-        proposal = planning.new_session_defaults(event, current_company())
-        form["registration_end"] = input_value(proposal.registration_end_at, proposal.timezone)
+    form = request.form
     try:
         session = planning.save_session(event, None, form, current_company())
     except Invalid as error:
