@@ -11,8 +11,8 @@ import access
 import config
 import i18n
 from administration import PASSWORD_MIN
-from models import DayFormat, Role, User, ZoomRole, connect_database, db
-from views import admin_events, admin_settings, admin_users, auth, home
+from models import DayFormat, Role, Status, User, ZoomRole, connect_database, db
+from views import admin_events, admin_registrations, admin_settings, admin_users, auth, home, member
 
 csrf = CSRFProtect()
 
@@ -28,10 +28,18 @@ def create_app(test_config=None):
     Htmx(app)
     i18n.init_app(app)
 
-    for blueprint in (auth.bp, home.bp, admin_events.bp, admin_settings.bp, admin_users.bp):
+    for blueprint in (
+        auth.bp,
+        home.bp,
+        member.bp,
+        admin_events.bp,
+        admin_registrations.bp,
+        admin_settings.bp,
+        admin_users.bp,
+    ):
         app.register_blueprint(blueprint)
     app.view_functions["static"].audience = access.VISITOR
-    app.jinja_env.globals.update(Role=Role, DayFormat=DayFormat, ZoomRole=ZoomRole)
+    app.jinja_env.globals.update(Role=Role, DayFormat=DayFormat, ZoomRole=ZoomRole, Status=Status)
 
     _wire_requests(app)
     _register_error_pages(app)

@@ -101,7 +101,7 @@ def load_once():
             zoom_role=ZoomRole.PARTICIPANT,
             zoom_organizer=host,
         )
-        Registration.create(session=daytime, user=host, role=RegistrationRole.HOST)
+        Registration.create(session=daytime, event=event, user=host, role=RegistrationRole.HOST)
         _day(
             evening,
             first + timedelta(hours=19),

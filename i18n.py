@@ -15,7 +15,7 @@ from flask_babel import Babel, format_date, get_locale, gettext, ngettext
 from config import ROOT
 from meeting_links import format_zoom_id, linkify, recognise_platform
 from models import Company
-from schedule import all_timezones, to_local_naive
+from schedule import all_timezones, is_timezone, to_local_naive
 
 babel = Babel()
 
@@ -144,6 +144,7 @@ def init_app(app):
         input_value=input_value,
         all_timezones=all_timezones,
         current_company=current_company,
+        viewer_timezone=viewer_timezone,
     )
     app.jinja_env.filters.update(
         localized=pick_text,
@@ -152,3 +153,13 @@ def init_app(app):
         platform=recognise_platform,
         zoom_id=format_zoom_id,
     )
+
+
+def viewer_timezone():
+    """Member screens show times in the viewer's zone: their profile's choice, else the
+    browser's (app.js keeps it in the `tz` cookie), else the company's."""
+    user = g.get("user")
+    if user is not None and user.timezone and is_timezone(user.timezone):
+        return user.timezone
+    browser_zone = request.cookies.get("tz", "")
+    return browser_zone if is_timezone(browser_zone) else current_company().timezone

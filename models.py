@@ -101,6 +101,7 @@ class Status(Choices):
     DENIED = "denied"
     MISSED = "missed"
     CANCELLED = "cancelled"
+    WAITLISTED = "waitlisted"
     LABELS = {
         APPROVED: _l("Approved"),
         CONFIRM_PARTICIPATION: _l("Confirm participation"),
@@ -108,7 +109,12 @@ class Status(Choices):
         DENIED: _l("Denied"),
         MISSED: _l("Missed"),
         CANCELLED: _l("Cancelled"),
+        WAITLISTED: _l("Waiting list"),
     }
+    # A seat is held from approval on; the waiting list, denial and withdrawal hold none.
+    HOLDS_SEAT = (APPROVED, CONFIRM_PARTICIPATION, PARTICIPATED, MISSED)
+    PARTICIPATING = (APPROVED, CONFIRM_PARTICIPATION)
+    COMPLETED = (PARTICIPATED, MISSED, DENIED)
 
 
 class BaseModel(pw.Model):
@@ -188,11 +194,28 @@ class Session(BaseModel):
     min_participants = pw.IntegerField(null=True)
     host = pw.ForeignKeyField(User, null=True, backref="hosted_sessions", on_delete="SET NULL")
     is_public = pw.BooleanField(default=True)
+    # Seats held by participants: the guarded counter that makes booking atomic (booking.py).
+    seats_taken = pw.IntegerField(default=0)
     created_at = pw.DateTimeField(default=utcnow)
 
     @property
     def has_limit(self):
         return self.participant_limit is not None
+
+    @property
+    def seats_left(self):
+        return (
+            None
+            if self.participant_limit is None
+            else max(self.participant_limit - self.seats_taken, 0)
+        )
+
+    @property
+    def is_full(self):
+        return self.seats_left == 0
+
+    def registration_is_open(self, now):
+        return self.registration_end_at is None or now < self.registration_end_at
 
 
 class Day(BaseModel):
@@ -215,20 +238,43 @@ class Day(BaseModel):
 
 
 class Registration(BaseModel):
-    """A person in a session, with a role and a status."""
+    """A person in a session, with a role and a status.
+
+    `event` repeats the session's event so the database itself can forbid two live
+    participant registrations of one user in one event: the partial unique index
+    `registration_one_live_per_event` (migration 002).
+    """
 
     session = pw.ForeignKeyField(Session, backref="registrations", on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, null=True, on_delete="CASCADE")
     user = pw.ForeignKeyField(User, backref="registrations", on_delete="CASCADE")
     role = pw.CharField(default=RegistrationRole.PARTICIPANT)
     status = pw.CharField(default=Status.APPROVED)
+    queued_at = pw.DateTimeField(null=True)  # the place in the waiting list
     created_at = pw.DateTimeField(default=utcnow)
     updated_at = pw.DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("session", "user"), True),)
+        indexes = ((("session", "user"), True), (("session", "status"), False))
 
 
-ALL_MODELS = [Company, User, Event, Session, Day, Registration]
+class ImportJob(BaseModel):
+    """An uploaded registration file: its rows, their preview outcomes, then the results."""
+
+    event = pw.ForeignKeyField(Event, on_delete="CASCADE")
+    uploaded_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    filename = pw.CharField()
+    rows = pw.JSONField()  # [{"line": n, "email": ..., "session": ..., "outcome": ..., ...}]
+    status = pw.CharField(default="preview")  # preview, queued, applying, done
+    applied_count = pw.IntegerField(default=0)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    @property
+    def total(self):
+        return len(self.rows)
+
+
+ALL_MODELS = [Company, User, Event, Session, Day, Registration, ImportJob]
 
 
 def write_transaction():

@@ -6,6 +6,7 @@ database in one transaction, or raises `forms.Invalid` and changes nothing.
 
 from flask_babel import gettext as _
 
+import booking
 import schedule
 from forms import FormReader
 from meeting_links import is_web_url
@@ -188,8 +189,19 @@ def _read_place(reader, day_format):
     return place
 
 
-def save_day(session, day, form, company):
-    """Create (day=None) or update a day of `session` from the form."""
+class NeedsConfirmation(Exception):
+    """A future day is being added to a session whose last day has passed: the admin must
+    confirm, because finished registrations go back to "Approved"."""
+
+
+def save_day(session, day, form, company, now=None):
+    """Create (day=None) or update a day of `session` from the form.
+
+    Adding a future day to a finished session needs `confirmed=1` in the form (the seed's
+    dialog); then its "confirm participation", "participated" and "missed" registrations
+    return to "approved" in the same transaction.
+    """
+    now = now or utcnow()
     reader = FormReader(form)
     local_start = reader.local_datetime("start")
     local_end = reader.local_datetime("end")
@@ -210,6 +222,9 @@ def save_day(session, day, form, company):
         if session.registration_end_at and start <= session.registration_end_at:
             reader.error("start", registration_end_message())
         reader.raise_if_invalid()
+        reopens = end > now and booking.has_ended(session, now)
+        if reopens and form.get("confirmed") != "1":
+            raise NeedsConfirmation()
         day = day or Day(session=session)
         day.start_at, day.end_at, day.format = start, end, day_format
         for field, value in place.items():
@@ -217,13 +232,15 @@ def save_day(session, day, form, company):
         day.save()
         if day.zoom_organizer:
             _give_access(session, day.zoom_organizer)
+        if reopens:
+            booking.reopen_after_new_day(session, now)
     return day
 
 
 def _give_access(session, user):
     """Choosing a Zoom organizer gives them access to the event, as a host of the session."""
     Registration.insert(
-        session=session, user=user, role=RegistrationRole.HOST
+        session=session, event=session.event_id, user=user, role=RegistrationRole.HOST
     ).on_conflict_ignore().execute()
 
 

@@ -1,13 +1,19 @@
 """Background jobs, run by the Huey consumer: `huey_consumer tasks.huey -k thread -w 2`.
 
 SQLite-backed by default (instance/huey.db); Redis when REDIS_URL is set, so several
-consumers on several machines share one queue.
+consumers on several machines share one queue. Tasks take ids, reload what they need, and
+are safe to run twice.
 """
 
-from huey import RedisHuey, SqliteHuey
+from functools import wraps
 
+from flask import has_app_context
+from huey import RedisHuey, SqliteHuey, crontab
+
+import booking
 import config
-from models import connect_database, db
+import registration_import
+from models import db
 
 
 def make_huey(settings):
@@ -16,22 +22,43 @@ def make_huey(settings):
     return SqliteHuey("convene", filename=settings["HUEY_SQLITE_PATH"])
 
 
-settings = config.from_environment()
-huey = make_huey(settings)
+huey = make_huey(config.from_environment())
+_app = None
 
 
-@huey.on_startup()
-def open_database():
-    """Each consumer process talks to the same database as the web app."""
-    connect_database(settings["DATABASE_URL"])
+def in_app(job):
+    """Run the job inside the Flask app (translations, settings, the database)."""
+
+    @wraps(job)
+    def run(*args, **kwargs):
+        global _app
+        if has_app_context():  # run inline (tests, immediate mode): reuse the caller's app
+            return _with_connection(job, *args, **kwargs)
+        if _app is None:
+            from app import create_app
+
+            _app = create_app()
+        with _app.app_context():
+            return _with_connection(job, *args, **kwargs)
+
+    return run
 
 
-@huey.pre_execute()
-def connect(_task):
-    db.connect(reuse_if_open=True)
-
-
-@huey.post_execute()
-def disconnect(_task, _value, _exc):
+def _with_connection(job, *args, **kwargs):
     if not db.is_closed():
-        db.close()
+        return job(*args, **kwargs)
+    with db.connection_context():
+        return job(*args, **kwargs)
+
+
+@huey.task(retries=3, retry_delay=10)
+@in_app
+def apply_import(job_id):
+    registration_import.apply(job_id)
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+@in_app
+def ask_to_confirm_participation():
+    """After a session's last day, its approved participants are asked if they took part."""
+    booking.ask_to_confirm_participation()

@@ -7,3 +7,11 @@ document.addEventListener("toast", (event) => {
   document.getElementById("toasts").append(toast);
   setTimeout(() => toast.remove(), 4000);
 });
+
+// Member screens show times in the browser's time zone: tell the server which one it is.
+(() => {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone && !document.cookie.includes(`tz=${zone}`)) {
+    document.cookie = `tz=${zone}; path=/; max-age=31536000; SameSite=Lax`;
+  }
+})();

@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 import schedule
+import tasks
 from app import create_app, migrate_database
 from models import (
     ALL_MODELS,
@@ -42,6 +43,9 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "every_database: run the test on SQLite and again on PostgreSQL"
     )
+    # Real Huey tasks, run inline where they are enqueued (scheduled ones are tested by
+    # calling the job function with a frozen clock, see STACK.md).
+    tasks.huey.immediate = True
 
 
 def pytest_generate_tests(metafunc):

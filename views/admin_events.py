@@ -5,51 +5,17 @@ one operation of `planning`, and renders the partial htmx swaps in. Validation e
 back as the same partial with status 422 and the messages beside the fields.
 """
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from htmx_flask import make_response
-from peewee import JOIN
 
 import planning
 from access import allow
 from forms import Invalid
 from i18n import current_company
 from models import Day, DayFormat, Event, Role, Session, User
+from views.lookups import get_or_404, session_with_days, sessions_with_days
 
 bp = Blueprint("admin_events", __name__, url_prefix="/admin")
-
-
-def get_or_404(model, row_id):
-    row = model.get_or_none(model.id == row_id)
-    if row is None:
-        abort(404)
-    return row
-
-
-def sessions_with_days(event):
-    """The event's sessions, each with `.day_list`, in three queries whatever their number."""
-    sessions = list(Session.select().where(Session.event == event).order_by(Session.id))
-    by_id = {session.id: session for session in sessions}
-    for session in sessions:
-        session.day_list = []
-    days = (
-        Day.select(Day, User)
-        .join(User, JOIN.LEFT_OUTER, on=(Day.zoom_organizer == User.id))
-        .where(Day.session.in_(list(by_id)))
-        .order_by(Day.start_at)
-    )
-    for day in days if by_id else []:
-        by_id[day.session_id].day_list.append(day)
-    return sessions
-
-
-def session_with_days(session):
-    session.day_list = list(
-        Day.select(Day, User)
-        .join(User, JOIN.LEFT_OUTER, on=(Day.zoom_organizer == User.id))
-        .where(Day.session == session)
-        .order_by(Day.start_at)
-    )
-    return session
 
 
 def invalid(template, errors, **context):
@@ -192,8 +158,9 @@ def organizers():
     return User.select().where(User.is_active == True).order_by(User.name)  # noqa: E712
 
 
-def day_form(session, day, errors=None, form=None, status=200):
+def day_form(session, day, errors=None, form=None, status=200, confirm_reopen=False):
     context = {
+        "confirm_reopen": confirm_reopen,
         "session": session,
         "day": day,
         "formats": planning.day_formats(session, current_company()),
@@ -248,6 +215,8 @@ def create_day(session_id):
         planning.save_day(session, None, request.form, current_company())
     except Invalid as error:
         return day_form(session, Day(session=session), error.errors, request.form, 422)
+    except planning.NeedsConfirmation:
+        return day_form(session, Day(session=session), form=request.form, confirm_reopen=True)
     return days_list(session)
 
 
@@ -266,6 +235,8 @@ def update_day(day_id):
         planning.save_day(day.session, day, request.form, current_company())
     except Invalid as error:
         return day_form(day.session, day, error.errors, request.form, 422)
+    except planning.NeedsConfirmation:
+        return day_form(day.session, day, form=request.form, confirm_reopen=True)
     return days_list(day.session)
 
 

@@ -1,6 +1,6 @@
 """The landing page after sign-in, and the health probe."""
 
-from flask import Blueprint, g, redirect, render_template, url_for
+from flask import Blueprint, g, redirect, url_for
 from peewee import DatabaseError
 
 from access import VISITOR, allow
@@ -14,7 +14,7 @@ bp = Blueprint("home", __name__)
 def index():
     if g.user.is_admin:
         return redirect(url_for("admin_events.list_events"))
-    return render_template("home.html")
+    return redirect(url_for("member.home"))
 
 
 @bp.route("/healthz")

@@ -1,0 +1,308 @@
+"""Who holds a seat: sign-up, switch, withdrawal, the waiting list and status changes.
+
+Capacity is a guarded counter on the session row. A seat is taken by
+`UPDATE session SET seats_taken = seats_taken + 1 WHERE id = ? AND seats_taken < limit`
+and the registration is written only when that changed one row, in the same transaction;
+every status change that starts or stops holding a seat moves the counter with it. This
+was measured (STACK.md) to hold exactly at the limit on SQLite and on PostgreSQL, where a
+count-then-insert overbooks. The partial unique index `registration_one_live_per_event`
+makes the database itself refuse a second live registration of a user in an event.
+
+Every operation is one transaction: it happens whole or not at all.
+"""
+
+import peewee as pw
+from flask_babel import gettext as _
+
+from models import (
+    Day,
+    Registration,
+    RegistrationRole,
+    Session,
+    Status,
+    db,
+    utcnow,
+    write_transaction,
+)
+
+
+class BookingError(Exception):
+    """A refusal the person sees, such as "Session seats full"; nothing was changed."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+class AlreadyRegistered(BookingError):
+    pass
+
+
+def seats_full_message():
+    return _("Session seats full")
+
+
+# The atomic seat step ----------------------------------------------------------------------
+
+
+def _take_seat(session_id):
+    has_room = Session.participant_limit.is_null() | (
+        Session.seats_taken < Session.participant_limit
+    )
+    query = Session.update(seats_taken=Session.seats_taken + 1).where(
+        Session.id == session_id, has_room
+    )
+    return query.execute() == 1
+
+
+def _free_seat(session_id):
+    Session.update(seats_taken=Session.seats_taken - 1).where(
+        Session.id == session_id, Session.seats_taken > 0
+    ).execute()
+
+
+def _lock_sessions(*session_ids):
+    """Lock session rows in id order, so two opposite switches cannot deadlock (PostgreSQL)."""
+    if not isinstance(db.obj, pw.SqliteDatabase):
+        list(
+            Session.select(Session.id)
+            .where(Session.id.in_(session_ids))
+            .order_by(Session.id)
+            .for_update()
+        )
+
+
+def _move(registration, old_status, new_status, now, **fields):
+    """Change a status only if nobody changed it meanwhile; False when they did."""
+    query = Registration.update(status=new_status, updated_at=now, **fields).where(
+        Registration.id == registration.id, Registration.status == old_status
+    )
+    return query.execute() == 1
+
+
+def _promote_waiting(session_id, now):
+    """Give a freed seat to the first in the waiting list, in the same transaction."""
+    waiting = (
+        Registration.select()
+        .where(Registration.session == session_id, Registration.status == Status.WAITLISTED)
+        .order_by(Registration.queued_at, Registration.id)
+    )
+    for candidate in waiting:
+        if not _take_seat(session_id):
+            return None
+        if _move(candidate, Status.WAITLISTED, Status.APPROVED, now, queued_at=None):
+            candidate.status = Status.APPROVED
+            return candidate
+        _free_seat(session_id)  # promoted meanwhile by someone else: try the next one
+    return None
+
+
+def _change_status(registration, new_status, now):
+    """Move a registration to `new_status`, keeping the seat counter and the waiting list true."""
+    old_status = registration.status
+    if new_status in Status.HOLDS_SEAT and old_status not in Status.HOLDS_SEAT:
+        if not _take_seat(registration.session_id):
+            raise BookingError(seats_full_message())
+    if not _move(registration, old_status, new_status, now):
+        raise BookingError(_("This registration was changed meanwhile. Reload the page."))
+    if old_status in Status.HOLDS_SEAT and new_status not in Status.HOLDS_SEAT:
+        _free_seat(registration.session_id)
+        _promote_waiting(registration.session_id, now)
+    registration.status = new_status
+    return registration
+
+
+def _write_registration(session, user, status, now):
+    """Insert the person's registration in `session`, or revive their cancelled one."""
+    queued_at = now if status == Status.WAITLISTED else None
+    fields = {
+        "event": session.event_id,
+        "role": RegistrationRole.PARTICIPANT,
+        "status": status,
+        "queued_at": queued_at,
+        "updated_at": now,
+    }
+    existing = Registration.get_or_none(Registration.session == session, Registration.user == user)
+    if existing is None:
+        return Registration.create(session=session, user=user, created_at=now, **fields)
+    Registration.update(**fields).where(Registration.id == existing.id).execute()
+    return Registration.get_by_id(existing.id)
+
+
+def live_registration(user, event):
+    """The person's one registration in `event` that is not cancelled, if any."""
+    return (
+        Registration.select()
+        .where(
+            Registration.event == event,
+            Registration.user == user,
+            Registration.role == RegistrationRole.PARTICIPANT,
+            Registration.status != Status.CANCELLED,
+        )
+        .first()
+    )
+
+
+def _in_one_transaction(operation):
+    """Run `operation` in a write transaction; the unique index's refusal becomes a message."""
+    try:
+        with write_transaction():
+            return operation()
+    except pw.IntegrityError as error:
+        raise AlreadyRegistered(_("You are already registered in this event.")) from error
+
+
+# What members do ---------------------------------------------------------------------------
+
+
+def _check_open(session, now):
+    if session.event is None or not session.event.is_active:
+        raise BookingError(_("This event is not open for registration."))
+    if not session.registration_is_open(now):
+        raise BookingError(_("Registration for this session has ended."))
+
+
+def sign_up(user, session, now=None):
+    """Take a seat in `session`: approved at once, or "Session seats full"."""
+    now = now or utcnow()
+    _check_open(session, now)
+
+    def operation():
+        if live_registration(user, session.event_id):
+            raise AlreadyRegistered(_("You are already registered in this event."))
+        if not _take_seat(session.id):
+            raise BookingError(seats_full_message())
+        return _write_registration(session, user, Status.APPROVED, now)
+
+    return _in_one_transaction(operation)
+
+
+def join_waiting_list(user, session, now=None):
+    """Queue for a full session; the first in line gets the next seat that frees."""
+    now = now or utcnow()
+    _check_open(session, now)
+
+    def operation():
+        if live_registration(user, session.event_id):
+            raise AlreadyRegistered(_("You are already registered in this event."))
+        return _write_registration(session, user, Status.WAITLISTED, now)
+
+    return _in_one_transaction(operation)
+
+
+def switch(registration, target, now=None, as_admin=False):
+    """Move a registration to another session of the same event: one atomic step."""
+    now = now or utcnow()
+    current = registration.session
+    if target.event_id != current.event_id or target.id == current.id:
+        raise BookingError(_("Choose another session of the same event."))
+    if not as_admin:
+        _check_open(current, now)
+        _check_open(target, now)
+
+    def operation():
+        _lock_sessions(current.id, target.id)
+        fresh = Registration.get_by_id(registration.id)
+        if fresh.status not in (*Status.HOLDS_SEAT, Status.WAITLISTED):
+            raise BookingError(_("This registration was changed meanwhile. Reload the page."))
+        if not _take_seat(target.id):
+            raise BookingError(seats_full_message())
+        if not _move(fresh, fresh.status, Status.CANCELLED, now, queued_at=None):
+            raise BookingError(_("This registration was changed meanwhile. Reload the page."))
+        if fresh.status in Status.HOLDS_SEAT:
+            _free_seat(current.id)
+            _promote_waiting(current.id, now)
+        return _write_registration(target, fresh.user_id, Status.APPROVED, now)
+
+    return _in_one_transaction(operation)
+
+
+def withdraw(registration, now=None):
+    """The member leaves (status cancelled); their seat goes to the waiting list."""
+    now = now or utcnow()
+    if not registration.session.registration_is_open(now):
+        raise BookingError(_("Registration for this session has ended."))
+    return _in_one_transaction(lambda: _change_status(registration, Status.CANCELLED, now))
+
+
+def confirm_participation(registration, took_part, now=None):
+    """The member answers "did you take part?" after the last day."""
+    if registration.status != Status.CONFIRM_PARTICIPATION:
+        raise BookingError(_("This registration was changed meanwhile. Reload the page."))
+    new_status = Status.PARTICIPATED if took_part else Status.MISSED
+    return _in_one_transaction(lambda: _change_status(registration, new_status, now or utcnow()))
+
+
+# What admins do ----------------------------------------------------------------------------
+
+ADMIN_STATUSES = (Status.APPROVED, Status.PARTICIPATED, Status.MISSED, Status.DENIED)
+
+
+def register_user(user, session, now=None):
+    """An admin registers a person for `session` (approved), moving them if they are in
+    another session of the event; capacity holds, registration end does not apply."""
+    now = now or utcnow()
+    live = live_registration(user, session.event_id)
+    if live and live.session_id == session.id:
+        raise AlreadyRegistered(_("Already registered for this session."))
+    if live:
+        return switch(live, session, now, as_admin=True)
+
+    def operation():
+        if not _take_seat(session.id):
+            raise BookingError(seats_full_message())
+        return _write_registration(session, user, Status.APPROVED, now)
+
+    return _in_one_transaction(operation)
+
+
+def set_status(registration, new_status, now=None):
+    if new_status not in ADMIN_STATUSES:
+        raise BookingError(_("Choose one of the options."))
+    if new_status == registration.status:
+        return registration
+    return _in_one_transaction(lambda: _change_status(registration, new_status, now or utcnow()))
+
+
+# After the last day ------------------------------------------------------------------------
+
+
+def _ended_sessions(now):
+    return Day.select(Day.session).group_by(Day.session).having(pw.fn.MAX(Day.end_at) <= now)
+
+
+def ask_to_confirm_participation(now=None):
+    """After a session's last day, approved participants are asked whether they took part."""
+    now = now or utcnow()
+    with write_transaction():
+        return (
+            Registration.update(status=Status.CONFIRM_PARTICIPATION, updated_at=now)
+            .where(
+                Registration.status == Status.APPROVED,
+                Registration.role == RegistrationRole.PARTICIPANT,
+                Registration.session.in_(_ended_sessions(now)),
+            )
+            .execute()
+        )
+
+
+def has_ended(session, now=None):
+    last_end = Day.select(pw.fn.MAX(Day.end_at)).where(Day.session == session).scalar()
+    return last_end is not None and last_end <= (now or utcnow())
+
+
+def reopen_after_new_day(session, now=None):
+    """A future day was added to a finished session: "confirm participation",
+    "participated" and "missed" go back to approved (denied stays). All hold a seat, so
+    the counter does not move."""
+    now = now or utcnow()
+    return (
+        Registration.update(status=Status.APPROVED, updated_at=now)
+        .where(
+            Registration.session == session,
+            Registration.status.in_(
+                [Status.CONFIRM_PARTICIPATION, Status.PARTICIPATED, Status.MISSED]
+            ),
+        )
+        .execute()
+    )

@@ -1,0 +1,39 @@
+"""Loading what pages show: one row or 404, and sessions with their days in few queries."""
+
+from flask import abort
+from peewee import JOIN
+
+from models import Day, Session, User
+
+
+def get_or_404(model, row_id):
+    row = model.get_or_none(model.id == row_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+def attach_days(sessions):
+    """Give each session `.day_list` (with Zoom organizers), in one query whatever their number."""
+    by_id = {session.id: session for session in sessions}
+    for session in sessions:
+        session.day_list = []
+    if not by_id:
+        return sessions
+    days = (
+        Day.select(Day, User)
+        .join(User, JOIN.LEFT_OUTER, on=(Day.zoom_organizer == User.id))
+        .where(Day.session.in_(list(by_id)))
+        .order_by(Day.start_at)
+    )
+    for day in days:
+        by_id[day.session_id].day_list.append(day)
+    return sessions
+
+
+def sessions_with_days(event):
+    return attach_days(list(Session.select().where(Session.event == event).order_by(Session.id)))
+
+
+def session_with_days(session):
+    return attach_days([session])[0]

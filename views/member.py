@@ -1,0 +1,210 @@
+"""What members see and do: their events, signing up, switching, withdrawing, confirming."""
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from htmx_flask import make_response
+
+import booking
+from access import allow
+from forms import FormReader, Invalid
+from i18n import enabled_locales
+from models import Event, Registration, RegistrationRole, Role, Session, Status, User, utcnow
+from schedule import all_timezones, is_timezone
+from views.lookups import attach_days, get_or_404, sessions_with_days
+
+bp = Blueprint("member", __name__)
+
+
+def my_registrations():
+    """The signed-in person's registrations with their session and event: one query."""
+    return attach_days_of(
+        list(
+            Registration.select(Registration, Session, Event)
+            .join(Session)
+            .join(Event)
+            .where(
+                Registration.user == g.user,
+                Registration.role == RegistrationRole.PARTICIPANT,
+                Registration.status != Status.CANCELLED,
+                Event.is_active == True,  # noqa: E712
+            )
+            .order_by(Registration.updated_at.desc())
+        )
+    )
+
+
+def attach_days_of(registrations):
+    attach_days([registration.session for registration in registrations])
+    return registrations
+
+
+@bp.route("/home")
+@allow(Role.MEMBER)
+def home():
+    tab = request.args.get("tab", "participating")
+    if tab not in {"participating", "completed"}:
+        tab = "participating"
+    registrations = my_registrations()
+    in_events = {registration.session.event_id for registration in registrations}
+    open_events = [
+        event
+        for event in Event.select().where(Event.is_active == True).order_by(Event.starts_on)  # noqa: E712
+        if event.id not in in_events
+    ]
+    context = {
+        "tab": tab,
+        "participating": [
+            r for r in registrations if r.status in (*Status.PARTICIPATING, Status.WAITLISTED)
+        ],
+        "completed": [r for r in registrations if r.status in Status.COMPLETED],
+        "open_events": open_events,
+        "now": utcnow(),
+    }
+    template = (
+        "member/_tabs.html"
+        if request.htmx and request.htmx.target == "tabs"
+        else "member/home.html"
+    )
+    return render_template(template, **context)
+
+
+def event_context(event, error=None):
+    now = utcnow()
+    sessions = sessions_with_days(event)
+    mine = booking.live_registration(g.user, event)
+    open_sessions = [s for s in sessions if s.registration_is_open(now)]
+    closed = sorted(
+        (s for s in sessions if not s.registration_is_open(now)),
+        key=lambda s: s.registration_end_at,
+        reverse=True,  # newest to oldest by registration end
+    )
+    my_session = next((s for s in sessions if mine and s.id == mine.session_id), None)
+    return {
+        "event": event,
+        "mine": mine,
+        "my_session": my_session,
+        "open_sessions": open_sessions,
+        "closed_sessions": closed,
+        "alternatives": [s for s in open_sessions if not my_session or s.id != my_session.id],
+        "now": now,
+        "error": error,
+    }
+
+
+def visible_event_or_404(event_id):
+    event = get_or_404(Event, event_id)
+    if not event.is_active:
+        abort(404)
+    return event
+
+
+@bp.route("/events/<int:event_id>")
+@allow(Role.MEMBER)
+def event_page(event_id):
+    event = visible_event_or_404(event_id)
+    return render_template("member/event.html", **event_context(event))
+
+
+def redraw_event(event, error=None, toast=None):
+    body = render_template("member/_event_body.html", **event_context(event, error))
+    return make_response(body, 422 if error else 200, trigger={"toast": toast} if toast else None)
+
+
+def act_on_session(session_id, operation, toast):
+    session = get_or_404(Session, session_id)
+    event = visible_event_or_404(session.event_id) if session.event_id else abort(404)
+    try:
+        operation(session)
+    except booking.BookingError as refusal:
+        return redraw_event(event, refusal.message)
+    return redraw_event(event, toast=toast)
+
+
+@bp.route("/sessions/<int:session_id>/signup", methods=["POST"])
+@allow(Role.MEMBER)
+def sign_up(session_id):
+    return act_on_session(
+        session_id, lambda s: booking.sign_up(g.user, s), _("You are registered.")
+    )
+
+
+@bp.route("/sessions/<int:session_id>/waitlist", methods=["POST"])
+@allow(Role.MEMBER)
+def join_waiting_list(session_id):
+    return act_on_session(
+        session_id,
+        lambda s: booking.join_waiting_list(g.user, s),
+        _("You are on the waiting list."),
+    )
+
+
+def my_registration_or_404(registration_id):
+    registration = get_or_404(Registration, registration_id)
+    if registration.user_id != g.user.id:
+        abort(404)  # other people's registrations do not exist for you
+    return registration
+
+
+@bp.route("/registrations/<int:registration_id>/switch", methods=["POST"])
+@allow(Role.MEMBER)
+def switch(registration_id):
+    registration = my_registration_or_404(registration_id)
+    target = Session.get_or_none(Session.id == request.form.get("session_id", type=int))
+    if target is None:
+        return redraw_event(
+            registration.session.event, _("Choose another session of the same event.")
+        )
+    return act_on_session(
+        registration.session_id,
+        lambda _s: booking.switch(registration, target),
+        _("Session changed."),
+    )
+
+
+@bp.route("/registrations/<int:registration_id>/withdraw", methods=["POST"])
+@allow(Role.MEMBER)
+def withdraw(registration_id):
+    registration = my_registration_or_404(registration_id)
+    return act_on_session(
+        registration.session_id, lambda _s: booking.withdraw(registration), _("You have withdrawn.")
+    )
+
+
+@bp.route("/registrations/<int:registration_id>/confirm", methods=["POST"])
+@allow(Role.MEMBER)
+def confirm(registration_id):
+    registration = my_registration_or_404(registration_id)
+    try:
+        booking.confirm_participation(registration, request.form.get("took_part") == "yes")
+    except booking.BookingError:
+        pass  # answered in another tab meanwhile: the redrawn tab shows the current state
+    return redirect(url_for("member.home", tab="participating"), 303)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@allow(Role.MEMBER)
+def profile():
+    errors, saved = {}, False
+    if request.method == "POST":
+        try:
+            save_profile(g.user, request.form)
+            saved = True
+        except Invalid as error:
+            errors = error.errors
+    status = 422 if errors else 200
+    template = "member/_profile_form.html" if request.htmx else "member/profile.html"
+    return render_template(template, errors=errors, saved=saved, timezones=all_timezones()), status
+
+
+def save_profile(user, form):
+    reader = FormReader(form)
+    name = reader.text("name", required=True, max_length=120)
+    zone = reader.text("timezone") or None
+    if zone and not is_timezone(zone):
+        reader.error("timezone", _("Choose a time zone from the list."))
+    locale = form.get("locale") or None
+    if locale and locale not in enabled_locales():
+        reader.error("locale", _("Choose one of the options."))
+    reader.raise_if_invalid()
+    user.name, user.timezone, user.locale = name, zone, locale
+    user.save(only=[User.name, User.timezone, User.locale])
