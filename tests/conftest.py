@@ -212,12 +212,8 @@ def make_user(app):
     def make(role=Role.MEMBER, email=None, **fields):
         with db.connection_context():
             count = User.select().count()
-            user = User(
-                email=email or f"{role}{count}@example.com",
-                name=f"{role.title()} {count}",
-                role=role,
-                **fields,
-            )
+            fields.setdefault("name", f"{role.title()} {count}")
+            user = User(email=email or f"{role}{count}@example.com", role=role, **fields)
             user.set_password(PASSWORD)
             user.save()
             return user
@@ -332,12 +328,22 @@ def live_server(app):
 
 
 @pytest.fixture
-def browser_admin(page, live_server, make_user):
-    """A Chromium page signed in as an admin."""
-    user = make_user(Role.ADMIN)
-    page.goto(f"{live_server.url}/login")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button.primary")
-    page.wait_for_url(f"{live_server.url}/admin/events")
-    return page
+def browser_as(page, live_server, make_user):
+    """`browser_as(role)`: the Chromium page, signed in as a new user of that role."""
+
+    def sign(role):
+        user = make_user(role)
+        page.goto(f"{live_server.url}/login")
+        page.fill("input[name=email]", user.email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button.primary")
+        page.wait_for_url(f"{live_server.url}/{'admin/events' if role == Role.ADMIN else 'home'}")
+        page.user = user
+        return page
+
+    return sign
+
+
+@pytest.fixture
+def browser_admin(browser_as):
+    return browser_as(Role.ADMIN)
