@@ -11,8 +11,18 @@ import access
 import config
 import i18n
 from administration import PASSWORD_MIN
-from models import DayFormat, Role, Status, User, ZoomRole, connect_database, db
-from views import admin_events, admin_registrations, admin_settings, admin_users, auth, home, member
+from models import DayFormat, EmailStatus, Role, Status, User, ZoomRole, connect_database, db
+from views import (
+    admin_events,
+    admin_mail,
+    admin_registrations,
+    admin_settings,
+    admin_users,
+    auth,
+    calendar_feeds,
+    home,
+    member,
+)
 
 csrf = CSRFProtect()
 
@@ -32,14 +42,18 @@ def create_app(test_config=None):
         auth.bp,
         home.bp,
         member.bp,
+        calendar_feeds.bp,
         admin_events.bp,
         admin_registrations.bp,
+        admin_mail.bp,
         admin_settings.bp,
         admin_users.bp,
     ):
         app.register_blueprint(blueprint)
     app.view_functions["static"].audience = access.VISITOR
-    app.jinja_env.globals.update(Role=Role, DayFormat=DayFormat, ZoomRole=ZoomRole, Status=Status)
+    app.jinja_env.globals.update(
+        Role=Role, DayFormat=DayFormat, ZoomRole=ZoomRole, Status=Status, EmailStatus=EmailStatus
+    )
 
     _wire_requests(app)
     _register_error_pages(app)

@@ -14,6 +14,8 @@ Every operation is one transaction: it happens whole or not at all.
 import peewee as pw
 from flask_babel import gettext as _
 
+import mail
+import notifications
 from models import (
     Day,
     Registration,
@@ -91,8 +93,9 @@ def _promote_waiting(session_id, now):
         if not _take_seat(session_id):
             return None
         if _move(candidate, Status.WAITLISTED, Status.APPROVED, now, queued_at=None):
-            candidate.status = Status.APPROVED
-            return candidate
+            promoted = Registration.get_by_id(candidate.id)
+            notifications.registration_promoted(promoted)
+            return promoted
         _free_seat(session_id)  # promoted meanwhile by someone else: try the next one
     return None
 
@@ -144,12 +147,15 @@ def live_registration(user, event):
 
 
 def _in_one_transaction(operation):
-    """Run `operation` in a write transaction; the unique index's refusal becomes a message."""
+    """Run `operation` in a write transaction; the unique index's refusal becomes a message.
+    The emails it queued are delivered once it has committed."""
     try:
         with write_transaction():
-            return operation()
+            result = operation()
     except pw.IntegrityError as error:
         raise AlreadyRegistered(_("You are already registered in this event.")) from error
+    mail.request_delivery()
+    return result
 
 
 # What members do ---------------------------------------------------------------------------
@@ -172,7 +178,9 @@ def sign_up(user, session, now=None):
             raise AlreadyRegistered(_("You are already registered in this event."))
         if not _take_seat(session.id):
             raise BookingError(seats_full_message())
-        return _write_registration(session, user, Status.APPROVED, now)
+        registration = _write_registration(session, user, Status.APPROVED, now)
+        notifications.registration_confirmed(registration)
+        return registration
 
     return _in_one_transaction(operation)
 
@@ -212,7 +220,9 @@ def switch(registration, target, now=None, as_admin=False):
         if fresh.status in Status.HOLDS_SEAT:
             _free_seat(current.id)
             _promote_waiting(current.id, now)
-        return _write_registration(target, fresh.user_id, Status.APPROVED, now)
+        moved = _write_registration(target, fresh.user_id, Status.APPROVED, now)
+        notifications.registration_switched(moved, current)
+        return moved
 
     return _in_one_transaction(operation)
 
@@ -222,7 +232,13 @@ def withdraw(registration, now=None):
     now = now or utcnow()
     if not registration.session.registration_is_open(now):
         raise BookingError(_("Registration for this session has ended."))
-    return _in_one_transaction(lambda: _change_status(registration, Status.CANCELLED, now))
+
+    def operation():
+        cancelled = _change_status(registration, Status.CANCELLED, now)
+        notifications.registration_cancelled(Registration.get_by_id(registration.id))
+        return cancelled
+
+    return _in_one_transaction(operation)
 
 
 def confirm_participation(registration, took_part, now=None):
@@ -251,7 +267,9 @@ def register_user(user, session, now=None):
     def operation():
         if not _take_seat(session.id):
             raise BookingError(seats_full_message())
-        return _write_registration(session, user, Status.APPROVED, now)
+        registration = _write_registration(session, user, Status.APPROVED, now)
+        notifications.registration_confirmed(registration)
+        return registration
 
     return _in_one_transaction(operation)
 
@@ -261,7 +279,13 @@ def set_status(registration, new_status, now=None):
         raise BookingError(_("Choose one of the options."))
     if new_status == registration.status:
         return registration
-    return _in_one_transaction(lambda: _change_status(registration, new_status, now or utcnow()))
+
+    def operation():
+        changed = _change_status(registration, new_status, now or utcnow())
+        notifications.status_changed(Registration.get_by_id(registration.id))
+        return changed
+
+    return _in_one_transaction(operation)
 
 
 # After the last day ------------------------------------------------------------------------

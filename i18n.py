@@ -145,6 +145,7 @@ def init_app(app):
         all_timezones=all_timezones,
         current_company=current_company,
         viewer_timezone=viewer_timezone,
+        public_url=lambda path: app.config["PUBLIC_URL"] + path,
     )
     app.jinja_env.filters.update(
         localized=pick_text,
@@ -153,6 +154,11 @@ def init_app(app):
         platform=recognise_platform,
         zoom_id=format_zoom_id,
     )
+
+
+def recipient_locale_of(user):
+    """The language someone reads in when no request tells: theirs, else the company's."""
+    return user.locale if user.locale in enabled_locales() else default_locale()
 
 
 def viewer_timezone():

@@ -151,6 +151,7 @@ class User(BaseModel):
     locale = pw.CharField(null=True)  # None: follow the browser
     timezone = pw.CharField(null=True)  # None: follow the browser
     handle = pw.CharField(null=True, unique=True)  # public profile at /u/<handle>
+    calendar_token = pw.CharField(null=True, unique=True)  # private feed /calendar/<token>.ics
     is_active = pw.BooleanField(default=True)
     created_at = pw.DateTimeField(default=utcnow)
 
@@ -228,6 +229,7 @@ class Day(BaseModel):
     passcode = pw.CharField(default="")  # online Zoom link: the meeting passcode
     zoom_role = pw.CharField(null=True)
     zoom_organizer = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    sequence = pw.IntegerField(default=0)  # iCalendar SEQUENCE: grows with every change
 
     class Meta:
         indexes = ((("session", "start_at"), False),)
@@ -258,6 +260,60 @@ class Registration(BaseModel):
         indexes = ((("session", "user"), True), (("session", "status"), False))
 
 
+class Reminder(BaseModel):
+    """An email to everyone who has not completed a session, at a fixed time or a number of
+    days or hours before the first day. `due_at` is derived and recomputed when days move."""
+
+    session = pw.ForeignKeyField(Session, backref="reminders", on_delete="CASCADE")
+    fixed_at = pw.DateTimeField(null=True)
+    offset = pw.IntegerField(null=True)  # with offset_unit: how long before the first day
+    offset_unit = pw.CharField(null=True)  # "days" or "hours"
+    due_at = pw.DateTimeField(null=True, index=True)
+    sent_at = pw.DateTimeField(null=True)
+    sent_count = pw.IntegerField(default=0)
+
+    @property
+    def is_sent(self):
+        return self.sent_at is not None
+
+
+class EmailStatus(Choices):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    LABELS = {QUEUED: _l("Queued"), SENDING: _l("Sending"), SENT: _l("Sent"), FAILED: _l("Failed")}
+
+
+class Email(BaseModel):
+    """One email in the outbox, written in the same transaction as the change it tells of.
+
+    `key` makes it idempotent: the same notice for the same person is queued once. A worker
+    claims a row (`claim`, `claimed_at`) before sending; a claim older than the lease is
+    taken over, so a killed worker's email is neither lost nor sent twice.
+    """
+
+    key = pw.CharField(unique=True)
+    to_address = pw.CharField()
+    user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    locale = pw.CharField(default="en")
+    subject = pw.CharField(max_length=300)
+    text_body = pw.TextField()
+    html_body = pw.TextField()
+    attachments = pw.JSONField(default=list)  # [{"filename", "content_type", "data"}]
+    status = pw.CharField(default=EmailStatus.QUEUED)
+    attempts = pw.IntegerField(default=0)
+    last_error = pw.TextField(default="")
+    next_attempt_at = pw.DateTimeField(default=utcnow)
+    claim = pw.CharField(null=True)
+    claimed_at = pw.DateTimeField(null=True)
+    sent_at = pw.DateTimeField(null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("status", "next_attempt_at"), False),)
+
+
 class ImportJob(BaseModel):
     """An uploaded registration file: its rows, their preview outcomes, then the results."""
 
@@ -274,7 +330,7 @@ class ImportJob(BaseModel):
         return len(self.rows)
 
 
-ALL_MODELS = [Company, User, Event, Session, Day, Registration, ImportJob]
+ALL_MODELS = [Company, User, Event, Session, Day, Registration, ImportJob, Reminder, Email]
 
 
 def write_transaction():

@@ -7,6 +7,9 @@ database in one transaction, or raises `forms.Invalid` and changes nothing.
 from flask_babel import gettext as _
 
 import booking
+import mail
+import notifications
+import reminders
 import schedule
 from forms import FormReader
 from meeting_links import is_web_url
@@ -144,7 +147,12 @@ def save_session(event, session, form, company, now=None):
 
 
 def delete_session(session):
-    session.delete_instance()
+    """Everyone in it gets the cancellation of its days."""
+    with write_transaction():
+        for day in Day.select().where(Day.session == session):
+            notifications.day_cancelled(day, session)
+        session.delete_instance()
+    mail.request_delivery()
 
 
 # Days --------------------------------------------------------------------------------------
@@ -225,7 +233,10 @@ def save_day(session, day, form, company, now=None):
         reopens = end > now and booking.has_ended(session, now)
         if reopens and form.get("confirmed") != "1":
             raise NeedsConfirmation()
-        day = day or Day(session=session)
+        if day is None:
+            day = Day(session=session)
+        else:
+            day.sequence += 1  # calendars replace the entry with the same UID
         day.start_at, day.end_at, day.format = start, end, day_format
         for field, value in place.items():
             setattr(day, field, value)
@@ -234,6 +245,9 @@ def save_day(session, day, form, company, now=None):
             _give_access(session, day.zoom_organizer)
         if reopens:
             booking.reopen_after_new_day(session, now)
+        reminders.recompute(session)
+        notifications.day_changed(day)
+    mail.request_delivery()
     return day
 
 
@@ -245,4 +259,8 @@ def _give_access(session, user):
 
 
 def delete_day(day):
-    day.delete_instance()
+    with write_transaction():
+        notifications.day_cancelled(day)
+        day.delete_instance()
+        reminders.recompute(day.session)
+    mail.request_delivery()

@@ -12,7 +12,9 @@ from huey import RedisHuey, SqliteHuey, crontab
 
 import booking
 import config
+import mail
 import registration_import
+import reminders
 from models import db
 
 
@@ -62,3 +64,19 @@ def apply_import(job_id):
 def ask_to_confirm_participation():
     """After a session's last day, its approved participants are asked if they took part."""
     booking.ask_to_confirm_participation()
+
+
+@huey.task()
+@in_app
+def deliver_outbox():
+    """Deliver queued emails now (asked for after every change that queued some)."""
+    mail.deliver_due()
+
+
+@huey.periodic_task(crontab(minute="*"))
+@in_app
+def every_minute():
+    """Send due reminders, then deliver whatever is due: new, retried after a failure with
+    backoff, or abandoned by a worker that died (its claim expired)."""
+    reminders.send_due()
+    mail.deliver_due()

@@ -143,6 +143,8 @@ def app(request, backend, tmp_path, sqlite_template):
             "TESTING": True,
             "SECRET_KEY": "test-secret",
             "HUEY_SQLITE_PATH": str(tmp_path / "huey.db"),
+            "OUTBOX_DIR": str(tmp_path / "outbox"),
+            "SMTP_HOST": None,
         }
     )
     if backend == "postgres":

@@ -1,5 +1,6 @@
 """Who may use which route, CSRF, signing in and out, the create-admin command, /healthz."""
 
+import io
 import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
@@ -8,7 +9,7 @@ import pytest
 from conftest import PASSWORD
 
 from access import AUDIENCES, VISITOR
-from models import ALL_MODELS, Event, Role, User, db
+from models import ALL_MODELS, Email, Event, ImportJob, Registration, Reminder, Role, User, db
 
 FORBIDDEN = "You do not have access to this page."
 EXPIRED = "The form has expired. Reload the page and try again."
@@ -48,8 +49,11 @@ class Route:
     method: str
     url: str  # with {event}, {session}, {day} and {user} standing for real ids
     audience: str
-    # A form that succeeds for an admin, so a refusal is the only thing that stops it.
-    data: dict = field(default_factory=dict)
+    # A form that succeeds for an admin, so a refusal is the only thing that stops it
+    # (a callable for forms that can be sent once only, such as a file).
+    data: object = field(default_factory=dict)
+    # Someone else's row: the audience may call it, and is told it does not exist (404).
+    owner_only: bool = False
 
     def __str__(self):
         return f"{self.method} {self.url}"
@@ -65,6 +69,46 @@ ROUTES = [
     Route("POST", "/logout", VISITOR),
     Route("POST", "/locale", VISITOR, {"locale": "ru", "next": "/"}),
     Route("GET", "/", Role.MEMBER),
+    Route("GET", "/home", Role.MEMBER),
+    Route("GET", "/events/{event}", Role.MEMBER),
+    Route("POST", "/sessions/{session}/signup", Role.MEMBER),
+    Route("POST", "/sessions/{session}/waitlist", Role.MEMBER),
+    Route("POST", "/registrations/{registration}/switch", Role.MEMBER, {"session_id": "1"}, True),
+    Route("POST", "/registrations/{registration}/withdraw", Role.MEMBER, owner_only=True),
+    Route("POST", "/registrations/{registration}/confirm", Role.MEMBER, {"took_part": "yes"}, True),
+    Route("GET", "/profile", Role.MEMBER),
+    Route("POST", "/profile", Role.MEMBER, {"name": "Renamed"}),
+    Route("POST", "/profile/calendar", Role.MEMBER),
+    Route("GET", "/days/{day}.ics", Role.MEMBER, owner_only=True),
+    Route("GET", "/calendar/not-a-real-token-at-all-0000.ics", VISITOR),
+    Route("GET", "/admin/events/{event}/registrations", Role.ADMIN),
+    Route("GET", "/admin/events/{event}/registrations.csv", Role.ADMIN),
+    Route(
+        "POST",
+        "/admin/events/{event}/registrations",
+        Role.ADMIN,
+        {"email": "other@example.com", "session_id": "1"},
+    ),
+    Route("POST", "/admin/registrations/{registration}/status", Role.ADMIN, {"status": "denied"}),
+    Route(
+        "POST",
+        "/admin/events/{event}/imports",
+        Role.ADMIN,
+        lambda: {"file": (io.BytesIO(b"email,session\nother@example.com,Daytime\n"), "people.csv")},
+    ),
+    Route("GET", "/admin/imports/{job}", Role.ADMIN),
+    Route("POST", "/admin/imports/{job}/apply", Role.ADMIN),
+    Route("GET", "/admin/imports/{job}/result.csv", Role.ADMIN),
+    Route("GET", "/admin/sessions/{session}/reminders", Role.ADMIN),
+    Route(
+        "POST",
+        "/admin/sessions/{session}/reminders",
+        Role.ADMIN,
+        {"kind": "relative", "offset": "2", "offset_unit": "days"},
+    ),
+    Route("DELETE", "/admin/reminders/{reminder}", Role.ADMIN),
+    Route("GET", "/admin/emails", Role.ADMIN),
+    Route("POST", "/admin/emails/{email}/resend", Role.ADMIN),
     Route("GET", "/admin/events", Role.ADMIN),
     Route("POST", "/admin/events", Role.ADMIN, {"title_en": "Intruder event"}),
     Route("GET", "/admin/events/{event}", Role.ADMIN),
@@ -145,20 +189,43 @@ PROTECTED = [route for route in ROUTES if route.audience != VISITOR]
 
 @pytest.fixture
 def ids(make_event, make_session, make_day, make_user):
-    """Real rows for every id a route takes: a dated event, its session, a day, a member."""
-    event = make_event()
+    """Real rows for every id a route takes: an active dated event, its session, a day, a
+    member registered in it, another member, an import, a reminder and a failed email."""
+    event = make_event(is_active=True)
     session = make_session(event)
     day = make_day(session)
     user = make_user(Role.MEMBER, email="target@example.com")
-    return {"event": event.id, "session": session.id, "day": day.id, "user": user.id}
+    make_user(Role.MEMBER, email="other@example.com")
+    with db.connection_context():
+        registration = Registration.create(session=session, event=event, user=user)
+        job = ImportJob.create(event=event, filename="people.csv", rows=[])
+        reminder = Reminder.create(session=session, offset=1, offset_unit="days")
+        email = Email.create(
+            key="failed-1",
+            to_address=user.email,
+            subject="Hi",
+            text_body="Hi",
+            html_body="Hi",
+            status="failed",
+        )
+    return {
+        "event": event.id,
+        "session": session.id,
+        "day": day.id,
+        "user": user.id,
+        "registration": registration.id,
+        "job": job.id,
+        "reminder": reminder.id,
+        "email": email.id,
+    }
 
 
 def call(client, route, ids, htmx=False):
     url = route.url.format(**ids)
     send = getattr(client, route.method.lower())
     headers = {"HX-Request": "true"} if htmx else {}
-    data = route.data if route.method == "POST" else None
-    return url, send(url, data=data, headers=headers)
+    data = route.data() if callable(route.data) else route.data
+    return url, send(url, data=data if route.method == "POST" else None, headers=headers)
 
 
 def expected_outcome(route, role):
@@ -184,7 +251,10 @@ def test_access_matrix_covers_every_route(app):
     adapter = app.url_map.bind("localhost")
     covered = set()
     for route in ROUTES:
-        path = urlsplit(route.url.format(event=1, session=1, day=1, user=1)).path
+        fake_ids = dict.fromkeys(
+            ["event", "session", "day", "user", "registration", "job", "reminder", "email"], 1
+        )
+        path = urlsplit(route.url.format(**fake_ids)).path
         rule, _args = adapter.match(path, route.method, return_rule=True)
         covered.add((rule.rule, route.method))
     every = {
@@ -215,6 +285,9 @@ def test_access_route_answers_by_role(sign_in, ids, route, role):
         assert response.status_code == 403
         assert FORBIDDEN in response.text
         assert database_state() == before
+    elif outcome == "allowed" and route.owner_only:
+        assert response.status_code < 400 or response.status_code == 404, response.text
+        assert FORBIDDEN not in response.text
     elif outcome == "allowed":
         assert response.status_code < 400, response.text
         assert FORBIDDEN not in response.text

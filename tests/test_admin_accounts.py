@@ -327,11 +327,11 @@ def test_locale_switch_is_stored_on_the_account(app, sign_in):
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     assert stored_user(client.user.email).locale == "ru"
-    assert '<html lang="ru">' in client.get("/").text
+    assert '<html lang="ru">' in client.get("/", follow_redirects=True).text
     # The choice follows the account to another browser.
     elsewhere = app.test_client()
     elsewhere.post("/login", data={"email": client.user.email, "password": PASSWORD})
-    assert '<html lang="ru">' in elsewhere.get("/").text
+    assert '<html lang="ru">' in elsewhere.get("/", follow_redirects=True).text
 
 
 def test_locale_switch_ignores_a_language_the_company_has_not_enabled(sign_in):
@@ -342,7 +342,7 @@ def test_locale_switch_ignores_a_language_the_company_has_not_enabled(sign_in):
     client.post("/locale", data={"locale": "ru", "next": "/"})
 
     assert stored_user(client.user.email).locale is None
-    assert '<html lang="en">' in client.get("/").text
+    assert '<html lang="en">' in client.get("/", follow_redirects=True).text
 
 
 def test_locale_switch_for_a_visitor_is_remembered_by_the_browser(app):

@@ -1,0 +1,120 @@
+"""Up to three reminders per session, each at a fixed time or a number of days or hours
+before the first day; sent once, only to people who have not completed the session."""
+
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+import mail
+import notifications
+import schedule
+from forms import FormReader, Invalid
+from models import (
+    Day,
+    Registration,
+    RegistrationRole,
+    Reminder,
+    Session,
+    Status,
+    User,
+    locked,
+    utcnow,
+    write_transaction,
+)
+
+MAX_PER_SESSION = 3
+UNITS = {"days": _l("days"), "hours": _l("hours")}
+# Who has not completed what an event session asks: registered, not yet marked participated.
+NOT_COMPLETED = (Status.APPROVED, Status.CONFIRM_PARTICIPATION)
+
+
+def first_start(session):
+    return Day.select(Day.start_at).where(Day.session == session).order_by(Day.start_at).scalar()
+
+
+def due_at(reminder, first_day_start):
+    if reminder.fixed_at is not None:
+        return reminder.fixed_at
+    if first_day_start is None:
+        return None
+    return first_day_start - timedelta(**{reminder.offset_unit: reminder.offset})
+
+
+def recompute(session):
+    """Days moved: unsent reminders follow the first day."""
+    start = first_start(session)
+    for reminder in Reminder.select().where(
+        Reminder.session == session, Reminder.sent_at.is_null()
+    ):
+        reminder.due_at = due_at(reminder, start)
+        reminder.save(only=[Reminder.due_at])
+
+
+def save_reminder(session, reminder, form):
+    """Create (reminder=None) or update a reminder from the form; at most three a session."""
+    reader = FormReader(form)
+    kind = reader.choice("kind", ["fixed", "relative"])
+    fixed_at = offset = unit = None
+    if kind == "fixed":
+        local = reader.local_datetime("fixed_at")
+        fixed_at = local and schedule.to_utc(local, session.timezone)
+    elif kind == "relative":
+        unit = reader.choice("offset_unit", list(UNITS))
+        offset = reader.integer("offset", minimum=1, maximum=365 if unit == "days" else 24 * 365)
+    reader.raise_if_invalid()
+    with write_transaction():
+        locked(Session, session.id)
+        if (
+            reminder is None
+            and Reminder.select().where(Reminder.session == session).count() >= MAX_PER_SESSION
+        ):
+            raise Invalid({"kind": _("A session has at most three reminders.")})
+        if reminder is not None and reminder.is_sent:
+            raise Invalid({"kind": _("This reminder has been sent and cannot change.")})
+        reminder = reminder or Reminder(session=session)
+        reminder.fixed_at, reminder.offset, reminder.offset_unit = fixed_at, offset, unit
+        reminder.due_at = due_at(reminder, first_start(session))
+        reminder.save()
+    return reminder
+
+
+def delete_reminder(reminder):
+    reminder.delete_instance()
+
+
+def recipients(session):
+    return list(
+        User.select()
+        .join(Registration)
+        .where(
+            Registration.session == session,
+            Registration.role == RegistrationRole.PARTICIPANT,
+            Registration.status.in_(NOT_COMPLETED),
+        )
+    )
+
+
+def send_due(now=None):
+    """Send every reminder that is due, each exactly once: the claim (sent_at) and its
+    emails commit together, and each email's key is unique per reminder and person."""
+    now = now or utcnow()
+    sent = 0
+    for reminder in Reminder.select().where(Reminder.due_at <= now, Reminder.sent_at.is_null()):
+        with write_transaction():
+            won = (
+                Reminder.update(sent_at=now)
+                .where(Reminder.id == reminder.id, Reminder.sent_at.is_null())
+                .execute()
+            )
+            if not won:
+                continue
+            session = Session.get_by_id(reminder.session_id)
+            people = recipients(session)
+            for user in people:
+                notifications.reminder(reminder, session, user)
+            Reminder.update(sent_count=len(people)).where(Reminder.id == reminder.id).execute()
+        sent += 1
+    if sent:
+        mail.request_delivery()
+    return sent

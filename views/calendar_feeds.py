@@ -1,0 +1,74 @@
+"""Calendars: an .ics file per day, and each member's private feed of their sessions' days."""
+
+import secrets
+
+from flask import Blueprint, Response, abort, g, render_template
+from flask_babel import gettext as _
+from htmx_flask import make_response
+
+import booking
+from access import VISITOR, allow
+from calendars import calendar
+from i18n import recipient_locale_of
+from models import Day, Registration, RegistrationRole, Role, Session, Status, User
+from views.lookups import get_or_404
+
+bp = Blueprint("calendar_feeds", __name__)
+
+
+def ics_response(text, filename):
+    return Response(
+        text,
+        mimetype="text/calendar",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private",
+        },
+    )
+
+
+@bp.route("/days/<int:day_id>.ics")
+@allow(Role.MEMBER)
+def day_ics(day_id):
+    day = get_or_404(Day, day_id)
+    session = day.session
+    mine = session.event_id and booking.live_registration(g.user, session.event_id)
+    if not g.user.is_admin and not (mine and mine.session_id == session.id):
+        abort(404)  # a day of someone else's session does not exist for you
+    return ics_response(
+        calendar([(day, session)], recipient_locale_of(g.user)), f"day-{day.id}.ics"
+    )
+
+
+@bp.route("/calendar/<token>.ics")
+@allow(VISITOR)
+def feed(token):
+    """The private feed: whoever has the link sees the days; resetting the link revokes it."""
+    user = User.get_or_none(User.calendar_token == token, User.is_active == True)  # noqa: E712
+    if user is None or len(token) < 20:
+        abort(404)
+    days = (
+        Day.select(Day, Session)
+        .join(Session)
+        .join(Registration, on=(Registration.session == Session.id))
+        .where(
+            Registration.user == user,
+            Registration.role == RegistrationRole.PARTICIPANT,
+            Registration.status.in_(Status.HOLDS_SEAT),
+        )
+        .order_by(Day.start_at)
+    )
+    pairs = [(day, day.session) for day in days]
+    return ics_response(calendar(pairs, recipient_locale_of(user)), "convene.ics")
+
+
+@bp.route("/profile/calendar", methods=["POST"])
+@allow(Role.MEMBER)
+def reset_feed():
+    """A new private link; the old one stops working at once."""
+    g.user.calendar_token = secrets.token_urlsafe(24)
+    g.user.save(only=[User.calendar_token])
+    return make_response(
+        render_template("member/_calendar_feed.html"),
+        trigger={"toast": _("New calendar link ready.")},
+    )
