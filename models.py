@@ -30,6 +30,8 @@ def connect_database(url):
     """Point the shared database proxy at `url` (sqlite:///..., postgresql://...)."""
     if url.startswith("sqlite"):
         database = db_url.connect(url, pragmas=SQLITE_PRAGMAS)
+        # SQLite's lower() folds ASCII only; searches need Cyrillic folded too.
+        database.register_function(lambda text: text.casefold() if text else text, "casefold", 1)
     else:
         database = db_url.connect(url)
     db.initialize(database)
@@ -331,6 +333,13 @@ class ImportJob(BaseModel):
 
 
 ALL_MODELS = [Company, User, Event, Session, Day, Registration, ImportJob, Reminder, Email]
+
+
+def contains_text(column, text):
+    """Case-insensitive substring search, in every script, with no LIKE wildcards."""
+    if isinstance(db.obj, pw.SqliteDatabase):
+        return pw.fn.instr(pw.fn.casefold(column), text.casefold()) > 0
+    return pw.fn.strpos(pw.fn.LOWER(column), text.lower()) > 0
 
 
 def write_transaction():

@@ -10,6 +10,7 @@ import csv
 import io
 import re
 import zipfile
+from xml.etree.ElementTree import ParseError
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -90,13 +91,17 @@ def _rows_of_xlsx(data):
         raise FileProblem(
             _("The file could not be opened as an Excel workbook (.xlsx).")
         ) from error
-    sheet = workbook.worksheets[0]
-    rows = [
-        ["" if cell is None else str(cell) for cell in row]
-        for row in sheet.iter_rows(values_only=True)
-    ]
-    workbook.close()
-    return rows
+    try:  # read-only workbooks parse the sheet only now, so a damaged one fails here
+        return [
+            ["" if cell is None else str(cell) for cell in row]
+            for row in workbook.worksheets[0].iter_rows(values_only=True)
+        ]
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, ParseError, IndexError) as error:
+        raise FileProblem(
+            _("The file could not be opened as an Excel workbook (.xlsx).")
+        ) from error
+    finally:
+        workbook.close()
 
 
 def read_rows(filename, data, row_limit):
@@ -162,7 +167,8 @@ def preview(event, rows, locales):
     emails = {email for _line, email, _name in rows if EMAIL.match(email)}
     users, live = {}, {}
     for chunk in _in_chunks(emails):
-        users.update({user.email: user for user in User.select().where(User.email.in_(chunk))})
+        active = User.select().where(User.email.in_(chunk), User.is_active == True)  # noqa: E712
+        users.update({user.email: user for user in active})
     for chunk in _in_chunks([user.id for user in users.values()]):
         query = Registration.select(Registration.user, Registration.session).where(
             Registration.event == event,

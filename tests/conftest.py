@@ -296,6 +296,21 @@ def make_day(app):
     return make
 
 
+# Mail --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def smtp(app):
+    """A real SMTP server on loopback; the app delivers to it."""
+    from smtp_sink import start_sink
+
+    sink, controller = start_sink()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, SMTP_TLS="none")
+    sink.port = controller.port
+    yield sink
+    controller.stop()
+
+
 # Browser -----------------------------------------------------------------------------------
 
 

@@ -2,10 +2,10 @@
 
 import pytest
 from playwright.sync_api import expect
+from test_browser import assert_not_reloaded, settle
 
 import booking
 from models import Registration, Role, Session, Status, User, db
-from test_browser import assert_not_reloaded, settle
 
 pytestmark = pytest.mark.browser
 
@@ -15,7 +15,9 @@ def live(user, event):
         return booking.live_registration(user, event)
 
 
-def test_member_signs_up_switches_and_withdraws(browser_as, live_server, make_event, make_session, make_day):
+def test_member_signs_up_switches_and_withdraws(
+    browser_as, live_server, make_event, make_session, make_day
+):
     event = make_event("Leadership Training", is_active=True)
     daytime = make_session(event, name="Daytime", participant_limit=10)
     evening = make_session(event, name="Evening", participant_limit=10)
@@ -47,7 +49,9 @@ def test_member_signs_up_switches_and_withdraws(browser_as, live_server, make_ev
     assert_not_reloaded(page)
 
 
-def test_admin_changes_a_status_in_place(browser_admin, live_server, make_event, make_session, make_user, app):
+def test_admin_changes_a_status_in_place(
+    browser_admin, live_server, make_event, make_session, make_user, app
+):
     event = make_event(is_active=True)
     session = make_session(event, participant_limit=5)
     member = make_user(name="Maria Member")
@@ -59,7 +63,9 @@ def test_admin_changes_a_status_in_place(browser_admin, live_server, make_event,
     row = page.locator(f"#registration-{registration.id}")
     expect(row).to_contain_text("Maria Member")
     row.locator("select[name=status]").select_option("participated")
-    expect(page.locator(f"#registration-{registration.id} select[name=status]")).to_have_value("participated")
+    expect(page.locator(f"#registration-{registration.id} select[name=status]")).to_have_value(
+        "participated"
+    )
     settle(page)
     with db.connection_context():
         assert Registration.get_by_id(registration.id).status == Status.PARTICIPATED
@@ -68,12 +74,16 @@ def test_admin_changes_a_status_in_place(browser_admin, live_server, make_event,
     assert_not_reloaded(page)
 
 
-def test_admin_previews_and_applies_an_import(browser_admin, live_server, make_event, make_session, make_user, tmp_path):
+def test_admin_previews_and_applies_an_import(
+    browser_admin, live_server, make_event, make_session, make_user, tmp_path
+):
     event = make_event(is_active=True)
     session = make_session(event, name="Daytime", participant_limit=5)
     known = make_user(email="known@example.com")
     upload = tmp_path / "people.csv"
-    upload.write_text("Email,Session\nknown@example.com,daytime\nstranger@example.com,Daytime\nknown@example.com,Daytime\n")
+    upload.write_text(
+        "Email,Session\nknown@example.com,daytime\nstranger@example.com,Daytime\nknown@example.com,Daytime\n"
+    )
     page = browser_admin
     page.goto(f"{live_server.url}/admin/events/{event.id}/registrations")
     page.evaluate("window.__noReload = 'still here'")
@@ -92,5 +102,9 @@ def test_admin_previews_and_applies_an_import(browser_admin, live_server, make_e
     assert_not_reloaded(page)
     with db.connection_context():
         registration = Registration.get()
-        assert (registration.user_id, registration.session_id, registration.status) == (known.id, session.id, "approved")
+        assert (registration.user_id, registration.session_id, registration.status) == (
+            known.id,
+            session.id,
+            "approved",
+        )
         assert User.select().where(User.email == "stranger@example.com").count() == 0

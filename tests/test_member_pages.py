@@ -3,9 +3,9 @@
 from datetime import datetime
 
 import pytest
+from conftest import count_queries
 
 import booking
-from conftest import count_queries
 from models import Registration, Role, Status, db
 
 
@@ -28,7 +28,9 @@ def test_member_home_lists_open_events_and_tabs(member, make_event, make_session
     assert "Participating" in page and "Completed" in page
 
 
-def test_event_page_shows_sessions_days_and_seats_in_the_viewers_zone(member, make_event, make_session, make_day):
+def test_event_page_shows_sessions_days_and_seats_in_the_viewers_zone(
+    member, make_event, make_session, make_day
+):
     event = make_event(is_active=True)
     session = make_session(event, participant_limit=3)
     make_day(session, start="2030-03-01T10:00")  # Moscow
@@ -39,7 +41,9 @@ def test_event_page_shows_sessions_days_and_seats_in_the_viewers_zone(member, ma
     assert "Registration end" in page and "Asia/Tokyo" in page
 
 
-def test_a_bad_timezone_cookie_falls_back_to_the_company_zone(member, make_event, make_session, make_day):
+def test_a_bad_timezone_cookie_falls_back_to_the_company_zone(
+    member, make_event, make_session, make_day
+):
     event = make_event(is_active=True)
     make_day(make_session(event), start="2030-03-01T10:00")
     member.set_cookie("tz", "Not/AZone")
@@ -62,7 +66,9 @@ def test_signing_up_shows_only_the_chosen_session(member, make_event, make_sessi
         assert Registration.get().session_id == daytime.id
     # Signing up for the other one directly is refused with a message.
     refused = member.htmx("post", f"/sessions/{evening.id}/signup")
-    assert refused.status_code == 422 and "You are already registered in this event." in refused.text
+    assert (
+        refused.status_code == 422 and "You are already registered in this event." in refused.text
+    )
 
 
 def test_switch_and_withdraw_in_place(member, make_event, make_session):
@@ -71,7 +77,9 @@ def test_switch_and_withdraw_in_place(member, make_event, make_session):
     member.htmx("post", f"/sessions/{daytime.id}/signup")
     with db.connection_context():
         registration = Registration.get()
-    switched = member.htmx("post", f"/registrations/{registration.id}/switch", data={"session_id": evening.id})
+    switched = member.htmx(
+        "post", f"/registrations/{registration.id}/switch", data={"session_id": evening.id}
+    )
     assert "Session changed." in switched.headers["HX-Trigger"]
     with db.connection_context():
         live = booking.live_registration(member.user, event)
@@ -118,7 +126,9 @@ def test_other_peoples_registrations_do_not_exist(member, sign_in, make_event, m
         assert Registration.get_by_id(theirs.id).status == Status.APPROVED
 
 
-def test_confirming_participation_moves_the_event_to_completed(member, make_event, make_session, app):
+def test_confirming_participation_moves_the_event_to_completed(
+    member, make_event, make_session, app
+):
     event = make_event("Finished Course", is_active=True)
     session = make_session(event)
     with app.app_context(), db.connection_context():
@@ -134,7 +144,9 @@ def test_confirming_participation_moves_the_event_to_completed(member, make_even
 def test_profile_sets_the_time_zone_and_rejects_unknown_ones(member):
     bad = member.htmx("post", "/profile", data={"name": "Maria", "timezone": "Mars/Base"})
     assert bad.status_code == 422 and "Choose a time zone from the list." in bad.text
-    member.htmx("post", "/profile", data={"name": "Maria", "timezone": "Asia/Tokyo", "locale": "ru"})
+    member.htmx(
+        "post", "/profile", data={"name": "Maria", "timezone": "Asia/Tokyo", "locale": "ru"}
+    )
     with db.connection_context():
         from models import User
 
@@ -142,7 +154,9 @@ def test_profile_sets_the_time_zone_and_rejects_unknown_ones(member):
     assert (user.name, user.timezone, user.locale) == ("Maria", "Asia/Tokyo", "ru")
 
 
-def test_member_pages_issue_a_constant_number_of_queries(member, make_event, make_session, make_day, app):
+def test_member_pages_issue_a_constant_number_of_queries(
+    member, make_event, make_session, make_day, app
+):
     def event_with(sessions):
         event = make_event(is_active=True)
         for number in range(sessions):

@@ -9,7 +9,7 @@ import mail
 import reminders
 from access import allow
 from forms import Invalid
-from models import Email, EmailStatus, Reminder, Role, Session, User
+from models import Email, EmailStatus, Reminder, Role, Session, User, contains_text
 from views.lookups import get_or_404
 
 bp = Blueprint("admin_mail", __name__, url_prefix="/admin")
@@ -78,8 +78,9 @@ def email_log():
             problems.append(_("Unknown status in the filter; showing all statuses."))
             status = ""
     if query_text:
-        needle = f"%{query_text}%"
-        emails = emails.where((Email.to_address**needle) | (Email.subject**needle))
+        emails = emails.where(
+            contains_text(Email.to_address, query_text) | contains_text(Email.subject, query_text)
+        )
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and int(page) > 0 else 1
     context = {

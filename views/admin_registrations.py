@@ -11,7 +11,17 @@ import tasks
 from access import allow
 from exports import csv_download
 from i18n import current_company, pick_text
-from models import Event, ImportJob, Registration, RegistrationRole, Role, Session, Status, User
+from models import (
+    Event,
+    ImportJob,
+    Registration,
+    RegistrationRole,
+    Role,
+    Session,
+    Status,
+    User,
+    contains_text,
+)
 from views.lookups import get_or_404
 
 bp = Blueprint("admin_registrations", __name__, url_prefix="/admin")
@@ -52,8 +62,8 @@ def registrations_query(event, filters):
     if filters["status"]:
         query = query.where(Registration.status == filters["status"])
     if filters["q"]:
-        needle = f"%{filters['q']}%"
-        query = query.where((User.name**needle) | (User.email**needle))
+        text = filters["q"]
+        query = query.where(contains_text(User.name, text) | contains_text(User.email, text))
     return query.order_by(Session.id, User.name)
 
 
