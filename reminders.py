@@ -33,12 +33,17 @@ def first_start(session):
     return Day.select(Day.start_at).where(Day.session == session).order_by(Day.start_at).scalar()
 
 
-def due_at(reminder, first_day_start):
+def due_at(reminder, first_day_start, zone):
+    """Days count on the session's wall clock ("2 days before, same time" across a change to
+    summer time); hours count in absolute time."""
     if reminder.fixed_at is not None:
         return reminder.fixed_at
     if first_day_start is None:
         return None
-    return first_day_start - timedelta(**{reminder.offset_unit: reminder.offset})
+    if reminder.offset_unit == "days":
+        local_start = schedule.to_local_naive(first_day_start, zone)
+        return schedule.to_utc(local_start - timedelta(days=reminder.offset), zone)
+    return first_day_start - timedelta(hours=reminder.offset)
 
 
 def recompute(session):
@@ -47,7 +52,7 @@ def recompute(session):
     for reminder in Reminder.select().where(
         Reminder.session == session, Reminder.sent_at.is_null()
     ):
-        reminder.due_at = due_at(reminder, start)
+        reminder.due_at = due_at(reminder, start, session.timezone)
         reminder.save(only=[Reminder.due_at])
 
 
@@ -74,7 +79,7 @@ def save_reminder(session, reminder, form):
             raise Invalid({"kind": _("This reminder has been sent and cannot change.")})
         reminder = reminder or Reminder(session=session)
         reminder.fixed_at, reminder.offset, reminder.offset_unit = fixed_at, offset, unit
-        reminder.due_at = due_at(reminder, first_start(session))
+        reminder.due_at = due_at(reminder, first_start(session), session.timezone)
         reminder.save()
     return reminder
 

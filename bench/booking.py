@@ -68,6 +68,8 @@ HTTP_TIMEOUT = 30  # seconds, for every request
 START_TIMEOUT = 60  # seconds for gunicorn to answer /healthz
 CSRF_IN_PAGE = re.compile(r'"X-CSRFToken": "([^"]+)"')
 SEATS_FULL = "Session seats full"
+# Never through a proxy from the environment: every request here goes to 127.0.0.1.
+LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 @dataclass(frozen=True)
@@ -245,7 +247,7 @@ def wait_until_healthy(base, server, log):
         if server.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {server.returncode}:\n{tail(log)}")
         try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as answer:
+            with LOOPBACK.open(f"{base}/healthz", timeout=2) as answer:
                 if answer.status == 200:
                     return
         except OSError:
@@ -286,7 +288,8 @@ class Member:
         )
 
     def request(self, path, data=None, headers=None):
-        """(status, body) of one request; redirects are followed, 4xx/5xx are answers too."""
+        """(status, body, final URL) of one request; redirects are followed, and 4xx/5xx
+        are answers too."""
         req = urllib.request.Request(self.base + path, data=data, headers=headers or {})
         try:
             with self.opener.open(req, timeout=HTTP_TIMEOUT) as answer:

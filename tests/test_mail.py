@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -163,24 +162,6 @@ class _FakeSession:
     event_id = 1
 
 
-@pytest.mark.every_database
-def test_two_workers_never_send_the_same_email(backend, ctx, app, smtp, make_user):
-    _queue(60, make_user)
-
-    def worker():
-        with app.app_context(), db.connection_context():
-            mail.deliver_due()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    ids = smtp.message_ids()
-    assert len(ids) == 60 and len(set(ids)) == 60
-    assert Email.select().where(Email.status == EmailStatus.SENT).count() == 60
-
-
 WORKER = """
 import sys
 sys.path.insert(0, {root!r})
@@ -197,6 +178,18 @@ with create_app(settings).app_context(), db.connection_context():
 def _worker(url, port):
     root = str(Path(__file__).resolve().parent.parent)
     return subprocess.Popen([sys.executable, "-c", WORKER.format(root=root, url=url, port=port)])
+
+
+@pytest.mark.every_database
+def test_two_worker_processes_never_send_the_same_email(backend, app, smtp, make_user):
+    with app.test_request_context("/"), db.connection_context():
+        _queue(60, make_user)
+    workers = [_worker(app.config["DATABASE_URL"], smtp.port) for _ in range(2)]
+    assert [worker.wait(60) for worker in workers] == [0, 0]
+    ids = smtp.message_ids()
+    assert len(ids) == 60 and len(set(ids)) == 60
+    with db.connection_context():
+        assert Email.select().where(Email.status == EmailStatus.SENT).count() == 60
 
 
 @pytest.mark.every_database
