@@ -126,3 +126,26 @@ def test_admin_deletes_a_day(browser_admin, live_server, make_event, make_sessio
     expect(page.locator(f"#day-{keep.id}")).to_be_visible()
     assert_not_reloaded(page)
     assert [day.id for day in days_of(session)] == [keep.id]
+
+
+def test_admin_adds_and_deletes_a_reminder(browser_admin, live_server, make_event, make_session, make_day):
+    from models import Reminder
+
+    page, session = browser_admin, make_session(make_event())
+    make_day(session, start="2030-03-01T10:00")
+    open_event(page, live_server, session.event)
+    block = page.locator(f"#reminders-{session.id}")
+    expect(block).to_contain_text("No reminders.")
+    settle(page)
+    block.locator("input[name=offset]").fill("3")
+    block.locator("button.primary").click()
+    expect(block).to_contain_text("3 days before the first day")
+    with db.connection_context():
+        assert Reminder.get().offset == 3
+    settle(page)
+    page.once("dialog", lambda dialog: dialog.accept())
+    block.locator("button:has-text('Delete')").click()
+    expect(block).to_contain_text("No reminders.")
+    assert_not_reloaded(page)
+    with db.connection_context():
+        assert Reminder.select().count() == 0
