@@ -20,6 +20,7 @@ from views import (
     admin_users,
     auth,
     calendar_feeds,
+    group,
     home,
     member,
 )
@@ -43,6 +44,7 @@ def create_app(test_config=None):
         home.bp,
         member.bp,
         calendar_feeds.bp,
+        group.bp,
         admin_events.bp,
         admin_registrations.bp,
         admin_mail.bp,

@@ -21,6 +21,7 @@ from models import (
     Registration,
     RegistrationRole,
     Session,
+    SessionKind,
     Status,
     db,
     utcnow,
@@ -146,6 +147,22 @@ def live_registration(user, event):
     )
 
 
+def live_in(user, session):
+    """The person's live registration where `session` allows only one: its event, or, for a
+    session of its own (group sessions), the session itself. An open invitation is not one."""
+    if session.event_id:
+        return live_registration(user, session.event_id)
+    return (
+        Registration.select()
+        .where(
+            Registration.session == session,
+            Registration.user == user,
+            Registration.status.not_in([Status.CANCELLED, Status.INVITED]),
+        )
+        .first()
+    )
+
+
 def _in_one_transaction(operation):
     """Run `operation` in a write transaction; the unique index's refusal becomes a message.
     The emails it queued are delivered once it has committed."""
@@ -161,20 +178,39 @@ def _in_one_transaction(operation):
 # What members do ---------------------------------------------------------------------------
 
 
-def _check_open(session, now):
-    if session.event is None or not session.event.is_active:
+def _check_open(session, now, user=None):
+    if session.event_id is None:
+        _check_group_session_open(session, user)
+    elif not session.event.is_active:
         raise BookingError(_("This event is not open for registration."))
     if not session.registration_is_open(now):
         raise BookingError(_("Registration for this session has ended."))
 
 
+def _check_group_session_open(session, user):
+    if session.kind != SessionKind.GROUP:
+        raise BookingError(_("This event is not open for registration."))
+    if user is not None and session.host_id == user.id:
+        raise BookingError(_("You are the host: you are attending already."))
+    if not session.is_public and not is_invited(user, session):
+        raise BookingError(_("This session is for invited people only."))
+
+
+def is_invited(user, session):
+    return user is not None and (
+        Registration.select()
+        .where(Registration.session == session, Registration.user == user)
+        .exists()
+    )
+
+
 def sign_up(user, session, now=None):
     """Take a seat in `session`: approved at once, or "Session seats full"."""
     now = now or utcnow()
-    _check_open(session, now)
+    _check_open(session, now, user)
 
     def operation():
-        if live_registration(user, session.event_id):
+        if live_in(user, session):
             raise AlreadyRegistered(_("You are already registered in this event."))
         if not _take_seat(session.id):
             raise BookingError(seats_full_message())
@@ -188,10 +224,10 @@ def sign_up(user, session, now=None):
 def join_waiting_list(user, session, now=None):
     """Queue for a full session; the first in line gets the next seat that frees."""
     now = now or utcnow()
-    _check_open(session, now)
+    _check_open(session, now, user)
 
     def operation():
-        if live_registration(user, session.event_id):
+        if live_in(user, session):
             raise AlreadyRegistered(_("You are already registered in this event."))
         return _write_registration(session, user, Status.WAITLISTED, now)
 

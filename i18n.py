@@ -146,6 +146,7 @@ def init_app(app):
         current_company=current_company,
         viewer_timezone=viewer_timezone,
         public_url=lambda path: app.config["PUBLIC_URL"] + path,
+        session_path=session_path,
     )
     app.jinja_env.filters.update(
         localized=pick_text,
@@ -159,6 +160,11 @@ def init_app(app):
 def recipient_locale_of(user):
     """The language someone reads in when no request tells: theirs, else the company's."""
     return user.locale if user.locale in enabled_locales() else default_locale()
+
+
+def session_path(session):
+    """Where a session is seen: its event's page, or its own public page."""
+    return f"/events/{session.event_id}" if session.event_id else f"/s/{session.id}"
 
 
 def viewer_timezone():

@@ -104,6 +104,7 @@ class Status(Choices):
     MISSED = "missed"
     CANCELLED = "cancelled"
     WAITLISTED = "waitlisted"
+    INVITED = "invited"
     LABELS = {
         APPROVED: _l("Approved"),
         CONFIRM_PARTICIPATION: _l("Confirm participation"),
@@ -112,6 +113,7 @@ class Status(Choices):
         MISSED: _l("Missed"),
         CANCELLED: _l("Cancelled"),
         WAITLISTED: _l("Waiting list"),
+        INVITED: _l("Invited"),
     }
     # A seat is held from approval on; the waiting list, denial and withdrawal hold none.
     HOLDS_SEAT = (APPROVED, CONFIRM_PARTICIPATION, PARTICIPATED, MISSED)
@@ -199,6 +201,8 @@ class Session(BaseModel):
     is_public = pw.BooleanField(default=True)
     # Seats held by participants: the guarded counter that makes booking atomic (booking.py).
     seats_taken = pw.IntegerField(default=0)
+    cancelled_at = pw.DateTimeField(null=True)
+    minimum_checked_at = pw.DateTimeField(null=True)  # group sessions: the cut-off check ran
     created_at = pw.DateTimeField(default=utcnow)
 
     @property
@@ -218,6 +222,8 @@ class Session(BaseModel):
         return self.seats_left == 0
 
     def registration_is_open(self, now):
+        if self.cancelled_at is not None:
+            return False
         return self.registration_end_at is None or now < self.registration_end_at
 
 

@@ -131,3 +131,30 @@ def reminder(reminder_row, session, user):
         days=_days(session),
         reminder=reminder_row,
     )
+
+
+def group_invitation(registration, links):
+    """Invited to a group session: Accept / Decline links (signed, single-purpose)."""
+    session, user = Session.get_by_id(registration.session_id), User.get_by_id(registration.user_id)
+    days = _days(session)
+    queue_email(
+        f"group_invitation:{registration.id}",
+        user,
+        "group_invitation",
+        session=session,
+        days=days,
+        links=links,
+        host=session.host,
+    )
+
+
+def group_below_minimum(session, person, links):
+    queue_email(
+        f"group_below_minimum:{session.id}:{person.id}",
+        person,
+        "group_below_minimum",
+        session=session,
+        days=_days(session),
+        links=links,
+        count=session.seats_taken + 1,
+    )

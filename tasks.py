@@ -12,9 +12,11 @@ from huey import RedisHuey, SqliteHuey, crontab
 
 import booking
 import config
+import group_sessions
 import mail
 import registration_import
 import reminders
+from i18n import current_company
 from models import db
 
 
@@ -76,7 +78,8 @@ def deliver_outbox():
 @huey.periodic_task(crontab(minute="*"))
 @in_app
 def every_minute():
-    """Send due reminders, then deliver whatever is due: new, retried after a failure with
-    backoff, or abandoned by a worker that died (its claim expired)."""
+    """Send due reminders and minimum-participants notices, then deliver whatever is due:
+    new, retried after a failure with backoff, or abandoned by a worker that died."""
     reminders.send_due()
+    group_sessions.check_minimums(current_company())
     mail.deliver_due()

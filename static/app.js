@@ -15,3 +15,32 @@ document.addEventListener("toast", (event) => {
     document.cookie = `tz=${zone}; path=/; max-age=31536000; SameSite=Lax`;
   }
 })();
+
+// Group session form: the start time is typed in the browser's time zone.
+document.addEventListener("htmx:load", (event) => {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (!zone) return;
+  event.detail.elt.querySelectorAll?.("[data-browser-zone]").forEach((input) => { input.value = zone; });
+  event.detail.elt.querySelectorAll?.("[data-zone-label]").forEach((label) => { label.textContent = zone; });
+});
+
+// Invitations: a chosen suggestion becomes a checked box that the form sends.
+function addInvitee(button) {
+  const box = document.getElementById("invitees");
+  if (!box.querySelector(`input[value="${button.dataset.id}"]`)) {
+    const chip = document.createElement("label");
+    chip.className = "chip";
+    const input = Object.assign(document.createElement("input"), { type: "checkbox", name: "invitees", value: button.dataset.id, checked: true });
+    chip.append(input, " ", button.dataset.name);
+    box.append(chip);
+  }
+  document.getElementById("invitee-results").replaceChildren();
+}
+
+// "Copy URL" buttons.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  navigator.clipboard?.writeText(button.dataset.copy);
+  document.dispatchEvent(new CustomEvent("toast", { detail: { value: button.dataset.copied || "✓" } }));
+});
