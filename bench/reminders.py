@@ -174,7 +174,13 @@ class SinkProcess:
         )
         self.process.start()
         child_end.close()
-        if not self.pipe.poll(SINK_TIMEOUT + 20) or self.pipe.recv() != "ready":
+        try:
+            # A spawned child imports Python afresh: allow it more than the listen timeout.
+            ready = self.pipe.poll(SINK_TIMEOUT + 20) and self.pipe.recv() == "ready"
+        except EOFError:  # it died before it was ready
+            ready = False
+        if not ready:
+            self.stop()
             raise RuntimeError("the SMTP sink did not start")
 
     def ask(self, command, prefix=""):
@@ -304,19 +310,18 @@ def queue_reminder():
 
 def outbox_counts(reminder_id):
     """{status: rows} of this reminder's emails, read from the bench's own connection."""
+    import peewee as pw
+
     from models import Email, db
 
-    prefix = f"reminder:{reminder_id}:"
     with db.connection_context():
         query = (
-            Email.select(Email.status, Email.id)
-            .where(Email.key.startswith(prefix))
+            Email.select(Email.status, pw.fn.COUNT(Email.id))
+            .where(Email.key.startswith(f"reminder:{reminder_id}:"))
+            .group_by(Email.status)
             .tuples()
         )
-        counts = {}
-        for status, _id in query:
-            counts[status] = counts.get(status, 0) + 1
-    return counts
+        return dict(query)
 
 
 # Baseline: plain smtplib -------------------------------------------------------------------

@@ -128,7 +128,9 @@ def test_admin_deletes_a_day(browser_admin, live_server, make_event, make_sessio
     assert [day.id for day in days_of(session)] == [keep.id]
 
 
-def test_admin_adds_and_deletes_a_reminder(browser_admin, live_server, make_event, make_session, make_day):
+def test_admin_adds_and_deletes_a_reminder(
+    browser_admin, live_server, make_event, make_session, make_day
+):
     from models import Reminder
 
     page, session = browser_admin, make_session(make_event())

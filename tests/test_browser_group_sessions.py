@@ -1,11 +1,11 @@
 """A group session from creation to a full house, in real headless Chromium."""
 
 import pytest
-from playwright.sync_api import expect
-
 from conftest import PASSWORD
-from models import Company, Registration, Role, Session, db
+from playwright.sync_api import expect
 from test_browser import settle
+
+from models import Company, Registration, Role, Session, db
 
 pytestmark = pytest.mark.browser
 

@@ -209,7 +209,7 @@ def decide(session_id, token):
     """ "Cancel session" / "Keep it" for a session below its minimum (host or admin)."""
     session = get_or_404(Session, session_id)
     if not (g.user.is_admin or session.host_id == g.user.id):
-        abort(403)
+        abort(404)  # someone else's session: nothing to decide here
     try:
         decision = group_sessions.read_decision(session, token)
     except Invalid as error:
