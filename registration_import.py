@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
 
 import booking
+import mail
 from i18n import pick_text
 from models import ImportJob, Registration, RegistrationRole, Session, Status, User, db
 
@@ -248,14 +249,15 @@ def apply(job_id):
     job = ImportJob.get_by_id(job_id)
     ImportJob.update(status="applying").where(ImportJob.id == job_id).execute()
     rows, sessions, users = job.rows, {}, {}
-    for index in range(job.applied_count, len(rows)):
-        row = rows[index]
-        if row["outcome"] in Outcome.TO_APPLY:
-            row["outcome"], row["message"] = _apply_row(row, sessions, users)
-        if (index + 1) % APPLY_BATCH == 0:
-            ImportJob.update(rows=rows, applied_count=index + 1).where(
-                ImportJob.id == job_id
-            ).execute()
+    with mail.one_delivery_request():  # the emails of all rows go out together at the end
+        for index in range(job.applied_count, len(rows)):
+            row = rows[index]
+            if row["outcome"] in Outcome.TO_APPLY:
+                row["outcome"], row["message"] = _apply_row(row, sessions, users)
+            if (index + 1) % APPLY_BATCH == 0:
+                ImportJob.update(rows=rows, applied_count=index + 1).where(
+                    ImportJob.id == job_id
+                ).execute()
     ImportJob.update(rows=rows, applied_count=len(rows), status="done").where(
         ImportJob.id == job_id
     ).execute()
