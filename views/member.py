@@ -112,7 +112,9 @@ def redraw_event(event, error=None, toast=None):
 
 def act_on_session(session_id, operation, toast):
     session = get_or_404(Session, session_id)
-    event = visible_event_or_404(session.event_id) if session.event_id else abort(404)
+    if session.event_id is None:
+        abort(404)  # group sessions are joined on their own page
+    event = visible_event_or_404(session.event_id)
     try:
         operation(session)
     except booking.BookingError as refusal:
