@@ -133,6 +133,15 @@ def _write_registration(session, user, status, now):
     return Registration.get_by_id(existing.id)
 
 
+def _seat_and_approve(session, user, now):
+    """The atomic seat step, then the approved registration and its confirmation email."""
+    if not _take_seat(session.id):
+        raise BookingError(seats_full_message())
+    registration = _write_registration(session, user, Status.APPROVED, now)
+    notifications.registration_confirmed(registration)
+    return registration
+
+
 def live_registration(user, event):
     """The person's one registration in `event` that is not cancelled, if any."""
     return (
@@ -212,11 +221,7 @@ def sign_up(user, session, now=None):
     def operation():
         if live_in(user, session):
             raise AlreadyRegistered(_("You are already registered in this event."))
-        if not _take_seat(session.id):
-            raise BookingError(seats_full_message())
-        registration = _write_registration(session, user, Status.APPROVED, now)
-        notifications.registration_confirmed(registration)
-        return registration
+        return _seat_and_approve(session, user, now)
 
     return _in_one_transaction(operation)
 
@@ -300,14 +305,7 @@ def register_user(user, session, now=None):
     if live:
         return switch(live, session, now, as_admin=True)
 
-    def operation():
-        if not _take_seat(session.id):
-            raise BookingError(seats_full_message())
-        registration = _write_registration(session, user, Status.APPROVED, now)
-        notifications.registration_confirmed(registration)
-        return registration
-
-    return _in_one_transaction(operation)
+    return _in_one_transaction(lambda: _seat_and_approve(session, user, now))
 
 
 def set_status(registration, new_status, now=None):

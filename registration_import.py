@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 import booking
 import mail
 from i18n import pick_text
-from models import ImportJob, Registration, RegistrationRole, Session, Status, User, db
+from models import Choices, ImportJob, Registration, RegistrationRole, Session, Status, User, db
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 EMAIL_HEADERS = {"email", "e-mail", "email address", "почта", "электронная почта"}
@@ -28,7 +28,7 @@ INLINE_ROWS = 500  # larger files are applied by a background job with a progres
 APPLY_BATCH = 100
 
 
-class Outcome:
+class Outcome(Choices):
     REGISTER = "register"
     MOVE = "move"
     ALREADY = "already_registered"
@@ -52,10 +52,6 @@ class Outcome:
         FAILED: _l("Not registered"),
     }
     TO_APPLY = (REGISTER, MOVE)
-
-    @classmethod
-    def label(cls, value):
-        return cls.LABELS.get(value, value)
 
 
 class FileProblem(Exception):

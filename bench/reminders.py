@@ -480,7 +480,21 @@ def delivery_figures(sink, reminder_id, user_ids, started):
         "first_after": first - started,
         "per_s": len(unique & expected) / seconds if seconds > 0 else 0.0,
         "connections": sorted(per_connection.values(), reverse=True),
+        "tenths": rate_by_tenth(sorted(arrived for _id, arrived, _peer in rows)),
     }
+
+
+def rate_by_tenth(arrivals):
+    """Messages per second over each tenth of the arrivals: shows whether delivery speeds
+    up or slows down as the outbox drains."""
+    if len(arrivals) < 20:
+        return []
+    bounds = [round(len(arrivals) * tenth / 10) for tenth in range(11)]
+    rates = []
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        seconds = arrivals[end - 1] - arrivals[start]
+        rates.append(round((end - 1 - start) / seconds) if seconds > 0 else 0)
+    return rates
 
 
 def report(plan, queue_seconds, baseline, figures, why, trouble):
@@ -508,6 +522,7 @@ def report(plan, queue_seconds, baseline, figures, why, trouble):
         f"unexpected ids: {figures['unexpected']}"
     )
     say(f"SMTP connections used (messages each): {figures['connections']}")
+    say(f"delivery rate per tenth of the messages (/s): {figures['tenths']}")
     if trouble:
         say(f"consumer log lines telling of errors ({len(trouble)}; first 20):")
         for line in trouble[:20]:
