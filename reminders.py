@@ -100,26 +100,32 @@ def recipients(session):
     )
 
 
+QUEUE_BATCH = 100  # emails per transaction: short write locks while thousands are queued
+
+
 def send_due(now=None):
-    """Send every reminder that is due, each exactly once: the claim (sent_at) and its
-    emails commit together, and each email's key is unique per reminder and person."""
+    """Send every reminder that is due, each exactly once to each person.
+
+    Emails are queued in short transactions (a long one would lock SQLite for every other
+    writer); their keys are unique per reminder and person, so a run that dies half-way is
+    simply repeated by the next one, and two runs at once queue each email once. The
+    reminder is marked sent when all of its emails are in the outbox.
+    """
     now = now or utcnow()
     sent = 0
     for reminder in Reminder.select().where(Reminder.due_at <= now, Reminder.sent_at.is_null()):
+        session = Session.get_by_id(reminder.session_id)
+        people = recipients(session)
+        for start in range(0, len(people), QUEUE_BATCH):
+            with write_transaction():
+                for user in people[start : start + QUEUE_BATCH]:
+                    notifications.reminder(reminder, session, user)
         with write_transaction():
-            won = (
-                Reminder.update(sent_at=now)
+            sent += (
+                Reminder.update(sent_at=now, sent_count=len(people))
                 .where(Reminder.id == reminder.id, Reminder.sent_at.is_null())
                 .execute()
             )
-            if not won:
-                continue
-            session = Session.get_by_id(reminder.session_id)
-            people = recipients(session)
-            for user in people:
-                notifications.reminder(reminder, session, user)
-            Reminder.update(sent_count=len(people)).where(Reminder.id == reminder.id).execute()
-        sent += 1
     if sent:
         mail.request_delivery()
     return sent
