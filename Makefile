@@ -44,10 +44,10 @@ database: $(VENV)/.installed
 demo: database
 	$(FLASK) seed-demo
 
-# Debian's Chromium for the browser tests and PostgreSQL 15 for the database tests.
+# Debian's Chromium for the browser tests, PostgreSQL 15 and Redis for the scale-out tests.
 system-test-deps:
-	@command -v chromium >/dev/null && test -x $(PG_BIN)/initdb || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql >/dev/null; }
+	@command -v chromium >/dev/null && command -v redis-server >/dev/null && test -x $(PG_BIN)/initdb || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql redis-server >/dev/null; }
 
 # Developers: re-extract strings after changing them, then translate translations/ru/.
 messages: $(VENV)/.installed

@@ -90,7 +90,8 @@ def test_admin_switches_a_days_format(
     assert days_of(session)[0].format == DayFormat.OFFLINE  # nothing saved on error
     page.locator(f"form#day-{day.id} input[name=url]").fill("https://meet.google.com/jgx-ydjs-ptv")
     page.locator(f"form#day-{day.id} button.primary").click()
-    expect(page.locator(f"div#day-{day.id} .badge.platform-google_meet")).to_have_text("Google Meet")
+    badge = page.locator(f"div#day-{day.id} .badge.platform-google_meet")
+    expect(badge).to_have_text("Google Meet")
     assert_not_reloaded(page)
     [stored] = days_of(session)
     assert (stored.format, stored.url) == (DayFormat.ONLINE, "https://meet.google.com/jgx-ydjs-ptv")
