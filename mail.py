@@ -21,6 +21,7 @@ from pathlib import Path
 import peewee as pw
 from flask import current_app, render_template
 from flask_babel import force_locale
+from markupsafe import Markup
 
 from i18n import current_company
 from i18n import recipient_locale_of as recipient_locale
@@ -44,9 +45,11 @@ def queue_email(key, user, template, attachments=(), **context):
     context.update(recipient=user, zone=recipient_timezone(user), email_locale=locale)
     with force_locale(locale):
         html_template = current_app.jinja_env.get_template(f"email/{template}.html")
-        subject = "".join(
-            html_template.blocks["subject"](html_template.new_context(context))
-        ).strip()
+        # The block is HTML-escaped like the page around it; a subject is plain text.
+        subject = Markup(
+            "".join(html_template.blocks["subject"](html_template.new_context(context)))
+        )
+        subject = subject.striptags()
         html_body = render_template(f"email/{template}.html", **context)
         text_body = render_template(f"email/{template}.txt", **context)
     Email.insert(
@@ -54,7 +57,7 @@ def queue_email(key, user, template, attachments=(), **context):
         to_address=user.email,
         user=user,
         locale=locale,
-        subject=" ".join(subject.split())[:300],
+        subject=subject[:300],
         text_body=text_body,
         html_body=html_body,
         attachments=list(attachments),

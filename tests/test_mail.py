@@ -216,3 +216,12 @@ def test_a_worker_killed_mid_send_loses_and_duplicates_nothing(backend, app, smt
     assert len(ids) == 30 and len(set(ids)) == 30  # every email exactly once
     with db.connection_context():
         assert Email.select().where(Email.status == EmailStatus.SENT).count() == 30
+
+
+def test_subjects_are_plain_text_and_bodies_escaped(ctx, smtp, event, make_session, make_user):
+    session = make_session(event, name="Tom & Jerry <b>live</b>")
+    booking.sign_up(make_user(), session, NOW)
+    [message] = smtp.messages
+    assert message["Subject"] == "Tom & Jerry <b>live</b>"
+    html = message.get_body(("html",)).get_content()
+    assert "Tom &amp; Jerry &lt;b&gt;live&lt;/b&gt;" in html and "<b>live</b>" not in html
