@@ -92,3 +92,9 @@ def test_admins_add_edit_and_delete_reminders_in_place(admin, booked):
     admin.htmx("delete", f"/admin/reminders/{reminder.id}")
     with db.connection_context():
         assert Reminder.select().count() == 0
+
+
+def test_pages_offer_the_day_download(member, admin, booked):
+    session, days = booked
+    assert f"/days/{days[0].id}.ics" in member.get(f"/events/{session.event_id}").text
+    assert f"/days/{days[0].id}.ics" in admin.get(f"/admin/events/{session.event_id}").text
