@@ -13,6 +13,7 @@ from models import (
     RegistrationRole,
     Role,
     Session,
+    SessionKind,
     User,
     ZoomRole,
     utcnow,
@@ -116,4 +117,23 @@ def load_once():
             format=DayFormat.OFFLINE,
             address="Tverskaya 7, Moscow, room 2",
         )
+        _group_session(host, today + timedelta(days=10, hours=18))
     return True
+
+
+def _group_session(host, start_local):
+    """A public group session on the demo host's profile, /u/demo-host."""
+    start = schedule.to_utc(start_local, ZONE)
+    session = Session.create(
+        kind=SessionKind.GROUP,
+        name={"en": "Giving feedback that lands"},
+        description="An hour of practice in small groups. Bring one real situation.",
+        timezone=ZONE,
+        registration_end_at=start,
+        participant_limit=7,  # eight with the host
+        min_participants=3,
+        host=host,
+    )
+    end = start + timedelta(hours=1)
+    Day.create(session=session, start_at=start, end_at=end, format=DayFormat.ONLINE)
+    Registration.create(session=session, user=host, role=RegistrationRole.HOST)
