@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 import schedule
@@ -37,6 +38,9 @@ PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 PASSWORD = "correct horse battery"
 ZONE = "Europe/Moscow"
 CSRF_IN_PAGE = re.compile(r'"X-CSRFToken": "([^"]+)"')
+# Factory users get a cheap hash: hundreds of sign-ins would otherwise spend minutes in
+# scrypt. Accounts made through the app (and their tests) still use the real algorithm.
+FAST_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 
 
 def pytest_configure(config):
@@ -216,7 +220,7 @@ def make_user(app):
             count = User.select().count()
             fields.setdefault("name", f"{role.title()} {count}")
             user = User(email=email or f"{role}{count}@example.com", role=role, **fields)
-            user.set_password(PASSWORD)
+            user.password_hash = FAST_HASH
             user.save()
             return user
 
