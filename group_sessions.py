@@ -24,6 +24,7 @@ from models import (
     SessionKind,
     Status,
     User,
+    contains_text,
     utcnow,
     write_transaction,
 )
@@ -112,8 +113,6 @@ def _invite(session, user, now):
 
 def search_members(text, limit=8):
     """Type-ahead for invitations: active people whose name or email contains `text`."""
-    from models import contains_text
-
     if len(text.strip()) < 2:
         return []
     query = User.select().where(
