@@ -193,21 +193,26 @@ def _claimable(now):
 def claim_next(now):
     """Atomically take the next deliverable email for this worker, or None."""
     token = secrets.token_hex(8)
-    with write_transaction():
-        candidates = Email.select(Email.id).where(_claimable(now)).order_by(Email.id).limit(1)
-        if not isinstance(db.obj, pw.SqliteDatabase):
-            candidates = candidates.for_update(skip_locked=True)
-        row = candidates.first()
-        if row is None:
-            return None
-        won = (
-            Email.update(
-                status=EmailStatus.SENDING, claim=token, claimed_at=now, attempts=Email.attempts + 1
+    while True:
+        with write_transaction():
+            candidates = Email.select(Email.id).where(_claimable(now)).order_by(Email.id).limit(1)
+            if not isinstance(db.obj, pw.SqliteDatabase):
+                candidates = candidates.for_update(skip_locked=True)
+            row = candidates.first()
+            if row is None:
+                return None
+            won = (
+                Email.update(
+                    status=EmailStatus.SENDING,
+                    claim=token,
+                    claimed_at=now,
+                    attempts=Email.attempts + 1,
+                )
+                .where(Email.id == row.id, _claimable(now))
+                .execute()
             )
-            .where(Email.id == row.id, _claimable(now))
-            .execute()
-        )
-    return Email.get_by_id(row.id) if won else claim_next(now)
+        if won:  # otherwise another worker took it between our read and write: try the next
+            return Email.get_by_id(row.id)
 
 
 def _record(email, **fields):

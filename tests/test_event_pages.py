@@ -2,7 +2,7 @@
 
 from conftest import count_queries
 
-from models import Day, Event, Session, db
+from models import Day, Event, Reminder, Session, db
 
 
 def stored(model, row_id):
@@ -209,6 +209,8 @@ def _event_with(make_event, make_session, make_day, sessions, days):
                 address="",
                 zoom_role="participant",
             )
+        with db.connection_context():
+            Reminder.create(session=session, offset=1, offset_unit="days")
     return event
 
 
@@ -223,4 +225,5 @@ def test_event_page_query_count_does_not_grow_with_its_size(
     with count_queries() as large_queries:
         large_page = admin.get(f"/admin/events/{large.id}")
     assert small_page.text.count('class="day"') == 2 and large_page.text.count('class="day"') == 250
+    assert large_page.text.count('class="reminder"') == 50  # reminders drawn with the page
     assert len(large_queries) == len(small_queries), large_queries

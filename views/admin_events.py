@@ -13,9 +13,14 @@ from access import allow
 from forms import Invalid
 from i18n import current_company
 from models import Day, DayFormat, Event, Role, Session, User
-from views.lookups import get_or_404, session_with_days, sessions_with_days
+from views.lookups import attach_reminders, get_or_404, session_with_days, sessions_with_days
 
 bp = Blueprint("admin_events", __name__, url_prefix="/admin")
+
+
+def card(session):
+    """A session as its admin card shows it: with its days and reminders."""
+    return attach_reminders([session_with_days(session)])[0]
 
 
 def invalid(template, errors, **context):
@@ -50,7 +55,11 @@ def create_event():
 def event_page(event_id):
     event = get_or_404(Event, event_id)
     return render_template(
-        "admin/event.html", event=event, sessions=sessions_with_days(event), errors={}, form={}
+        "admin/event.html",
+        event=event,
+        sessions=attach_reminders(sessions_with_days(event)),
+        errors={},
+        form={},
     )
 
 
@@ -110,14 +119,14 @@ def create_session(event_id):
         response.headers["HX-Retarget"] = "#new-session-form"
         response.headers["HX-Reswap"] = "outerHTML"
         return response
-    session.day_list = []
+    session.day_list, session.reminder_list = [], []
     return render_template("admin/_session_card.html", session=session, event=event)
 
 
 @bp.route("/sessions/<int:session_id>")
 @allow(Role.ADMIN)
 def session_card(session_id):
-    session = session_with_days(get_or_404(Session, session_id))
+    session = card(get_or_404(Session, session_id))
     return render_template("admin/_session_card.html", session=session, event=session.event)
 
 
@@ -140,7 +149,7 @@ def update_session(session_id):
         return invalid(
             "admin/_session_form.html", error.errors, session=session, event=session.event
         )
-    session = session_with_days(get_or_404(Session, session_id))
+    session = card(get_or_404(Session, session_id))
     return render_template("admin/_session_card.html", session=session, event=session.event)
 
 

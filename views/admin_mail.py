@@ -13,6 +13,8 @@ from models import Email, EmailStatus, Reminder, Role, Session, User, contains_t
 from views.lookups import get_or_404
 
 bp = Blueprint("admin_mail", __name__, url_prefix="/admin")
+bp.add_app_template_global(reminders.UNITS, "reminder_units")
+bp.add_app_template_global(reminders.MAX_PER_SESSION, "max_reminders_per_session")
 LOG_PAGE = 100
 
 
@@ -25,8 +27,6 @@ def reminders_block(session, errors=None, form=None, editing=None, status=200):
         "errors": errors or {},
         "form": form or {},
         "editing": editing,
-        "units": reminders.UNITS,
-        "max_reminders": reminders.MAX_PER_SESSION,
     }
     return render_template("admin/_reminders.html", **context), status
 

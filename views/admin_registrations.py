@@ -206,14 +206,10 @@ def render_import(job):
     )
 
 
-def import_job_or_404(job_id):
-    return get_or_404(ImportJob, job_id)
-
-
 @bp.route("/imports/<int:job_id>/apply", methods=["POST"])
 @allow(Role.ADMIN)
 def apply_import(job_id):
-    job = import_job_or_404(job_id)
+    job = get_or_404(ImportJob, job_id)
     if registration_import.claim(job.id):
         if job.total > registration_import.INLINE_ROWS:
             tasks.apply_import(job.id)
@@ -225,11 +221,11 @@ def apply_import(job_id):
 @bp.route("/imports/<int:job_id>")
 @allow(Role.ADMIN)
 def import_progress(job_id):
-    return render_import(import_job_or_404(job_id))
+    return render_import(get_or_404(ImportJob, job_id))
 
 
 @bp.route("/imports/<int:job_id>/result.csv")
 @allow(Role.ADMIN)
 def import_result(job_id):
-    job = import_job_or_404(job_id)
+    job = get_or_404(ImportJob, job_id)
     return csv_download(registration_import.result_rows(job), f"import-{job.id}-result.csv")

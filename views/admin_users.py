@@ -1,6 +1,6 @@
 """User accounts, managed by admins."""
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import Blueprint, g, render_template, request
 from flask_babel import gettext as _
 from htmx_flask import make_response
 
@@ -8,15 +8,9 @@ from access import allow
 from administration import save_user
 from forms import Invalid
 from models import Role, User
+from views.lookups import get_or_404
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
-
-
-def get_user_or_404(user_id):
-    user = User.get_or_none(User.id == user_id)
-    if user is None:
-        abort(404)
-    return user
 
 
 @bp.route("")
@@ -46,20 +40,20 @@ def create_user():
 @bp.route("/<int:user_id>")
 @allow(Role.ADMIN)
 def user_row(user_id):
-    return render_template("admin/_user_row.html", row_user=get_user_or_404(user_id))
+    return render_template("admin/_user_row.html", row_user=get_or_404(User, user_id))
 
 
 @bp.route("/<int:user_id>/edit")
 @allow(Role.ADMIN)
 def edit_user(user_id):
-    user = get_user_or_404(user_id)
+    user = get_or_404(User, user_id)
     return render_template("admin/_user_edit_row.html", edited=user, errors={}, form={})
 
 
 @bp.route("/<int:user_id>", methods=["POST"])
 @allow(Role.ADMIN)
 def update_user(user_id):
-    user = get_user_or_404(user_id)
+    user = get_or_404(User, user_id)
     try:
         save_user(user, request.form, g.user)
     except Invalid as error:

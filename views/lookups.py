@@ -3,7 +3,7 @@
 from flask import abort
 from peewee import JOIN
 
-from models import Day, Session, User
+from models import Day, Reminder, Session, User
 
 
 def get_or_404(model, row_id):
@@ -28,6 +28,18 @@ def attach_days(sessions):
     )
     for day in days:
         by_id[day.session_id].day_list.append(day)
+    return sessions
+
+
+def attach_reminders(sessions):
+    """Give each session `.reminder_list`, in one query whatever their number."""
+    by_id = {session.id: session for session in sessions}
+    for session in sessions:
+        session.reminder_list = []
+    if by_id:
+        query = Reminder.select().where(Reminder.session.in_(list(by_id))).order_by(Reminder.id)
+        for reminder in query:
+            by_id[reminder.session_id].reminder_list.append(reminder)
     return sessions
 
 
