@@ -37,7 +37,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -56,6 +55,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Run as `python bench/booking.py`, Python puts bench/ first on the path, where this file
 # would shadow the app's own `booking` module. The app's checkout must come first instead.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+
+from bench.harness import free_port, say  # noqa: E402
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
@@ -97,16 +98,6 @@ def isolated_settings(instance):
         "SMTP_HOST": "",
         "OUTBOX_DIR": str(instance / "outbox"),
     }
-
-
-def say(text):
-    print(text, flush=True)
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # Databases ---------------------------------------------------------------------------------

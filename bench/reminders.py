@@ -36,7 +36,6 @@ import re
 import shutil
 import signal
 import smtplib
-import socket
 import subprocess
 import sys
 import tempfile
@@ -53,6 +52,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # Run as `python bench/reminders.py`, Python puts bench/ first on the path, where this file
 # would shadow the app's own `reminders` module. The app's checkout must come first instead.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+
+from bench.harness import free_port, say  # noqa: E402
+
 # Leave no __pycache__ behind in the checkout (here, in the sink and in the consumers).
 os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 sys.dont_write_bytecode = True
@@ -78,16 +80,6 @@ class Plan:
 
 FULL = Plan(registrants=10_000, timeout=600)
 QUICK = Plan(registrants=1_000, timeout=120)
-
-
-def say(text):
-    print(text, flush=True)
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def isolated_settings(instance, smtp_port):

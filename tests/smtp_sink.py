@@ -7,17 +7,11 @@ so a test can kill the sending worker in the middle of a send.
 
 import asyncio
 import email
-import socket
 import threading
 from email import policy
 
 from aiosmtpd.controller import Controller
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from conftest import free_port
 
 
 class Sink:
