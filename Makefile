@@ -9,6 +9,8 @@ HOST ?= 127.0.0.1
 WEB_WORKERS ?= 2
 JOB_WORKERS ?= 2
 PG_BIN ?= /usr/lib/postgresql/15/bin
+# The app builds its links from these when PUBLIC_URL is unset (config.py).
+export HOST PORT
 
 .PHONY: run test setup translations database demo system-test-deps lint messages
 
@@ -18,10 +20,11 @@ run: setup demo
 	@echo "  Sign in as admin@convene.test with the password convene-demo"
 	@echo "  (host@convene.test and member@convene.test use the same password). Ctrl-C stops both."
 	@echo
-	@trap 'kill 0' INT TERM EXIT; \
+	@trap 'kill $$(jobs -p) 2>/dev/null; wait; exit 0' INT TERM; \
+	trap 'kill $$(jobs -p) 2>/dev/null' EXIT; \
 	$(BIN)/huey_consumer tasks.huey -k thread -w $(JOB_WORKERS) & \
 	$(BIN)/gunicorn --workers $(WEB_WORKERS) --bind $(HOST):$(PORT) --access-logfile - "app:create_app()" & \
-	wait
+	wait -n
 
 test: setup system-test-deps
 	$(BIN)/ruff check .

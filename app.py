@@ -1,5 +1,7 @@
 """The Flask application: configuration, extensions, blueprints and shell commands."""
 
+import logging
+
 import click
 from flask import Flask, g, render_template
 from flask_babel import gettext as _
@@ -7,10 +9,11 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
 from peewee_migrate import Router
 
-import access
 import config
-import i18n
-from administration import PASSWORD_MIN
+from accounts import access
+from accounts.administration import PASSWORD_MIN
+from foundation import i18n
+from meetings.meeting_links import format_zoom_id, linkify, recognise_platform
 from models import DayFormat, EmailStatus, Role, Status, User, ZoomRole, connect_database, db
 from views import (
     admin_events,
@@ -26,6 +29,7 @@ from views import (
 )
 
 csrf = CSRFProtect()
+SERVER_ERROR_TEXT = "Something went wrong on our side. Nothing was changed.\n"
 
 
 def create_app(test_config=None):
@@ -34,6 +38,7 @@ def create_app(test_config=None):
     if test_config:
         app.config.update(test_config)
 
+    configure_logging(app.config["LOG_LEVEL"])
     connect_database(app.config["DATABASE_URL"])
     csrf.init_app(app)
     Htmx(app)
@@ -53,6 +58,9 @@ def create_app(test_config=None):
     ):
         app.register_blueprint(blueprint)
     app.view_functions["static"].audience = access.VISITOR
+    app.jinja_env.filters.update(
+        linkify=linkify, platform=recognise_platform, zoom_id=format_zoom_id
+    )
     app.jinja_env.globals.update(
         Role=Role, DayFormat=DayFormat, ZoomRole=ZoomRole, Status=Status, EmailStatus=EmailStatus
     )
@@ -61,6 +69,21 @@ def create_app(test_config=None):
     _register_error_pages(app)
     _register_commands(app)
     return app
+
+
+def configure_logging(level_name):
+    """One logging setup for the web app, the job worker and the commands: to stderr, at
+    LOG_LEVEL. Flask logs every unhandled exception through it, with its traceback."""
+    level = logging.getLevelName(level_name)
+    logging.basicConfig(
+        level=level if isinstance(level, int) else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    huey_log = logging.getLogger("huey")
+    if huey_log.handlers:  # the job consumer prints huey's lines itself: not twice
+        huey_log.propagate = False
+    if not isinstance(level, int):
+        logging.getLogger(__name__).warning("LOG_LEVEL=%s is not a level; using INFO", level_name)
 
 
 def _wire_requests(app):
@@ -99,6 +122,16 @@ def _register_error_pages(app):
     @app.errorhandler(405)
     def wrong_method(_error):
         return error_page(405, _("This address does not accept that request."))
+
+    @app.errorhandler(500)
+    def server_error(_error):
+        # Flask has logged the traceback already. The branded page needs the database (the
+        # company's languages); when that is what failed, plain words must do.
+        try:
+            return error_page(500, _("Something went wrong on our side. Nothing was changed."))
+        except Exception:
+            app.logger.exception("The error page itself failed")
+            return SERVER_ERROR_TEXT, 500, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def migrate_database():

@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import socket
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -30,6 +31,19 @@ def _secret_key():
     return key_file.read_text().strip()
 
 
+def _public_url():
+    """PUBLIC_URL, else the address `make run` binds to (HOST and PORT), so that share links
+    and email links point where the app really runs."""
+    if os.environ.get("PUBLIC_URL"):
+        return os.environ["PUBLIC_URL"].rstrip("/")
+    host = os.environ.get("HOST") or "127.0.0.1"
+    if host in {"0.0.0.0", "::"}:  # every interface: name the machine, not "any address"
+        host = socket.getfqdn()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{os.environ.get('PORT') or '5000'}"
+
+
 def from_environment():
     """The Flask config mapping for this process."""
     return {
@@ -41,7 +55,8 @@ def from_environment():
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE"),
         "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the sign-in session
-        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "PUBLIC_URL": _public_url(),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
         "SMTP_HOST": os.environ.get("SMTP_HOST") or None,
         "SMTP_PORT": int(os.environ.get("SMTP_PORT", "25")),
         "SMTP_USER": os.environ.get("SMTP_USER") or None,

@@ -3,7 +3,7 @@
 
 from datetime import timedelta
 
-import schedule
+from foundation import schedule
 from models import (
     Company,
     Day,

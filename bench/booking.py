@@ -379,9 +379,9 @@ def check_seats(event_id):
 
 def import_rate(url, rows):
     """Rows per second for start_import + apply of `rows` fresh users into one session."""
-    import registration_import
     from app import create_app
     from models import Company, Event, Session, User, db, utcnow
+    from sessions import registration_import
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "x"})
     emails = [f"imported{n}@bench.test" for n in range(rows)]

@@ -284,9 +284,9 @@ def insert_participants(event, session, count, now):
 def queue_reminder():
     """send_due() as the minutely job runs it, in an app context; returns (seconds, emails
     queued, a sample email row). It also asks Huey for one delivery (nobody consumes yet)."""
-    import reminders
     from app import create_app
     from models import Email, db
+    from sessions import reminders
 
     app = create_app()
     with app.app_context(), db.connection_context():
@@ -399,10 +399,10 @@ def stop_consumer(process):
 def request_deliveries():
     """One delivery request per worker thread, so every thread of both consumers delivers
     at the same time (send_due already asked once; a surplus request finds nothing)."""
-    import tasks
+    from messaging import mail
 
     for _ in range(CONSUMERS * THREADS_PER_CONSUMER):
-        tasks.deliver_outbox()
+        mail.deliver_outbox()
 
 
 def wait_for_delivery(sink, prefix, reminder_id, expected, processes, deadline):

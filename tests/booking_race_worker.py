@@ -11,9 +11,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import booking  # noqa: E402
 from app import create_app  # noqa: E402
 from models import Session, User, db  # noqa: E402
+from sessions import booking  # noqa: E402
 
 
 def main(url, session_id, user_ids):

@@ -18,9 +18,9 @@ from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
-import schedule
 import tasks
 from app import create_app, migrate_database
+from foundation import schedule
 from models import (
     ALL_MODELS,
     Company,

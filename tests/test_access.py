@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from conftest import PASSWORD
 
-from access import AUDIENCES, VISITOR
+from accounts.access import AUDIENCES, VISITOR
 from models import (
     ALL_MODELS,
     Company,

@@ -14,10 +14,8 @@ import pytest
 from openpyxl import Workbook
 from peewee import chunked
 
-import booking
-import registration_import
-import tasks
 from models import Company, ImportJob, Registration, Role, Session, Status, User, db
+from sessions import booking, registration_import
 
 FULL = "Session seats full"
 CHOOSE = "Choose one of the options."
@@ -959,13 +957,13 @@ def test_import_of_10000_rows_fills_the_session_exactly(
         f"person{number:05d}@example.com,Main hall\n" for number in range(rows)
     )
     queued = []
-    in_background = tasks.apply_import
+    in_background = registration_import.apply_import
 
     def spy(job_id):
         queued.append(job_id)
         return in_background(job_id)
 
-    monkeypatch.setattr(tasks, "apply_import", spy)
+    monkeypatch.setattr(registration_import, "apply_import", spy)
 
     preview = upload(admin, event, data.encode())
     assert preview.status_code == 200

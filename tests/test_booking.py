@@ -6,9 +6,8 @@ import peewee as pw
 import pytest
 from werkzeug.datastructures import MultiDict
 
-import booking
-import planning
 from models import Company, Registration, Status, db
+from sessions import booking, planning
 
 pytestmark = [pytest.mark.every_database, pytest.mark.usefixtures("ctx")]
 

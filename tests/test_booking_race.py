@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import booking
 from models import Registration, Session, Status, User, db
+from sessions import booking
 
 THREADS = 24
 SEATS = 5

@@ -4,8 +4,8 @@ import pytest
 from playwright.sync_api import expect
 from test_browser import assert_not_reloaded, settle
 
-import booking
 from models import Registration, Role, Session, Status, User, db
+from sessions import booking
 
 pytestmark = pytest.mark.browser
 

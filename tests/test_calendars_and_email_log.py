@@ -5,8 +5,8 @@ from datetime import datetime
 import pytest
 from icalendar import Calendar
 
-import booking
 from models import Email, EmailStatus, Reminder, Role, User, db
+from sessions import booking
 
 NOW = datetime(2030, 2, 1, 12, 0)
 

@@ -5,9 +5,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-import booking
-import group_sessions
 from models import Company, Email, Registration, Role, Session, SessionKind, Status, db
+from sessions import booking, group_sessions
 
 FORM = {
     "title": "Pitch practice",

@@ -13,10 +13,9 @@ import pytest
 from icalendar import Calendar
 from werkzeug.datastructures import MultiDict
 
-import booking
-import mail
-import planning
+from messaging import mail
 from models import Company, Email, EmailStatus, Registration, Status, db
+from sessions import booking, planning
 
 NOW = datetime(2030, 2, 1, 12, 0)
 
@@ -166,7 +165,7 @@ WORKER = """
 import sys
 sys.path.insert(0, {root!r})
 from app import create_app
-import mail
+from messaging import mail
 from models import db
 settings = {{"DATABASE_URL": {url!r}, "SECRET_KEY": "w"}}
 settings.update(SMTP_HOST="127.0.0.1", SMTP_PORT={port})

@@ -1,6 +1,6 @@
 import pytest
 
-from meeting_links import format_zoom_id, is_web_url, linkify, recognise_platform
+from meetings.meeting_links import format_zoom_id, is_web_url, linkify, recognise_platform
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from datetime import datetime
 import pytest
 from conftest import count_queries
 
-import booking
 from models import Registration, Role, Status, db
+from sessions import booking
 
 
 def plain(text):

@@ -5,10 +5,10 @@ from datetime import datetime
 import pytest
 from werkzeug.datastructures import MultiDict
 
-import planning
-import schedule
-from forms import Invalid
+from foundation import schedule
+from foundation.forms import Invalid
 from models import Company, Day, DayFormat, Event, Registration, RegistrationRole, Session
+from sessions import planning
 
 pytestmark = [pytest.mark.every_database, pytest.mark.usefixtures("ctx")]
 

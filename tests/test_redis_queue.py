@@ -73,7 +73,7 @@ def test_two_consumers_on_redis_deliver_each_email_once(
         subprocess.Popen(consumer, cwd=ROOT, env=env, stderr=subprocess.DEVNULL) for _ in range(2)
     ]
     try:
-        enqueue = "import tasks; [tasks.deliver_outbox() for _ in range(4)]"
+        enqueue = "from messaging import mail; [mail.deliver_outbox() for _ in range(4)]"
         subprocess.run([sys.executable, "-c", enqueue], cwd=ROOT, env=env, check=True)
         deadline = time.monotonic() + 60
         while len(smtp.messages) < 40 and time.monotonic() < deadline:

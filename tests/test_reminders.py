@@ -5,12 +5,10 @@ from datetime import datetime
 import pytest
 from werkzeug.datastructures import MultiDict
 
-import booking
-import planning
-import reminders
-import schedule
-from forms import Invalid
+from foundation import schedule
+from foundation.forms import Invalid
 from models import Company, Email, Registration, Reminder, Status
+from sessions import booking, planning, reminders
 
 pytestmark = [pytest.mark.every_database, pytest.mark.usefixtures("ctx")]
 NOW = datetime(2030, 2, 1, 12, 0)

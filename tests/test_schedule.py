@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
-import schedule
+from foundation import schedule
 
 
 def test_registration_end_proposal_is_next_day_at_1159_in_company_zone():

@@ -8,11 +8,11 @@ back as the same partial with status 422 and the messages beside the fields.
 from flask import Blueprint, redirect, render_template, request, url_for
 from htmx_flask import make_response
 
-import planning
-from access import allow
-from forms import Invalid
-from i18n import current_company
+from accounts.access import allow
+from foundation.forms import Invalid
+from foundation.i18n import current_company
 from models import Day, DayFormat, Event, Role, Session, User
+from sessions import planning
 from views.lookups import attach_reminders, get_or_404, session_with_days, sessions_with_days
 
 bp = Blueprint("admin_events", __name__, url_prefix="/admin")

@@ -5,11 +5,11 @@ from flask_babel import gettext as _
 from htmx_flask import make_response
 from peewee import JOIN
 
-import mail
-import reminders
-from access import allow
-from forms import Invalid
+from accounts.access import allow
+from foundation.forms import Invalid
+from messaging import mail
 from models import Email, EmailStatus, Reminder, Role, Session, User, contains_text
+from sessions import reminders
 from views.lookups import get_or_404
 
 bp = Blueprint("admin_mail", __name__, url_prefix="/admin")

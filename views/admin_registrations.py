@@ -5,12 +5,9 @@ from flask import Blueprint, g, render_template, request
 from flask_babel import gettext as _
 from htmx_flask import make_response
 
-import booking
-import registration_import
-import tasks
-from access import allow
-from exports import csv_download
-from i18n import current_company, pick_text
+from accounts.access import allow
+from foundation.exports import csv_download
+from foundation.i18n import current_company, pick_text
 from models import (
     Event,
     ImportJob,
@@ -22,6 +19,7 @@ from models import (
     User,
     contains_text,
 )
+from sessions import booking, registration_import
 from views.lookups import get_or_404
 
 bp = Blueprint("admin_registrations", __name__, url_prefix="/admin")
@@ -212,7 +210,7 @@ def apply_import(job_id):
     job = get_or_404(ImportJob, job_id)
     if registration_import.claim(job.id):
         if job.total > registration_import.INLINE_ROWS:
-            tasks.apply_import(job.id)
+            registration_import.apply_import(job.id)
         else:
             registration_import.apply(job.id)
     return render_import(ImportJob.get_by_id(job.id))

@@ -4,12 +4,12 @@ from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from htmx_flask import make_response
 
-from access import allow
-from administration import save_company_settings
-from forms import Invalid
-from i18n import available_locales, current_company
+from accounts.access import allow
+from accounts.administration import save_company_settings
+from foundation.forms import Invalid
+from foundation.i18n import available_locales, current_company
+from foundation.schedule import all_timezones
 from models import Role
-from schedule import all_timezones
 
 bp = Blueprint("admin_settings", __name__, url_prefix="/admin")
 

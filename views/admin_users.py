@@ -4,9 +4,9 @@ from flask import Blueprint, g, render_template, request
 from flask_babel import gettext as _
 from htmx_flask import make_response
 
-from access import allow
-from administration import save_user
-from forms import Invalid
+from accounts.access import allow
+from accounts.administration import save_user
+from foundation.forms import Invalid
 from models import Role, User
 from views.lookups import get_or_404
 

@@ -7,9 +7,9 @@ from flask import session as cookie
 from flask_babel import gettext as _
 from werkzeug.security import generate_password_hash
 
-import access
-from access import VISITOR, allow
-from i18n import enabled_locales
+from accounts import access
+from accounts.access import VISITOR, allow
+from foundation.i18n import enabled_locales
 from models import User
 
 bp = Blueprint("auth", __name__)

@@ -6,11 +6,11 @@ from flask import Blueprint, Response, abort, g, render_template
 from flask_babel import gettext as _
 from htmx_flask import make_response
 
-import booking
-from access import VISITOR, allow
-from calendars import calendar
-from i18n import recipient_locale_of
+from accounts.access import VISITOR, allow
+from foundation.i18n import recipient_locale_of
+from messaging.calendars import calendar
 from models import Day, Registration, RegistrationRole, Role, Session, Status, User
+from sessions import booking
 from views.lookups import get_or_404
 
 bp = Blueprint("calendar_feeds", __name__)

@@ -4,12 +4,11 @@ from flask import Blueprint, abort, g, render_template, request
 from flask_babel import gettext as _
 from htmx_flask import make_response
 
-import booking
-import group_sessions
-from access import VISITOR, allow
-from forms import Invalid
-from i18n import current_company, viewer_timezone
+from accounts.access import VISITOR, allow
+from foundation.forms import Invalid
+from foundation.i18n import current_company, viewer_timezone
 from models import Registration, Role, Session, SessionKind, Status, User, utcnow
+from sessions import booking, group_sessions
 from views.lookups import attach_days, get_or_404
 
 bp = Blueprint("group", __name__)

@@ -3,7 +3,7 @@
 from flask import Blueprint, g, redirect, url_for
 from peewee import DatabaseError
 
-from access import VISITOR, allow
+from accounts.access import VISITOR, allow
 from models import Role, db
 
 bp = Blueprint("home", __name__)

@@ -4,12 +4,12 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from htmx_flask import make_response
 
-import booking
-from access import allow
-from forms import FormReader, Invalid
-from i18n import enabled_locales
+from accounts.access import allow
+from foundation.forms import FormReader, Invalid
+from foundation.i18n import enabled_locales
+from foundation.schedule import all_timezones, is_timezone
 from models import Event, Registration, RegistrationRole, Role, Session, Status, User, utcnow
-from schedule import all_timezones, is_timezone
+from sessions import booking
 from views.lookups import attach_days, get_or_404, sessions_with_days
 
 bp = Blueprint("member", __name__)

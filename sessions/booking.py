@@ -14,8 +14,7 @@ Every operation is one transaction: it happens whole or not at all.
 import peewee as pw
 from flask_babel import gettext as _
 
-import mail
-import notifications
+from messaging import mail, notifications
 from models import (
     Day,
     Registration,

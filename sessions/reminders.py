@@ -6,10 +6,9 @@ from datetime import timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-import mail
-import notifications
-import schedule
-from forms import FormReader, Invalid
+from foundation import schedule
+from foundation.forms import FormReader, Invalid
+from messaging import mail, notifications
 from models import (
     Day,
     Registration,

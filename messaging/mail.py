@@ -23,8 +23,9 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from markupsafe import Markup
 
-from i18n import current_company
-from i18n import recipient_locale_of as recipient_locale
+from foundation.i18n import current_company
+from foundation.i18n import recipient_locale_of as recipient_locale
+from foundation.jobs import job
 from models import Email, EmailStatus, db, utcnow, write_transaction
 
 MAX_ATTEMPTS = 5
@@ -70,11 +71,8 @@ _batched = ContextVar("batched", default=False)
 def request_delivery():
     """Ask a worker to deliver now (after the change committed); the minutely sweep is the
     safety net if this request is lost."""
-    if _batched.get():
-        return
-    from tasks import deliver_outbox
-
-    deliver_outbox()
+    if not _batched.get():
+        deliver_outbox()
 
 
 @contextmanager
@@ -222,6 +220,12 @@ def _record(email, **fields):
 
 def backoff(attempts):
     return timedelta(minutes=2**attempts)
+
+
+@job()
+def deliver_outbox():
+    """Deliver queued emails now (asked for after every change that queued some)."""
+    deliver_due()
 
 
 def deliver_due(limit=None, now=None):

@@ -16,10 +16,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
 
-import booking
-import mail
-from i18n import pick_text
+from foundation.i18n import pick_text
+from foundation.jobs import job
+from messaging import mail
 from models import Choices, ImportJob, Registration, RegistrationRole, Session, Status, User, db
+from sessions import booking
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 EMAIL_HEADERS = {"email", "e-mail", "email address", "почта", "электронная почта"}
@@ -237,6 +238,12 @@ def claim(job_id):
         .execute()
         == 1
     )
+
+
+@job(retries=3, retry_delay=10)
+def apply_import(job_id):
+    """Apply a large import in the background (the page polls its progress)."""
+    apply(job_id)
 
 
 def apply(job_id):

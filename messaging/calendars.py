@@ -5,7 +5,7 @@ from datetime import UTC
 
 from icalendar import Calendar, Event
 
-from i18n import pick_text
+from foundation.i18n import pick_text
 from models import DayFormat, utcnow
 
 PRODID = "-//Convene//Convene//EN"

@@ -4,9 +4,9 @@ import re
 
 from flask_babel import gettext as _
 
-import schedule
-from forms import FormReader
-from i18n import available_locales
+from foundation import schedule
+from foundation.forms import FormReader
+from foundation.i18n import available_locales
 from models import Role, User
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

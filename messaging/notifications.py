@@ -5,8 +5,8 @@ Keys make every notice idempotent: the same notice for the same change and perso
 queued once, however often the code path runs.
 """
 
-from calendars import attachment
-from mail import queue_email, recipient_locale
+from messaging.calendars import attachment
+from messaging.mail import queue_email, recipient_locale
 from models import Day, Registration, RegistrationRole, Session, Status, User
 
 

@@ -8,12 +8,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-import booking
-import mail
-import notifications
-import schedule
-from forms import FormReader, Invalid
-from meeting_links import is_web_url
+from foundation import schedule
+from foundation.forms import FormReader, Invalid
+from meetings.meeting_links import is_web_url
+from messaging import mail, notifications
 from models import (
     Day,
     DayFormat,
@@ -28,6 +26,7 @@ from models import (
     utcnow,
     write_transaction,
 )
+from sessions import booking
 
 INVITATION_SALT = "group-invitation"
 MINIMUM_SALT = "group-minimum"

@@ -6,13 +6,10 @@ database in one transaction, or raises `forms.Invalid` and changes nothing.
 
 from flask_babel import gettext as _
 
-import booking
-import mail
-import notifications
-import reminders
-import schedule
-from forms import FormReader
-from meeting_links import is_web_url
+from foundation import schedule
+from foundation.forms import FormReader
+from meetings.meeting_links import is_web_url
+from messaging import mail, notifications
 from models import (
     Day,
     DayFormat,
@@ -26,6 +23,7 @@ from models import (
     utcnow,
     write_transaction,
 )
+from sessions import booking, reminders
 
 TITLE_MAX = 250
 SESSION_NAME_MAX = 180

@@ -13,9 +13,8 @@ from flask import session as cookie
 from flask_babel import Babel, format_date, get_locale, gettext, ngettext
 
 from config import ROOT
-from meeting_links import format_zoom_id, linkify, recognise_platform
+from foundation.schedule import all_timezones, is_timezone, to_local_naive
 from models import Company
-from schedule import all_timezones, is_timezone, to_local_naive
 
 babel = Babel()
 
@@ -151,9 +150,6 @@ def init_app(app):
     app.jinja_env.filters.update(
         localized=pick_text,
         format_date_only=format_date_only,
-        linkify=linkify,
-        platform=recognise_platform,
-        zoom_id=format_zoom_id,
     )
 
 

@@ -1,0 +1,5 @@
+"""Meeting platforms: recognising meeting links (`meeting_links`); the BigBlueButton and Zoom
+clients live here too.
+
+May import `foundation`, `config` and `models`; never sessions, messaging or views.
+"""

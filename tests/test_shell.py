@@ -1,0 +1,65 @@
+"""The shell every page shares, seen over HTTP: the branded error page, logging, and links
+built for the address the app really runs on."""
+
+import logging
+
+from test_group_sessions import FORM as GROUP_SESSION
+
+import config
+from accounts.access import VISITOR, allow
+from models import Company, Role, db
+
+
+def _failing_route(app):
+    def explode():
+        raise ZeroDivisionError("a bug in a handler")
+
+    app.add_url_rule("/explode", "explode", allow(VISITOR)(explode))
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production, not as in TESTING
+
+
+def test_shell_server_error_is_a_branded_page_in_the_viewers_language(app, caplog):
+    _failing_route(app)
+    with caplog.at_level(logging.ERROR):
+        answer = app.test_client().get("/explode", headers={"Accept-Language": "ru"})
+    assert answer.status_code == 500
+    page = answer.get_data(as_text=True)
+    assert "Что-то пошло не так на нашей стороне. Ничего не изменено." in page
+    assert "Convene" in page and "Internal Server Error" not in page
+    logged = [record for record in caplog.records if record.exc_info]
+    assert logged and logged[0].exc_info[0] is ZeroDivisionError
+
+
+def test_shell_server_error_in_english(app):
+    _failing_route(app)
+    answer = app.test_client().get("/explode", headers={"Accept-Language": "en"})
+    assert "Something went wrong on our side. Nothing was changed." in answer.text
+
+
+def test_shell_public_url_follows_the_bind_address(monkeypatch):
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    monkeypatch.delenv("HOST", raising=False)
+    monkeypatch.setenv("PORT", "5101")
+    assert config.from_environment()["PUBLIC_URL"] == "http://127.0.0.1:5101"
+    monkeypatch.setenv("HOST", "::1")
+    assert config.from_environment()["PUBLIC_URL"] == "http://[::1]:5101"
+    monkeypatch.setenv("PUBLIC_URL", "https://convene.example.org/")
+    assert config.from_environment()["PUBLIC_URL"] == "https://convene.example.org"
+
+
+def test_shell_share_link_uses_the_port_the_app_runs_on(monkeypatch, app, sign_in):
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    monkeypatch.delenv("HOST", raising=False)
+    monkeypatch.setenv("PORT", "5101")
+    app.config["PUBLIC_URL"] = config.from_environment()["PUBLIC_URL"]
+    with db.connection_context():
+        Company.update(allows_group_sessions=True).execute()
+    host = sign_in(Role.HOST)
+    created = host.htmx("post", "/group-sessions", data=GROUP_SESSION)
+    assert "http://127.0.0.1:5101/s/" in created.text
+    assert 'data-copy="http://127.0.0.1:5101/s/' in host.get("/host/sessions").text
+
+
+def test_shell_log_level_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    assert config.from_environment()["LOG_LEVEL"] == "DEBUG"
