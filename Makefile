@@ -6,10 +6,10 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 PORT ?= 5000
 HOST ?= 127.0.0.1
-WEB_WORKERS ?= 2
 JOB_WORKERS ?= 2
 PG_BIN ?= /usr/lib/postgresql/15/bin
-# The app builds its links from these when PUBLIC_URL is unset (config.py).
+# The app builds its links from these when PUBLIC_URL is unset (config.py); gunicorn.conf.py
+# binds to them and reads WEB_WORKERS (default: two per core).
 export HOST PORT
 
 .PHONY: run test setup translations database demo system-test-deps lint messages
@@ -23,7 +23,7 @@ run: setup demo
 	@trap 'kill $$(jobs -p) 2>/dev/null; wait; exit 0' INT TERM; \
 	trap 'kill $$(jobs -p) 2>/dev/null' EXIT; \
 	$(BIN)/huey_consumer tasks.huey -k thread -w $(JOB_WORKERS) & \
-	$(BIN)/gunicorn --workers $(WEB_WORKERS) --bind $(HOST):$(PORT) --access-logfile - "app:create_app()" & \
+	$(BIN)/gunicorn -c gunicorn.conf.py & \
 	wait -n
 
 test: setup system-test-deps

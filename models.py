@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import peewee as pw
 from flask_babel import lazy_gettext as _l
 from playhouse import db_url
+from playhouse.pool import PooledDatabase
 from werkzeug.security import check_password_hash, generate_password_hash
 
 db = pw.DatabaseProxy()
@@ -27,13 +28,22 @@ SQLITE_PRAGMAS = {
 
 
 def connect_database(url):
-    """Point the shared database proxy at `url` (sqlite:///..., postgresql://...)."""
+    """Point the shared database proxy at `url` (sqlite:///..., postgresql://...).
+
+    Connections are pooled: a request borrows one and gives it back, so connecting and the
+    SQLite PRAGMAs cost once per connection, not once per request.
+    """
+    if isinstance(db.obj, PooledDatabase):
+        db.obj.close_all()  # a new target (tests, re-configuration): let the old files go
+    scheme, _, rest = url.partition("://")
+    pooled_url = url if scheme.endswith("+pool") else f"{scheme}+pool://{rest}"
+    options = {"max_connections": 32, "stale_timeout": 300}
     if url.startswith("sqlite"):
-        database = db_url.connect(url, pragmas=SQLITE_PRAGMAS)
+        database = db_url.connect(pooled_url, pragmas=SQLITE_PRAGMAS, **options)
         # SQLite's lower() folds ASCII only; searches need Cyrillic folded too.
         database.register_function(lambda text: text.casefold() if text else text, "casefold", 1)
     else:
-        database = db_url.connect(url)
+        database = db_url.connect(pooled_url, **options)
     db.initialize(database)
     return database
 
@@ -296,18 +306,25 @@ class EmailStatus(Choices):
 class Email(BaseModel):
     """One email in the outbox, written in the same transaction as the change it tells of.
 
-    `key` makes it idempotent: the same notice for the same person is queued once. A worker
-    claims a row (`claim`, `claimed_at`) before sending; a claim older than the lease is
-    taken over, so a killed worker's email is neither lost nor sent twice.
+    The request writes only what to tell whom: `kind` (the template), `context` (ids, and a
+    snapshot of what may be gone by then, such as a deleted day), the recipient's locale and
+    zone. The worker renders it when it sends, and keeps what it sent (subject, bodies,
+    attachments) for the email log. `key` makes it idempotent: the same notice for the same
+    person is queued once. A worker claims a row (`claim`, `claimed_at`) before sending; a
+    claim older than the lease is taken over, so a killed worker's email is neither lost
+    nor sent twice.
     """
 
     key = pw.CharField(unique=True)
     to_address = pw.CharField()
     user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    kind = pw.CharField(default="")
+    context = pw.JSONField(default=dict)
     locale = pw.CharField(default="en")
-    subject = pw.CharField(max_length=300)
-    text_body = pw.TextField()
-    html_body = pw.TextField()
+    zone = pw.CharField(default="UTC")
+    subject = pw.CharField(max_length=300, default="")
+    text_body = pw.TextField(default="")
+    html_body = pw.TextField(default="")
     attachments = pw.JSONField(default=list)  # [{"filename", "content_type", "data"}]
     status = pw.CharField(default=EmailStatus.QUEUED)
     attempts = pw.IntegerField(default=0)
@@ -320,6 +337,23 @@ class Email(BaseModel):
 
     class Meta:
         indexes = ((("status", "next_attempt_at"), False),)
+
+    @property
+    def is_rendered(self):
+        return bool(self.html_body)
+
+
+class Broadcast(BaseModel):
+    """A notice to many people (a day changed: everyone in its session), written by the
+    request as one row with the recipients' ids; the worker turns it into one email each,
+    in batches, after the commit."""
+
+    key = pw.CharField(unique=True)
+    kind = pw.CharField()
+    context = pw.JSONField(default=dict)
+    user_ids = pw.JSONField(default=list)
+    created_at = pw.DateTimeField(default=utcnow)
+    expanded_at = pw.DateTimeField(null=True, index=True)
 
 
 class ImportJob(BaseModel):
@@ -338,7 +372,18 @@ class ImportJob(BaseModel):
         return len(self.rows)
 
 
-ALL_MODELS = [Company, User, Event, Session, Day, Registration, ImportJob, Reminder, Email]
+ALL_MODELS = [
+    Company,
+    User,
+    Event,
+    Session,
+    Day,
+    Registration,
+    ImportJob,
+    Reminder,
+    Email,
+    Broadcast,
+]
 
 
 def contains_text(column, text):

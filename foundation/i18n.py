@@ -3,7 +3,7 @@
 Every time shown goes through `format_when`/`format_span`, which always print the zone name.
 """
 
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -78,32 +78,46 @@ def _local(utc, zone):
     return utc.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
 
 
-def _date_and_time(date_text, time_text):
-    """Join a date and a time the way the viewer's locale does (`{1}, {0}`)."""
-    return get_locale().datetime_formats["medium"].format(time_text, date_text)
+def _date_and_time(locale, date_text, time_text):
+    """Join a date and a time the way the locale does (`{1}, {0}`)."""
+    return locale.datetime_formats["medium"].format(time_text, date_text)
 
 
 def format_when(utc, zone):
     """`Jan 2, 2024, 11:59 AM Europe/Moscow`: a moment in `zone`, for the viewer's locale."""
-    local = _local(utc, zone)
-    locale = get_locale()
-    text = _date_and_time(
-        format_skeleton("yMMMd", local, locale=locale), format_time(local, "short", locale=locale)
-    )
-    return f"{text} {zone}"
+    return _when(utc, zone, str(get_locale()))
 
 
 def format_span(start_utc, end_utc, zone):
     """`Tue, Jan 2, 2024, 10:00 AM – 11:00 AM Europe/Moscow`: a day's slot in `zone`."""
+    return _span(start_utc, end_utc, zone, str(get_locale()))
+
+
+# Babel's formatting is the costliest part of a page with many days; the same moment in the
+# same zone and language always reads the same, so each is formatted once per process.
+@lru_cache(maxsize=16384)
+def _when(utc, zone, locale_code):
+    local, locale = _local(utc, zone), Locale.parse(locale_code)
+    text = _date_and_time(
+        locale,
+        format_skeleton("yMMMd", local, locale=locale),
+        format_time(local, "short", locale=locale),
+    )
+    return f"{text} {zone}"
+
+
+@lru_cache(maxsize=16384)
+def _span(start_utc, end_utc, zone, locale_code):
     start, end = _local(start_utc, zone), _local(end_utc, zone)
-    locale = get_locale()
+    locale = Locale.parse(locale_code)
     hours = "hm" if "a" in locale.time_formats["short"].pattern else "Hm"
     if start.date() == end.date():
         times = format_interval(start.time(), end.time(), hours, locale=locale)
-        text = _date_and_time(format_skeleton("yMMMEd", start, locale=locale), times)
+        text = _date_and_time(locale, format_skeleton("yMMMEd", start, locale=locale), times)
     else:
         text = " – ".join(
             _date_and_time(
+                locale,
                 format_skeleton("yMMMEd", moment, locale=locale),
                 format_time(moment, "short", locale=locale),
             )

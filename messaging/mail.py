@@ -1,11 +1,18 @@
-"""The outbox: every email is a row written with the change that causes it, then delivered
-by a Huey job over SMTP (or, with no SMTP_HOST, into instance/outbox/ as .eml files).
+"""The outbox: every email is a row written with the change that causes it, then rendered
+and delivered by a Huey job over SMTP (or, with no SMTP_HOST, into instance/outbox/ as .eml
+files).
+
+The change's transaction writes only what to tell whom (`queue_email`: kind, ids, locale,
+zone, idempotency key), or one row for many people (`queue_broadcast`); it never renders.
+The worker expands broadcasts in batches, renders each notice once per (notice, locale,
+zone) and puts the recipient's name in afterwards.
 
 Delivery claims one row at a time with a lease: a row is taken by an atomic UPDATE that only
 one worker can win; a worker that dies leaves its claim to expire, and the next worker
 takes the row over. Every message carries a Message-ID made from the row's idempotency key,
 so even the one case SMTP cannot settle (the server accepted the message and the worker
-died before recording it) reaches the reader as one message.
+died before recording it) reaches the reader as one message. Claims stay one row at a time
+on purpose: a dead worker then leaves at most one message in doubt.
 """
 
 import secrets
@@ -17,19 +24,22 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
+from types import SimpleNamespace
 
 import peewee as pw
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from foundation.i18n import current_company
 from foundation.i18n import recipient_locale_of as recipient_locale
-from foundation.jobs import job
-from models import Email, EmailStatus, db, utcnow, write_transaction
+from foundation.jobs import huey, job
+from models import Broadcast, Email, EmailStatus, User, db, utcnow, write_transaction
 
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=5)
+EXPAND_BATCH = 500  # emails written per transaction when a broadcast fans out
+WAKE_KEY = "outbox-wake"
 
 
 # Queueing ----------------------------------------------------------------------------------
@@ -39,39 +49,60 @@ def recipient_timezone(user):
     return user.timezone or current_company().timezone
 
 
-def queue_email(key, user, template, attachments=(), **context):
-    """Render `email/<template>` in the recipient's language and time zone and add it to the
-    outbox; a key already there is ignored. Call it inside the transaction of the change."""
-    locale = recipient_locale(user)
-    context.update(recipient=user, zone=recipient_timezone(user), email_locale=locale)
-    with force_locale(locale):
-        html_template = current_app.jinja_env.get_template(f"email/{template}.html")
-        # The block is HTML-escaped like the page around it; a subject is plain text.
-        subject = Markup(
-            "".join(html_template.blocks["subject"](html_template.new_context(context)))
-        )
-        subject = subject.striptags()
-        html_body = render_template(f"email/{template}.html", **context)
-        text_body = render_template(f"email/{template}.txt", **context)
-    Email.insert(
-        key=key[:255],
-        to_address=user.email,
-        user=user,
-        locale=locale,
-        subject=subject[:300],
-        text_body=text_body,
-        html_body=html_body,
-        attachments=list(attachments),
-    ).on_conflict_ignore().execute()
+def _email_row(key, user, kind, context):
+    return {
+        "key": key[:255],
+        "to_address": user.email,
+        "user": user.id,
+        "kind": kind,
+        "context": context,
+        "locale": recipient_locale(user),
+        "zone": recipient_timezone(user),
+    }
+
+
+def queue_email(key, user, kind, **context):
+    """Add notice `kind` for `user` to the outbox; `context` holds ids and snapshots (JSON),
+    never rendered text. A key already there is ignored. Call it inside the transaction of
+    the change."""
+    Email.insert(**_email_row(key, user, kind, context)).on_conflict_ignore().execute()
+
+
+def queue_broadcast(key, kind, user_ids, **context):
+    """One row for notice `kind` to many people; the worker writes their emails after the
+    commit (`expand_broadcasts`), each keyed `<key>:<user id>`."""
+    if user_ids:
+        Broadcast.insert(
+            key=key[:255], kind=kind, context=context, user_ids=list(user_ids)
+        ).on_conflict_ignore().execute()
+
+
+def expand_broadcasts():
+    """Turn every pending broadcast into one outbox row per person, in short transactions.
+    Keys make a repeated or concurrent expansion write each email once."""
+    for broadcast in Broadcast.select().where(Broadcast.expanded_at.is_null()).order_by(
+        Broadcast.id
+    ):
+        ids = broadcast.user_ids
+        for start in range(0, len(ids), EXPAND_BATCH):
+            users = User.select().where(User.id.in_(ids[start : start + EXPAND_BATCH]))
+            rows = [
+                _email_row(f"{broadcast.key}:{user.id}", user, broadcast.kind, broadcast.context)
+                for user in users
+            ]
+            with write_transaction():
+                Email.insert_many(rows).on_conflict_ignore().execute()
+        Broadcast.update(expanded_at=utcnow()).where(Broadcast.id == broadcast.id).execute()
 
 
 _batched = ContextVar("batched", default=False)
 
 
 def request_delivery():
-    """Ask a worker to deliver now (after the change committed); the minutely sweep is the
-    safety net if this request is lost."""
-    if not _batched.get():
+    """Wake a worker after the change committed. Wake-ups coalesce: while one is pending no
+    other is queued, so a burst of sign-ups costs one job; the minutely sweep is the safety
+    net if one is lost."""
+    if not _batched.get() and huey.put_if_empty(WAKE_KEY, "1"):
         deliver_outbox()
 
 
@@ -84,6 +115,61 @@ def one_delivery_request():
     finally:
         _batched.reset(token)
     request_delivery()
+
+
+# Rendering ---------------------------------------------------------------------------------
+
+NOTICES = {}  # kind -> loader(context, locale) -> (template context, attachments)
+RECIPIENT = "\ue000recipient\ue000"  # stands for the name until each email is made
+
+
+class Obsolete(Exception):
+    """What the notice is about is gone (a session deleted before the email was made)."""
+
+
+def notice(*kinds):
+    """Register the loader of notices `kinds`: from an email's context (ids, snapshots) to
+    what its template needs, and its attachments."""
+
+    def register(loader):
+        for kind in kinds:
+            NOTICES[kind] = loader
+        return loader
+
+    return register
+
+
+def _render_notice(email):
+    template_context, attachments = NOTICES[email.kind](email.context, email.locale)
+    template_context.update(
+        recipient=SimpleNamespace(name=RECIPIENT), zone=email.zone, email_locale=email.locale
+    )
+    environment = current_app.jinja_env
+    with force_locale(email.locale):
+        html_template = environment.get_template(f"email/{email.kind}.html")
+        # The block is HTML-escaped like the page around it; a subject is plain text.
+        subject = Markup(
+            "".join(html_template.blocks["subject"](html_template.new_context(template_context)))
+        ).striptags()
+        html_body = html_template.render(template_context)
+        text_body = environment.get_template(f"email/{email.kind}.txt").render(template_context)
+    return subject[:300], html_body, text_body, attachments
+
+
+def render(email, rendered):
+    """Fill in the email's subject, bodies and attachments; `rendered` caches each notice
+    per (kind, context, locale, zone) for the batch."""
+    if email.is_rendered:
+        return email
+    key = (email.kind, repr(sorted(email.context.items())), email.locale, email.zone)
+    if key not in rendered:
+        rendered[key] = _render_notice(email)
+    subject, html_body, text_body, attachments = rendered[key]
+    name = email.user.name if email.user_id else email.to_address
+    email.subject, email.attachments = subject, attachments
+    email.html_body = html_body.replace(RECIPIENT, str(escape(name)))
+    email.text_body = text_body.replace(RECIPIENT, name)
+    return email
 
 
 # Transports --------------------------------------------------------------------------------
@@ -210,7 +296,12 @@ def claim_next(now):
                 .execute()
             )
         if won:  # otherwise another worker took it between our read and write: try the next
-            return Email.get_by_id(row.id)
+            return (
+                Email.select(Email, User)
+                .join(User, pw.JOIN.LEFT_OUTER, on=(Email.user == User.id))
+                .where(Email.id == row.id)
+                .get()
+            )
 
 
 def _record(email, **fields):
@@ -229,9 +320,12 @@ def deliver_outbox():
 
 
 def deliver_due(limit=None, now=None):
-    """Deliver what is due, one claimed row at a time; returns how many were sent."""
+    """Fan out pending broadcasts, then deliver what is due, one claimed row at a time;
+    returns how many were sent."""
+    huey.get(WAKE_KEY)  # taken now: a change committed from here on wakes another run
+    expand_broadcasts()
     config = current_app.config
-    transport, sent = make_transport(config), 0
+    transport, sent, rendered = make_transport(config), 0, {}
     try:
         while limit is None or sent < limit:
             moment = now or utcnow()
@@ -239,12 +333,26 @@ def deliver_due(limit=None, now=None):
             if email is None:
                 break
             try:
+                render(email, rendered)
+            except Obsolete as gone:
+                _record(email, status=EmailStatus.FAILED, last_error=str(gone))
+                continue
+            try:
                 transport.send(build_message(email, config["MAIL_FROM"]))
             except (smtplib.SMTPException, OSError) as error:
                 transport.close()
                 _record_failure(email, error, moment)
                 continue
-            _record(email, status=EmailStatus.SENT, sent_at=utcnow(), last_error="")
+            _record(
+                email,
+                status=EmailStatus.SENT,
+                sent_at=utcnow(),
+                last_error="",
+                subject=email.subject,
+                text_body=email.text_body,
+                html_body=email.html_body,
+                attachments=email.attachments,
+            )
             sent += 1
     finally:
         transport.close()

@@ -1,40 +1,38 @@
-"""What Convene tells people, and when. Each function queues its emails in the outbox
-inside the caller's transaction, so nothing is told of a change that rolled back.
+"""What Convene tells people, and when. Each function adds its notice to the outbox inside
+the caller's transaction, so nothing is told of a change that rolled back; it writes ids
+(and a snapshot of what may be deleted before the worker renders), never rendered text.
 
 Keys make every notice idempotent: the same notice for the same change and person is
-queued once, however often the code path runs.
+queued once, however often the code path runs. Below the producers, the loaders the worker
+uses to turn a notice's context back into what its template shows.
 """
 
+from datetime import datetime
+
 from messaging.calendars import attachment
-from messaging.mail import queue_email, recipient_locale
+from messaging.mail import Obsolete, notice, queue_broadcast, queue_email
 from models import Day, Registration, RegistrationRole, Session, Status, User
 
-
-def _days(session):
-    return list(Day.select().where(Day.session == session).order_by(Day.start_at))
+# Producers (called by the rules, inside their transaction) ---------------------------------
 
 
 def _stamp(registration):
     return registration.updated_at.strftime("%Y%m%d%H%M%S%f")
 
 
-def registration_confirmed(registration, template="registration_confirmed", left_session=None):
+def _user(registration):
+    return User.get_by_id(registration.user_id)
+
+
+def registration_confirmed(registration, kind="registration_confirmed", left_session=None):
     """Approved (signed up, registered by an admin, promoted, moved): with the calendar, and
     for a move, the cancellation of the days of the session left behind."""
-    session, user = Session.get_by_id(registration.session_id), User.get_by_id(registration.user_id)
-    locale, days = recipient_locale(user), _days(session)
-    files = [attachment([(day, session) for day in days], locale)] if days else []
-    if left_session is not None and (left_days := _days(left_session)):
-        files.append(attachment([(day, left_session) for day in left_days], locale, "CANCEL", True))
     queue_email(
-        f"{template}:{registration.id}:{_stamp(registration)}",
-        user,
-        template,
-        files,
-        session=session,
-        days=days,
-        registration=registration,
-        left_session=left_session,
+        f"{kind}:{registration.id}:{_stamp(registration)}",
+        _user(registration),
+        kind,
+        session_id=registration.session_id,
+        left_session_id=left_session.id if left_session is not None else None,
     )
 
 
@@ -47,104 +45,93 @@ def registration_switched(registration, left_session):
 
 
 def registration_cancelled(registration):
-    session, user = Session.get_by_id(registration.session_id), User.get_by_id(registration.user_id)
-    days = _days(session)
-    files = (
-        [
-            attachment(
-                [(day, session) for day in days], recipient_locale(user), "CANCEL", cancelled=True
-            )
-        ]
-        if days
-        else []
-    )
     queue_email(
         f"registration_cancelled:{registration.id}:{_stamp(registration)}",
-        user,
+        _user(registration),
         "registration_cancelled",
-        files,
-        session=session,
-        days=days,
-        registration=registration,
+        session_id=registration.session_id,
     )
 
 
 def status_changed(registration):
-    session, user = Session.get_by_id(registration.session_id), User.get_by_id(registration.user_id)
     queue_email(
         f"status_changed:{registration.id}:{_stamp(registration)}",
-        user,
+        _user(registration),
         "status_changed",
-        session=session,
-        registration=registration,
+        session_id=registration.session_id,
         status=registration.status,
     )
 
 
-def _people_in(session):
-    return list(
-        User.select()
-        .join(Registration)
+def _people_in(session_id):
+    """Ids of everyone a change of the session's days concerns: one query, no rows loaded."""
+    return [
+        row.user_id
+        for row in Registration.select(Registration.user)
         .where(
-            Registration.session == session,
+            Registration.session == session_id,
             Registration.status.in_(Status.HOLDS_SEAT)
             | (Registration.role == RegistrationRole.HOST),
         )
         .distinct()
+    ]
+
+
+def _day_snapshot(day, session):
+    """The day as the email shows it, kept with the notice: the day may be gone by then."""
+    return {
+        "id": day.id,
+        "start_at": day.start_at.isoformat(),
+        "end_at": day.end_at.isoformat(),
+        "format": day.format,
+        "address": day.address,
+        "url": day.url,
+        "sequence": day.sequence,
+        "session_name": session.name,
+    }
+
+
+def day_changed(day, session=None):
+    """An updated calendar entry (same UID, higher SEQUENCE) for everyone in the session;
+    the worker writes one email each after the commit."""
+    session = session or Session.get_by_id(day.session_id)
+    queue_broadcast(
+        f"day_changed:{day.id}:{day.sequence}",
+        "day_changed",
+        _people_in(session.id),
+        day=_day_snapshot(day, session),
     )
-
-
-def day_changed(day):
-    """An updated calendar entry (same UID, higher SEQUENCE) for everyone in the session."""
-    session = Session.get_by_id(day.session_id)
-    for user in _people_in(session):
-        queue_email(
-            f"day_changed:{day.id}:{day.sequence}:{user.id}",
-            user,
-            "day_changed",
-            [attachment([(day, session)], recipient_locale(user))],
-            session=session,
-            day=day,
-        )
 
 
 def day_cancelled(day, session=None):
     """METHOD:CANCEL for a deleted day (or every day of a deleted session)."""
     session = session or Session.get_by_id(day.session_id)
-    for user in _people_in(session):
-        queue_email(
-            f"day_cancelled:{day.id}:{user.id}",
-            user,
-            "day_cancelled",
-            [attachment([(day, session)], recipient_locale(user), "CANCEL", cancelled=True)],
-            session=session,
-            day=day,
-        )
+    queue_broadcast(
+        f"day_cancelled:{day.id}",
+        "day_cancelled",
+        _people_in(session.id),
+        day=_day_snapshot(day, session),
+    )
 
 
-def reminder(reminder_row, session, user):
-    queue_email(
-        f"reminder:{reminder_row.id}:{user.id}",
-        user,
+def reminder(reminder_row, user_ids):
+    queue_broadcast(
+        f"reminder:{reminder_row.id}",
         "reminder",
-        session=session,
-        days=_days(session),
-        reminder=reminder_row,
+        user_ids,
+        session_id=reminder_row.session_id,
+        reminder_id=reminder_row.id,
     )
 
 
 def group_invitation(registration, links):
     """Invited to a group session: Accept / Decline links (signed, single-purpose)."""
-    session, user = Session.get_by_id(registration.session_id), User.get_by_id(registration.user_id)
-    days = _days(session)
     queue_email(
         f"group_invitation:{registration.id}",
-        user,
+        _user(registration),
         "group_invitation",
-        session=session,
-        days=days,
+        session_id=registration.session_id,
         links=links,
-        host=session.host,
     )
 
 
@@ -153,8 +140,97 @@ def group_below_minimum(session, person, links):
         f"group_below_minimum:{session.id}:{person.id}",
         person,
         "group_below_minimum",
-        session=session,
-        days=_days(session),
+        session_id=session.id,
         links=links,
         count=session.seats_taken + 1,
     )
+
+
+# Loaders (called by the worker when it renders) --------------------------------------------
+
+
+def _session(session_id):
+    session = Session.get_or_none(Session.id == session_id)
+    if session is None:
+        raise Obsolete("The session no longer exists.")
+    return session
+
+
+def _days(session):
+    return list(Day.select().where(Day.session == session).order_by(Day.start_at))
+
+
+def _calendar(session, days, locale, cancelled=False):
+    if not days:
+        return []
+    method = "CANCEL" if cancelled else "REQUEST"
+    return [attachment([(day, session) for day in days], locale, method, cancelled)]
+
+
+@notice("registration_confirmed", "waitlist_promoted", "registration_switched")
+def _confirmation(context, locale):
+    session = _session(context["session_id"])
+    days = _days(session)
+    left = Session.get_or_none(Session.id == context.get("left_session_id"))
+    files = _calendar(session, days, locale)
+    if left is not None:
+        files += _calendar(left, _days(left), locale, cancelled=True)
+    return {"session": session, "days": days, "left_session": left}, files
+
+
+@notice("registration_cancelled")
+def _cancellation(context, locale):
+    session = _session(context["session_id"])
+    days = _days(session)
+    return {"session": session, "days": days}, _calendar(session, days, locale, cancelled=True)
+
+
+@notice("status_changed")
+def _status(context, locale):
+    return {"session": _session(context["session_id"]), "status": context["status"]}, []
+
+
+def _day_of(snapshot):
+    """A Day (unsaved) and a Session name holder, rebuilt from a snapshot."""
+    fields = {name: snapshot[name] for name in ("id", "format", "address", "url", "sequence")} | {
+        name: datetime.fromisoformat(snapshot[name]) for name in ("start_at", "end_at")
+    }
+    return Day(**fields), Session(name=snapshot["session_name"])
+
+
+@notice("day_changed")
+def _day_change(context, locale):
+    day, session = _day_of(context["day"])
+    return {"session": session, "day": day}, [attachment([(day, session)], locale)]
+
+
+@notice("day_cancelled")
+def _day_cancellation(context, locale):
+    day, session = _day_of(context["day"])
+    files = [attachment([(day, session)], locale, "CANCEL", cancelled=True)]
+    return {"session": session, "day": day}, files
+
+
+@notice("reminder")
+def _reminder(context, locale):
+    session = _session(context["session_id"])
+    return {"session": session, "days": _days(session)}, []
+
+
+@notice("group_invitation")
+def _group_invitation(context, locale):
+    session = _session(context["session_id"])
+    days = _days(session)
+    return {"session": session, "days": days, "links": context["links"], "host": session.host}, []
+
+
+@notice("group_below_minimum")
+def _group_below_minimum(context, locale):
+    session = _session(context["session_id"])
+    days = _days(session)
+    return {
+        "session": session,
+        "days": days,
+        "links": context["links"],
+        "count": context["count"],
+    }, []

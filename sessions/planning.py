@@ -244,7 +244,7 @@ def save_day(session, day, form, company, now=None):
         if reopens:
             booking.reopen_after_new_day(session, now)
         reminders.recompute(session)
-        notifications.day_changed(day)
+        notifications.day_changed(day, session)
     mail.request_delivery()
     return day
 

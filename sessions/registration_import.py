@@ -1,8 +1,9 @@
 """Registering people for an event's sessions from a CSV or XLSX file.
 
 Step 1 reads the file and gives every row an outcome (will register, already registered,
-unknown user, ...); step 2 applies the rows that will register, each in its own
-transaction through `booking.register_user`, so capacity holds and no row is half-applied.
+unknown user, ...); step 2 applies the rows that will register through
+`booking.register_user`, a savepoint each inside batches of rows, so capacity holds and no
+row is half-applied.
 Applying twice is harmless: an applied row is "already registered" the second time.
 """
 
@@ -19,7 +20,17 @@ from openpyxl import load_workbook
 from foundation.i18n import pick_text
 from foundation.jobs import job
 from messaging import mail
-from models import Choices, ImportJob, Registration, RegistrationRole, Session, Status, User, db
+from models import (
+    Choices,
+    ImportJob,
+    Registration,
+    RegistrationRole,
+    Session,
+    Status,
+    User,
+    db,
+    write_transaction,
+)
 from sessions import booking
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -247,23 +258,46 @@ def apply_import(job_id):
 
 
 def apply(job_id):
-    """Register every row that will register, each in its own transaction, recording
-    progress every batch so the progress bar moves and a restart resumes where it was."""
+    """Register every row that will register, in transactions of APPLY_BATCH rows with a
+    savepoint per row (a refused row never undoes the others). Progress is a counter moved
+    with each batch, so the progress bar moves and a restart resumes after the last batch;
+    the rows' outcomes are written once, at the end."""
     job = ImportJob.get_by_id(job_id)
     ImportJob.update(status="applying").where(ImportJob.id == job_id).execute()
     rows, sessions, users = job.rows, {}, {}
+    _settle(rows[: job.applied_count], job.event_id)
     with mail.one_delivery_request():  # the emails of all rows go out together at the end
-        for index in range(job.applied_count, len(rows)):
-            row = rows[index]
-            if row["outcome"] in Outcome.TO_APPLY:
-                row["outcome"], row["message"] = _apply_row(row, sessions, users)
-            if (index + 1) % APPLY_BATCH == 0:
-                ImportJob.update(rows=rows, applied_count=index + 1).where(
+        for start in range(job.applied_count, len(rows), APPLY_BATCH):
+            batch = rows[start : start + APPLY_BATCH]
+            with write_transaction():
+                for row in batch:
+                    if row["outcome"] in Outcome.TO_APPLY:
+                        row["outcome"], row["message"] = _apply_row(row, sessions, users)
+                ImportJob.update(applied_count=start + len(batch)).where(
                     ImportJob.id == job_id
                 ).execute()
     ImportJob.update(rows=rows, applied_count=len(rows), status="done").where(
         ImportJob.id == job_id
     ).execute()
+
+
+def _settle(applied_rows, event_id):
+    """After a restart, the rows of the batches already applied take their outcome from
+    what the database holds (their outcomes in memory died with the worker)."""
+    pending = [row for row in applied_rows if row["outcome"] in Outcome.TO_APPLY]
+    for chunk in _in_chunks(pending):
+        registered = {
+            (registration.user_id, registration.session_id)
+            for registration in Registration.select(Registration.user, Registration.session).where(
+                Registration.event == event_id,
+                Registration.user.in_([row["user_id"] for row in chunk]),
+                Registration.status.in_(Status.HOLDS_SEAT),
+            )
+        }
+        for row in chunk:
+            done = (row["user_id"], row["session_id"]) in registered
+            row["outcome"] = Outcome.REGISTERED if done else Outcome.FAILED
+            row["message"] = ""
 
 
 def _apply_row(row, sessions, users):

@@ -16,7 +16,6 @@ from models import (
     Reminder,
     Session,
     Status,
-    User,
     locked,
     utcnow,
     write_transaction,
@@ -87,44 +86,38 @@ def delete_reminder(reminder):
     reminder.delete_instance()
 
 
-def recipients(session):
-    return list(
-        User.select()
-        .join(Registration)
-        .where(
-            Registration.session == session,
+def recipient_ids(session_id):
+    return [
+        row.user_id
+        for row in Registration.select(Registration.user).where(
+            Registration.session == session_id,
             Registration.role == RegistrationRole.PARTICIPANT,
             Registration.status.in_(NOT_COMPLETED),
         )
-    )
-
-
-QUEUE_BATCH = 100  # emails per transaction: short write locks while thousands are queued
+    ]
 
 
 def send_due(now=None):
     """Send every reminder that is due, each exactly once to each person.
 
-    Emails are queued in short transactions (a long one would lock SQLite for every other
-    writer); their keys are unique per reminder and person, so a run that dies half-way is
-    simply repeated by the next one, and two runs at once queue each email once. The
-    reminder is marked sent when all of its emails are in the outbox.
+    A due reminder becomes one broadcast (the ids of the people who have not completed the
+    session), written in the transaction that marks it sent; the delivery job writes and
+    renders the emails in batches, once per language and zone. Keys make a repeated or
+    concurrent run queue each email once.
     """
     now = now or utcnow()
     sent = 0
     for reminder in Reminder.select().where(Reminder.due_at <= now, Reminder.sent_at.is_null()):
-        session = Session.get_by_id(reminder.session_id)
-        people = recipients(session)
-        for start in range(0, len(people), QUEUE_BATCH):
-            with write_transaction():
-                for user in people[start : start + QUEUE_BATCH]:
-                    notifications.reminder(reminder, session, user)
         with write_transaction():
-            sent += (
+            people = recipient_ids(reminder.session_id)
+            marked = (
                 Reminder.update(sent_at=now, sent_count=len(people))
                 .where(Reminder.id == reminder.id, Reminder.sent_at.is_null())
                 .execute()
             )
+            if marked:
+                notifications.reminder(reminder, people)
+            sent += marked
     if sent:
         mail.request_delivery()
     return sent

@@ -76,6 +76,7 @@ def sqlite_template(tmp_path_factory):
     path = tmp_path_factory.mktemp("template") / "convene.db"
     connect_database(f"sqlite:///{path}")
     migrate_database()
+    db.obj.close_all()  # pooled connections keep the WAL open: close them to copy one file
     return path
 
 

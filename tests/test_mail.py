@@ -14,7 +14,7 @@ from icalendar import Calendar
 from werkzeug.datastructures import MultiDict
 
 from messaging import mail
-from models import Company, Email, EmailStatus, Registration, Status, db
+from models import Company, Email, EmailStatus, Registration, Session, Status, db
 from sessions import booking, planning
 
 NOW = datetime(2030, 2, 1, 12, 0)
@@ -144,21 +144,16 @@ def test_failed_deliveries_are_retried_with_backoff_then_marked_failed(
 
 def _queue(count, make_user):
     users = [make_user() for _ in range(count)]
+    session = Session.create(name={"en": "Bulk"}, timezone="UTC")
     with db.atomic():
         for index, user in enumerate(users):
             mail.queue_email(
                 f"bulk:{index}",
                 user,
                 "status_changed",
-                session=_FakeSession(),
-                registration=None,
+                session_id=session.id,
                 status=Status.APPROVED,
             )
-
-
-class _FakeSession:
-    name = {"en": "Bulk"}
-    event_id = 1
 
 
 WORKER = """
