@@ -39,7 +39,10 @@ def connect_database(url):
     pooled_url = url if scheme.endswith("+pool") else f"{scheme}+pool://{rest}"
     options = {"max_connections": 32, "stale_timeout": 300}
     if url.startswith("sqlite"):
-        database = db_url.connect(pooled_url, pragmas=SQLITE_PRAGMAS, **options)
+        # A pooled connection moves between threads (never used by two at once).
+        database = db_url.connect(
+            pooled_url, pragmas=SQLITE_PRAGMAS, check_same_thread=False, **options
+        )
         # SQLite's lower() folds ASCII only; searches need Cyrillic folded too.
         database.register_function(lambda text: text.casefold() if text else text, "casefold", 1)
     else:

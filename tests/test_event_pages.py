@@ -3,6 +3,7 @@
 from conftest import count_queries
 
 from models import Day, Event, Reminder, Session, db
+from views import admin_events
 
 
 def stored(model, row_id):
@@ -224,6 +225,35 @@ def test_event_page_query_count_does_not_grow_with_its_size(
         small_page = admin.get(f"/admin/events/{small.id}")
     with count_queries() as large_queries:
         large_page = admin.get(f"/admin/events/{large.id}")
-    assert small_page.text.count('class="day"') == 2 and large_page.text.count('class="day"') == 250
-    assert large_page.text.count('class="reminder"') == 50  # reminders drawn with the page
+    first = admin_events.FIRST_SCREEN
+    assert small_page.text.count('class="day"') == 2
+    assert large_page.text.count('class="day"') == first * 5  # the first screenful, drawn
+    assert large_page.text.count('class="reminder"') == first  # with their reminders
+    assert large_page.text.count('hx-trigger="revealed"') == 50 - first  # the rest, lazily
     assert len(large_queries) == len(small_queries), large_queries
+    with db.connection_context():
+        last = Session.select().where(Session.event == large).order_by(Session.id.desc()).get()
+    with count_queries() as card_queries:
+        lazy_card = admin.get(f"/admin/sessions/{last.id}").text
+    assert lazy_card.count('class="day"') == 5 and lazy_card.count('class="reminder"') == 1
+    assert len(card_queries) <= len(small_queries)
+
+
+def test_event_page_saving_a_day_answers_its_row_and_reminder_due_times(
+    admin, make_event, make_session, make_day
+):
+    event = _event_with(make_event, make_session, make_day, sessions=1, days=3)
+    with db.connection_context():
+        session = Session.get(Session.event == event)
+        first_day = session.days.order_by(Day.start_at).first()
+        reminder = session.reminders.get()
+    form = {"start": "2030-03-01T09:00", "end": "2030-03-01T10:00", "format": "offline"}
+    answer = admin.htmx("post", f"/admin/days/{first_day.id}", data=form | {"address": "Hall"})
+    assert answer.status_code == 200 and len(answer.data) <= 3000
+    assert answer.text.count('class="day"') == 1 and "Hall" in answer.text
+    assert f'id="reminder-due-{reminder.id}" hx-swap-oob="true"' in answer.text
+    assert "28 Feb 2030" in answer.text or "Feb 28, 2030" in answer.text  # a day before, 09:00
+    moved = {"start": "2030-03-05T09:00", "end": "2030-03-05T10:00", "format": "offline"}
+    answer = admin.htmx("post", f"/admin/days/{first_day.id}", data=moved | {"address": "Hall"})
+    assert answer.headers["HX-Retarget"] == f"#days-{session.id}"  # it moved past the others
+    assert answer.text.count('class="day"') == 3

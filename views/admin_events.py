@@ -11,11 +11,12 @@ from htmx_flask import make_response
 from accounts.access import allow
 from foundation.forms import Invalid
 from foundation.i18n import current_company
-from models import Day, DayFormat, Event, Role, Session, User
+from models import Day, DayFormat, Event, Reminder, Role, Session, User
 from sessions import planning
-from views.lookups import attach_reminders, get_or_404, session_with_days, sessions_with_days
+from views.lookups import attach_days, attach_reminders, get_or_404, session_with_days
 
 bp = Blueprint("admin_events", __name__, url_prefix="/admin")
+FIRST_SCREEN = 8  # session cards drawn with the page; the rest load as they scroll into view
 
 
 def card(session):
@@ -54,10 +55,12 @@ def create_event():
 @allow(Role.ADMIN)
 def event_page(event_id):
     event = get_or_404(Event, event_id)
+    sessions = list(Session.select().where(Session.event == event).order_by(Session.id))
     return render_template(
         "admin/event.html",
         event=event,
-        sessions=attach_reminders(sessions_with_days(event)),
+        sessions=attach_reminders(attach_days(sessions[:FIRST_SCREEN])),
+        later_sessions=sessions[FIRST_SCREEN:],
         errors={},
         form={},
     )
@@ -236,17 +239,29 @@ def edit_day(day_id):
     return day_form(day.session, day)
 
 
+def day_order(session):
+    return [
+        row.id for row in Day.select(Day.id).where(Day.session == session).order_by(Day.start_at)
+    ]
+
+
 @bp.route("/days/<int:day_id>", methods=["POST"])
 @allow(Role.ADMIN)
 def update_day(day_id):
+    """Answers with the day's row and, out of band, the due times of the reminders that
+    follow it; only a day that moved past another redraws the list, to keep it in order."""
     day = get_or_404(Day, day_id)
+    session, order = day.session, day_order(day.session_id)
     try:
-        planning.save_day(day.session, day, request.form, current_company())
+        planning.save_day(session, day, request.form, current_company())
     except Invalid as error:
-        return day_form(day.session, day, error.errors, request.form, 422)
+        return day_form(session, day, error.errors, request.form, 422)
     except planning.NeedsConfirmation:
-        return day_form(day.session, day, form=request.form, confirm_reopen=True)
-    return days_list(day.session)
+        return day_form(session, day, form=request.form, confirm_reopen=True)
+    if day_order(session.id) != order:
+        return days_list(session)
+    reminders = Reminder.select().where(Reminder.session == session).order_by(Reminder.id)
+    return render_template("admin/_day_saved.html", day=day, session=session, reminders=reminders)
 
 
 @bp.route("/days/<int:day_id>", methods=["DELETE"])

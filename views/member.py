@@ -10,7 +10,7 @@ from foundation.i18n import enabled_locales
 from foundation.schedule import all_timezones, is_timezone
 from models import Event, Registration, RegistrationRole, Role, Session, Status, User, utcnow
 from sessions import booking
-from views.lookups import attach_days, get_or_404, sessions_with_days
+from views.lookups import attach_days, get_or_404, session_with_days, sessions_with_days
 
 bp = Blueprint("member", __name__)
 
@@ -79,13 +79,15 @@ def event_context(event, error=None):
         reverse=True,  # newest to oldest by registration end
     )
     my_session = next((s for s in sessions if mine and s.id == mine.session_id), None)
+    alternatives = [s for s in open_sessions if not my_session or s.id != my_session.id]
     return {
         "event": event,
         "mine": mine,
         "my_session": my_session,
         "open_sessions": open_sessions,
         "closed_sessions": closed,
-        "alternatives": [s for s in open_sessions if not my_session or s.id != my_session.id],
+        "alternatives": alternatives,
+        "has_alternatives": bool(alternatives),
         "now": now,
         "error": error,
     }
@@ -110,7 +112,31 @@ def redraw_event(event, error=None, toast=None):
     return make_response(body, 422 if error else 200, trigger={"toast": toast} if toast else None)
 
 
-def act_on_session(session_id, operation, toast):
+def my_session_card(event, toast):
+    """After signing up or switching: the member's own card alone (a constant-size answer);
+    the other sessions are hidden now and load only if "Change session" opens."""
+    mine = booking.live_registration(g.user, event)
+    if mine is None:  # withdrawn meanwhile in another tab
+        return redraw_event(event, toast=toast)
+    now = utcnow()
+    session = session_with_days(Session.get_by_id(mine.session_id))
+    others_open = Session.select().where(
+        Session.event == event,
+        Session.id != session.id,
+        Session.cancelled_at.is_null(),
+        Session.registration_end_at.is_null() | (Session.registration_end_at > now),
+    )
+    body = render_template(
+        "member/_my_session.html",
+        mine=mine,
+        session=session,
+        has_alternatives=others_open.exists(),
+        now=now,
+    )
+    return make_response(body, trigger={"toast": toast})
+
+
+def act_on_session(session_id, operation, toast, answer=my_session_card):
     session = get_or_404(Session, session_id)
     if session.event_id is None:
         abort(404)  # group sessions are joined on their own page
@@ -119,6 +145,10 @@ def act_on_session(session_id, operation, toast):
         operation(session)
     except booking.BookingError as refusal:
         return redraw_event(event, refusal.message)
+    return answer(event, toast)
+
+
+def redraw_after(event, toast):
     return redraw_event(event, toast=toast)
 
 
@@ -168,8 +198,20 @@ def switch(registration_id):
 def withdraw(registration_id):
     registration = my_registration_or_404(registration_id)
     return act_on_session(
-        registration.session_id, lambda _s: booking.withdraw(registration), _("You have withdrawn.")
+        registration.session_id,
+        lambda _s: booking.withdraw(registration),
+        _("You have withdrawn."),
+        answer=redraw_after,  # every open session is offered again
     )
+
+
+@bp.route("/registrations/<int:registration_id>/alternatives")
+@allow(Role.MEMBER)
+def alternatives(registration_id):
+    """The other open sessions of the member's event, when "Change session" opens."""
+    mine = my_registration_or_404(registration_id)
+    context = event_context(visible_event_or_404(mine.event_id)) | {"mine": mine}
+    return render_template("member/_alternatives.html", **context)
 
 
 @bp.route("/registrations/<int:registration_id>/confirm", methods=["POST"])
