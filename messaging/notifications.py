@@ -24,12 +24,14 @@ def _user(registration):
     return User.get_by_id(registration.user_id)
 
 
-def registration_confirmed(registration, kind="registration_confirmed", left_session=None):
+def registration_confirmed(
+    registration, kind="registration_confirmed", left_session=None, user=None
+):
     """Approved (signed up, registered by an admin, promoted, moved): with the calendar, and
     for a move, the cancellation of the days of the session left behind."""
     queue_email(
         f"{kind}:{registration.id}:{_stamp(registration)}",
-        _user(registration),
+        user or _user(registration),
         kind,
         session_id=registration.session_id,
         left_session_id=left_session.id if left_session is not None else None,

@@ -137,7 +137,7 @@ def _seat_and_approve(session, user, now):
     if not _take_seat(session.id):
         raise BookingError(seats_full_message())
     registration = _write_registration(session, user, Status.APPROVED, now)
-    notifications.registration_confirmed(registration)
+    notifications.registration_confirmed(registration, user=user)
     return registration
 
 

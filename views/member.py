@@ -112,14 +112,11 @@ def redraw_event(event, error=None, toast=None):
     return make_response(body, 422 if error else 200, trigger={"toast": toast} if toast else None)
 
 
-def my_session_card(event, toast):
+def my_session_card(event, mine, toast):
     """After signing up or switching: the member's own card alone (a constant-size answer);
     the other sessions are hidden now and load only if "Change session" opens."""
-    mine = booking.live_registration(g.user, event)
-    if mine is None:  # withdrawn meanwhile in another tab
-        return redraw_event(event, toast=toast)
     now = utcnow()
-    session = session_with_days(Session.get_by_id(mine.session_id))
+    session = session_with_days(Session.get_by_id(mine.session_id))  # its seats just moved
     others_open = Session.select().where(
         Session.event == event,
         Session.id != session.id,
@@ -137,18 +134,20 @@ def my_session_card(event, toast):
 
 
 def act_on_session(session_id, operation, toast, answer=my_session_card):
+    """Load the session and its event (or 404), do `operation`, and answer with what
+    changed; a refusal redraws the event with its message."""
     session = get_or_404(Session, session_id)
     if session.event_id is None:
         abort(404)  # group sessions are joined on their own page
-    event = visible_event_or_404(session.event_id)
+    session.event = event = visible_event_or_404(session.event_id)
     try:
-        operation(session)
+        registration = operation(session)
     except booking.BookingError as refusal:
         return redraw_event(event, refusal.message)
-    return answer(event, toast)
+    return answer(event, registration, toast)
 
 
-def redraw_after(event, toast):
+def redraw_after(event, _registration, toast):
     return redraw_event(event, toast=toast)
 
 
