@@ -13,6 +13,7 @@ import config
 from accounts import access
 from accounts.administration import PASSWORD_MIN
 from foundation import i18n
+from foundation.forms import RowIdConverter
 from meetings.meeting_links import format_zoom_id, linkify, recognise_platform
 from models import DayFormat, EmailStatus, Role, Status, User, ZoomRole, connect_database, db
 from views import (
@@ -34,6 +35,7 @@ SERVER_ERROR_TEXT = "Something went wrong on our side. Nothing was changed.\n"
 
 def create_app(test_config=None):
     app = Flask(__name__, instance_path=str(config.INSTANCE))
+    app.url_map.converters["int"] = RowIdConverter  # before any route: ids stay in range
     app.config.from_mapping(config.from_environment())
     if test_config:
         app.config.update(test_config)

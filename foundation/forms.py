@@ -4,9 +4,59 @@ A form that does not read cleanly raises `Invalid` with {field name: message}; v
 each message next to its field and nothing is saved.
 """
 
-from datetime import date, datetime
+import re
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
+from werkzeug.routing import IntegerConverter
+
+from foundation import schedule
+
+MAX_ID = 2**31 - 1  # row ids are 32-bit on PostgreSQL; anything larger names no row
+MAX_NUMBER = 2**31 - 1
+WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,12}")  # ASCII digits only: "²" and "١" are not numbers
+YEARS_AHEAD = 10  # dates are accepted from 1 January 2000 to this many years from now
+EARLIEST = datetime(2000, 1, 1)
+
+
+def latest_datetime():
+    return datetime.now().replace(microsecond=0) + timedelta(days=365 * YEARS_AHEAD)
+
+
+def row_id(value):
+    """A row id from a query string or form field; ValueError for anything else. Fits
+    werkzeug's `type=`: `request.form.get("session_id", type=row_id)` gives None instead."""
+    text = str(value).strip()
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+        raise ValueError(value)
+    return int(text)
+
+
+def row_ids(values):
+    """The valid row ids among many values (repeated fields); the rest are dropped."""
+    ids = set()
+    for value in values:
+        try:
+            ids.add(row_id(value))
+        except ValueError:
+            continue
+    return ids
+
+
+def page_number(value):
+    """`?page=`: a positive whole number, else the first page."""
+    try:
+        return min(row_id(value), 100_000)
+    except ValueError:
+        return 1
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in routes: a number beyond any row id is a 404, never an overflow."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.update(min=1, max=MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 class Invalid(Exception):
@@ -50,25 +100,29 @@ class FormReader:
             return None
         return value
 
-    def integer(self, name, minimum=None, maximum=None, required=True):
+    def integer(self, name, minimum=None, maximum=MAX_NUMBER, required=True):
+        """A whole number within [minimum, maximum], or None (with the error recorded)."""
         raw = (self.form.get(name) or "").strip()
         if not raw:
             if required:
                 self.error(name, _("This field is required."))
             return None
-        try:
-            value = int(raw)
-        except ValueError:
+        if not WHOLE_NUMBER.fullmatch(raw):
             self.error(name, _("Enter a whole number."))
             return None
+        value = int(raw)
         if minimum is not None and value < minimum:
             self.error(name, _("Enter a number of at least %(min)d.", min=minimum))
-        elif maximum is not None and value > maximum:
+            return None
+        if maximum is not None and value > maximum:
             self.error(name, _("Enter a number of at most %(max)d.", max=maximum))
+            return None
         return value
 
-    def local_datetime(self, name, required=True):
-        """A `datetime-local` input (YYYY-MM-DDTHH:MM) as a naive wall-clock time."""
+    def local_datetime(self, name, required=True, zone=None):
+        """A `datetime-local` input (YYYY-MM-DDTHH:MM) as a naive wall-clock time, within the
+        accepted window. With `zone`, a time that the clocks skip or pass twice that night
+        (a daylight-saving change) is refused with a message that says so."""
         raw = (self.form.get(name) or "").strip()
         if not raw:
             if required:
@@ -79,10 +133,57 @@ class FormReader:
         except ValueError:
             self.error(name, _("Enter a date and time."))
             return None
-        if value.tzinfo is not None or not 1900 <= value.year <= 9999:
+        if value.tzinfo is not None:
             self.error(name, _("Enter a date and time."))
             return None
-        return value.replace(second=0, microsecond=0)
+        value = value.replace(second=0, microsecond=0)
+        if not self._within_window(name, value):
+            return None
+        if zone and not self._exists_in(name, value, zone):
+            return None
+        return value
+
+    def _within_window(self, name, value):
+        if EARLIEST <= value <= latest_datetime():
+            return True
+        self.error(
+            name,
+            _(
+                "Enter a date between %(first)s and %(last)s.",
+                first=EARLIEST.date().isoformat(),
+                last=latest_datetime().date().isoformat(),
+            ),
+        )
+        return False
+
+    def _exists_in(self, name, value, zone):
+        problem = schedule.wall_clock_problem(value, zone)
+        if problem == "skipped":
+            self.error(
+                name,
+                _(
+                    "%(time)s does not exist in %(zone)s: the clocks skip it that night. "
+                    "Choose another time.",
+                    time=value.strftime("%H:%M"),
+                    zone=zone,
+                ),
+            )
+            return False
+        if problem == "repeated":
+            first, second = schedule.offsets_of(value, zone)
+            self.error(
+                name,
+                _(
+                    "%(time)s happens twice in %(zone)s that night, at %(first)s and again at "
+                    "%(second)s, when the clocks go back. Choose a time outside that hour.",
+                    time=value.strftime("%H:%M"),
+                    zone=zone,
+                    first=first,
+                    second=second,
+                ),
+            )
+            return False
+        return True
 
     def date(self, name, required=False):
         raw = (self.form.get(name) or "").strip()
@@ -91,10 +192,13 @@ class FormReader:
                 self.error(name, _("This field is required."))
             return None
         try:
-            return date.fromisoformat(raw)
+            value = date.fromisoformat(raw)
         except ValueError:
             self.error(name, _("Enter a date."))
             return None
+        if not self._within_window(name, datetime.combine(value, datetime.min.time())):
+            return None
+        return value
 
     def per_locale(self, prefix, locales, default_locale, max_length):
         """Texts entered for every enabled locale at once; the default locale's is required."""

@@ -27,6 +27,29 @@ def is_timezone(name):
     return True
 
 
+def wall_clock_problem(local, zone):
+    """ "skipped" when `local` does not exist in `zone` (the clocks jump over it),
+    "repeated" when it happens twice (the clocks go back), else None."""
+    tz = ZoneInfo(zone)
+    early, late = local.replace(tzinfo=tz, fold=0), local.replace(tzinfo=tz, fold=1)
+    if early.utcoffset() == late.utcoffset():
+        return None
+    round_trip = early.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+    return "skipped" if round_trip != local else "repeated"
+
+
+def offsets_of(local, zone):
+    """The UTC offsets of both readings of a repeated wall-clock time: ("UTC+02:00", ...)."""
+    tz = ZoneInfo(zone)
+    return tuple(
+        "UTC"
+        + local.replace(tzinfo=tz, fold=fold).strftime("%z")[:3]
+        + ":"
+        + local.replace(tzinfo=tz, fold=fold).strftime("%z")[3:]
+        for fold in (0, 1)
+    )
+
+
 def to_utc(local, zone):
     """Wall-clock time in `zone` -> naive UTC."""
     return local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).replace(tzinfo=None)
@@ -53,9 +76,12 @@ def proposed_day_slot(registration_end_at, days, now_utc, zone):
     After the last day when there is one (same length, one day later), else registration
     end + 1 day, else the day after the proposed registration end.
     """
-    if days:
+    if days:  # the same wall-clock times the next day, across a daylight-saving change
         last = max(days, key=lambda day: day.start_at)
-        return last.start_at + timedelta(days=1), last.end_at + timedelta(days=1)
+        return tuple(
+            to_utc(to_local_naive(moment, zone) + timedelta(days=1), zone)
+            for moment in (last.start_at, last.end_at)
+        )
     anchor = registration_end_at or proposed_registration_end(now_utc, zone)
     start = anchor + timedelta(days=1)
     return start, start + DEFAULT_DAY_LENGTH

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from foundation import schedule
-from foundation.forms import FormReader, Invalid
+from foundation.forms import FormReader, Invalid, row_ids
 from meetings.meeting_links import is_web_url
 from messaging import mail, notifications
 from models import (
@@ -44,7 +44,7 @@ def create_group_session(creator, form, company, now=None):
     zone = reader.text("timezone") or company.timezone
     if not schedule.is_timezone(zone):
         zone = company.timezone
-    local_start = reader.local_datetime("start")
+    local_start = reader.local_datetime("start", zone=zone)
     hours = reader.integer("duration_hours", minimum=0, maximum=24)
     minutes = reader.integer("duration_minutes", minimum=0, maximum=59)
     minimum = reader.integer("min_participants", minimum=1, maximum=10000)
@@ -96,7 +96,7 @@ def create_group_session(creator, form, company, now=None):
 
 
 def _read_invitees(reader, form, creator):
-    ids = {int(value) for value in form.getlist("invitees") if str(value).isdigit()}
+    ids = row_ids(form.getlist("invitees"))
     users = list(User.select().where(User.id.in_(ids), User.is_active == True))  # noqa: E712
     if len(users) != len(ids):
         reader.error("invitees", _("Some invited people could not be found."))

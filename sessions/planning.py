@@ -120,7 +120,7 @@ def save_session(event, session, form, company, now=None):
         # "Add session" takes only the name; the deadline starts at its proposed value.
         registration_end = schedule.proposed_registration_end(now, company.timezone)
     elif event.has_date:
-        local_end = reader.local_datetime("registration_end")
+        local_end = reader.local_datetime("registration_end", zone=zone)
         registration_end = local_end and schedule.to_utc(local_end, zone)
     limit = None
     if reader.flag("has_limit"):
@@ -209,8 +209,8 @@ def save_day(session, day, form, company, now=None):
     """
     now = now or utcnow()
     reader = FormReader(form)
-    local_start = reader.local_datetime("start")
-    local_end = reader.local_datetime("end")
+    local_start = reader.local_datetime("start", zone=session.timezone)
+    local_end = reader.local_datetime("end", zone=session.timezone)
     day_format = reader.choice("format", day_formats(session, company))
     place = _read_place(reader, day_format)
     start = local_start and schedule.to_utc(local_start, session.timezone)

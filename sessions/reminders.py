@@ -60,7 +60,7 @@ def save_reminder(session, reminder, form):
     kind = reader.choice("kind", ["fixed", "relative"])
     fixed_at = offset = unit = None
     if kind == "fixed":
-        local = reader.local_datetime("fixed_at")
+        local = reader.local_datetime("fixed_at", zone=session.timezone)
         fixed_at = local and schedule.to_utc(local, session.timezone)
     elif kind == "relative":
         unit = reader.choice("offset_unit", list(UNITS))

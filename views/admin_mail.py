@@ -6,7 +6,7 @@ from htmx_flask import make_response
 from peewee import JOIN
 
 from accounts.access import allow
-from foundation.forms import Invalid
+from foundation.forms import Invalid, page_number, row_id
 from messaging import mail
 from models import Email, EmailStatus, Reminder, Role, Session, User, contains_text
 from sessions import reminders
@@ -34,7 +34,7 @@ def reminders_block(session, errors=None, form=None, editing=None, status=200):
 @bp.route("/sessions/<int:session_id>/reminders")
 @allow(Role.ADMIN)
 def list_reminders(session_id):
-    editing = request.args.get("edit", type=int)
+    editing = request.args.get("edit", type=row_id)
     return reminders_block(get_or_404(Session, session_id), editing=editing)
 
 
@@ -42,7 +42,7 @@ def list_reminders(session_id):
 @allow(Role.ADMIN)
 def save_reminder(session_id):
     session = get_or_404(Session, session_id)
-    reminder_id = request.form.get("reminder_id", type=int)
+    reminder_id = request.form.get("reminder_id", type=row_id)
     reminder = get_or_404(Reminder, reminder_id) if reminder_id else None
     if reminder is not None and reminder.session_id != session.id:
         return reminders_block(
@@ -81,8 +81,7 @@ def email_log():
         emails = emails.where(
             contains_text(Email.to_address, query_text) | contains_text(Email.subject, query_text)
         )
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    page = page_number(request.args.get("page", "1"))
     context = {
         "emails": list(emails.order_by(Email.id.desc()).paginate(page, LOG_PAGE)),
         "total": emails.count(),

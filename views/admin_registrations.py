@@ -7,6 +7,7 @@ from htmx_flask import make_response
 
 from accounts.access import allow
 from foundation.exports import csv_download
+from foundation.forms import page_number, row_id
 from foundation.i18n import current_company, pick_text
 from models import (
     Event,
@@ -31,7 +32,7 @@ def read_filters(args, sessions):
     filters, problems = {"session": None, "status": None, "q": "", "page": 1}, []
     session_id = args.get("session", "")
     if session_id:
-        if session_id.isdigit() and int(session_id) in {session.id for session in sessions}:
+        if args.get("session", type=row_id) in {session.id for session in sessions}:
             filters["session"] = int(session_id)
         else:
             problems.append(_("Unknown session in the filter; showing all sessions."))
@@ -42,8 +43,7 @@ def read_filters(args, sessions):
         else:
             problems.append(_("Unknown status in the filter; showing all statuses."))
     filters["q"] = args.get("q", "").strip()[:100]
-    page = args.get("page", "1")
-    filters["page"] = int(page) if page.isdigit() and int(page) > 0 else 1
+    filters["page"] = page_number(args.get("page", "1"))
     return filters, problems
 
 
@@ -121,7 +121,7 @@ def register_user(event_id):
     event = get_or_404(Event, event_id)
     email = (request.form.get("email") or "").strip().lower()
     session = Session.get_or_none(
-        Session.id == request.form.get("session_id", type=int), Session.event == event
+        Session.id == request.form.get("session_id", type=row_id), Session.event == event
     )
     user = User.get_or_none(User.email == email, User.is_active == True)  # noqa: E712
     errors = {}

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from htmx_flask import make_response
 
 from accounts.access import VISITOR, allow
-from foundation.forms import Invalid
+from foundation.forms import Invalid, row_ids
 from foundation.i18n import current_company, viewer_timezone
 from models import Registration, Role, Session, SessionKind, Status, User, utcnow
 from sessions import booking, group_sessions
@@ -35,7 +35,7 @@ def create_group_session():
         session = group_sessions.create_group_session(g.user, request.form, current_company())
     except Invalid as error:
         invitees = User.select().where(
-            User.id.in_([int(v) for v in request.form.getlist("invitees") if v.isdigit()])
+            User.id.in_(row_ids(request.form.getlist("invitees")))
         )
         context = {
             "errors": error.errors,

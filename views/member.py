@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from htmx_flask import make_response
 
 from accounts.access import allow
-from foundation.forms import FormReader, Invalid
+from foundation.forms import FormReader, Invalid, row_id
 from foundation.i18n import enabled_locales
 from foundation.schedule import all_timezones, is_timezone
 from models import Event, Registration, RegistrationRole, Role, Session, Status, User, utcnow
@@ -180,7 +180,7 @@ def my_registration_or_404(registration_id):
 @allow(Role.MEMBER)
 def switch(registration_id):
     registration = my_registration_or_404(registration_id)
-    target = Session.get_or_none(Session.id == request.form.get("session_id", type=int))
+    target = Session.get_or_none(Session.id == request.form.get("session_id", type=row_id))
     if target is None:
         return redraw_event(
             registration.session.event, _("Choose another session of the same event.")
