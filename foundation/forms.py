@@ -14,7 +14,7 @@ from foundation import schedule
 
 MAX_ID = 2**31 - 1  # row ids are 32-bit on PostgreSQL; anything larger names no row
 MAX_NUMBER = 2**31 - 1
-WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,12}")  # ASCII digits only: "²" and "١" are not numbers
+WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,100}")  # ASCII digits only: "²" and "١" are not numbers
 YEARS_AHEAD = 10  # dates are accepted from 1 January 2000 to this many years from now
 EARLIEST = datetime(2000, 1, 1)
 
