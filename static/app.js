@@ -1,3 +1,19 @@
+// Convene's small behaviours on top of htmx, one block per concern. Words shown to people
+// come from the page (rendered in their language), never from this file.
+
+// Header menu: on narrow screens the Menu button shows and hides the navigation.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest(".menu-button");
+  if (button) button.setAttribute("aria-expanded", button.getAttribute("aria-expanded") !== "true");
+});
+document.addEventListener("keydown", (event) => {
+  const button = document.querySelector(".menu-button[aria-expanded=true]");
+  if (event.key === "Escape" && button && button.closest(".topbar").contains(event.target)) {
+    button.setAttribute("aria-expanded", "false");
+    button.focus();
+  }
+});
+
 // Toasts: the server sends HX-Trigger {"toast": "..."}; show it bottom-left for a few seconds.
 document.addEventListener("toast", (event) => {
   const toast = document.createElement("div");
