@@ -14,15 +14,46 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
-// Toasts: the server sends HX-Trigger {"toast": "..."}; show it bottom-left for a few seconds.
-document.addEventListener("toast", (event) => {
+// Toasts: bottom-left, gone after a while but never while hovered or focused; errors are
+// red alerts. #toasts carries the texts (data-close, data-changed, ...).
+function showToast(text, isError = false) {
+  const box = document.getElementById("toasts");
   const toast = document.createElement("div");
-  toast.className = "toast";
-  toast.setAttribute("role", "status");
-  toast.textContent = event.detail.value;
-  document.getElementById("toasts").append(toast);
-  setTimeout(() => toast.remove(), 4000);
-});
+  toast.className = isError ? "toast error" : "toast";
+  toast.setAttribute("role", isError ? "alert" : "status");
+  const close = Object.assign(document.createElement("button"), { type: "button", className: "toast-close" });
+  close.setAttribute("aria-label", box.dataset.close);
+  close.addEventListener("click", () => toast.remove());
+  toast.append(Object.assign(document.createElement("span"), { textContent: text }), close);
+  box.append(toast);
+  let timer;
+  const wait = () => {
+    clearTimeout(timer);
+    if (toast.matches(":hover, :focus-within")) return;
+    timer = setTimeout(() => toast.remove(), isError ? 10000 : 4000);
+  };
+  toast.addEventListener("mouseenter", () => clearTimeout(timer));
+  toast.addEventListener("focusin", () => clearTimeout(timer));
+  toast.addEventListener("mouseleave", wait);
+  toast.addEventListener("focusout", wait);
+  wait();
+}
+
+// The server sends HX-Trigger {"toast": "..."}.
+document.addEventListener("toast", (event) => showToast(event.detail.value));
+
+// A failed request always says so (htmx leaves the page as it was).
+function failureText(status) {
+  const texts = document.getElementById("toasts").dataset;
+  if (!status) return texts.offline;
+  if ([404, 409, 410].includes(status)) return texts.changed;
+  if (status === 401) return texts.signedOut;
+  if (status === 400) return texts.expired; // the CSRF token no longer matches the session
+  return texts.failed;
+}
+document.addEventListener("htmx:responseError", ({ detail }) => showToast(failureText(detail.xhr.status), true));
+document.addEventListener("htmx:sendError", () => showToast(failureText(0), true));
+document.addEventListener("htmx:timeout", () => showToast(failureText(0), true));
 
 // Member screens show times in the browser's time zone: tell the server which one it is.
 (() => {
@@ -58,5 +89,5 @@ document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-copy]");
   if (!button) return;
   navigator.clipboard?.writeText(button.dataset.copy);
-  document.dispatchEvent(new CustomEvent("toast", { detail: { value: button.dataset.copied || "✓" } }));
+  showToast(button.dataset.copied || "✓");
 });
