@@ -55,6 +55,61 @@ document.addEventListener("htmx:responseError", ({ detail }) => showToast(failur
 document.addEventListener("htmx:sendError", () => showToast(failureText(0), true));
 document.addEventListener("htmx:timeout", () => showToast(failureText(0), true));
 
+// A running request shows: the button that started it is disabled and spins (CSS on
+// aria-busy) until the answer is in, whatever the answer.
+const requests = new WeakMap(); // xhr -> how the request started, for the focus below
+document.addEventListener("htmx:beforeRequest", ({ detail }) => {
+  const { elt, xhr, requestConfig } = detail;
+  const byPerson = Boolean(requestConfig.triggeringEvent); // polling has no triggering event
+  requests.set(xhr, { elt, byPerson, opensForm: requestConfig.verb === "get" });
+  const button = requestConfig.triggeringEvent?.submitter || (elt.matches("button") ? elt : null);
+  if (!button) return;
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  xhr.addEventListener("loadend", () => {
+    const focusDropped = document.activeElement === document.body; // disabling blurs it
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+    if (focusDropped && button.isConnected) button.focus();
+  });
+});
+
+// After an in-place swap the focus goes where the person continues: the first invalid field,
+// else the first field of a form that just opened, else the same control again (a status
+// select in a redrawn row), else the new content itself.
+let added = []; // what the current swap brought in: htmx:load fires on each new element first
+document.addEventListener("htmx:load", (event) => added.push(event.target));
+document.addEventListener("htmx:afterSettle", (event) => {
+  const fresh = added.filter((elt) => elt !== document.body && elt.isConnected);
+  added = [];
+  const request = requests.get(event.detail.xhr); // out-of-band swaps carry no request
+  requests.delete(event.detail.xhr);
+  const active = document.activeElement;
+  const personWaits = active === document.body || active === request?.elt; // not typing elsewhere
+  if (!request?.byPerson || !personWaits || !fresh.length) return;
+  if (document.querySelector("dialog:modal")) return; // the dialog holds the focus
+  const find = (selector) => fresh
+    .flatMap((elt) => [elt, ...elt.querySelectorAll(selector)])
+    .find((elt) => elt.matches(selector));
+  const { elt } = request;
+  const field = find("[aria-invalid=true]")
+    || (request.opensForm && find("form :is(input:not([type=hidden]), select, textarea):not(:disabled)"))
+    || (elt.name && find(`${elt.localName}[name="${CSS.escape(elt.name)}"]`));
+  if (field) return field.focus(); // scrolled into view: a new day's form opens below the list
+  const spot = event.target; // the swapped element, or the list whose content was replaced
+  if (spot.tabIndex < 0) spot.setAttribute("tabindex", "-1");
+  spot.focus({ preventScroll: true });
+});
+
+// Confirmations are modal: a swapped-in <dialog data-modal> opens with showModal(), and Esc
+// does what its Cancel button does.
+document.addEventListener("htmx:load", (event) => {
+  event.target.querySelectorAll("dialog[data-modal]").forEach((dialog) => {
+    dialog.addEventListener("cancel", () => dialog.querySelector("[data-cancel]").click());
+    dialog.showModal();
+  });
+});
+
 // Member screens show times in the browser's time zone: tell the server which one it is.
 (() => {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
