@@ -110,6 +110,18 @@ document.addEventListener("htmx:load", (event) => {
   });
 });
 
+// Public pages: times in the browser's own zone and language (on a first visit the server
+// cannot know the zone; its text, with its zone name, stays when JavaScript is off).
+document.addEventListener("htmx:load", (event) => {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const format = new Intl.DateTimeFormat(document.documentElement.lang, {
+    weekday: "short", year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit", timeZone: zone,
+  });
+  event.target.querySelectorAll("time[data-local]").forEach((time) => {
+    time.textContent = `${format.formatRange(new Date(time.dateTime), new Date(time.dataset.end))} ${zone}`;
+  });
+});
+
 // Member screens show times in the browser's time zone: tell the server which one it is.
 (() => {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
