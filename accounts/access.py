@@ -3,7 +3,6 @@ a view that declares nothing is refused, so forgetting the check fails closed.""
 
 from flask import abort, current_app, g, redirect, request, url_for
 from flask import session as cookie
-from htmx_flask import make_response
 
 from models import Role, User
 
@@ -55,11 +54,10 @@ def enforce_access():
     if audience == VISITOR:
         return None
     if g.user is None:
-        next_path = request.full_path.rstrip("?") if request.method == "GET" else None
-        login_url = url_for("auth.login", next=next_path)
         if request.headers.get("HX-Request"):
-            return make_response("", 204, redirect=login_url)
-        return redirect(login_url)
+            return "", 401  # a fragment is no page to come back to: app.js says "signed out"
+        next_path = request.full_path.rstrip("?") if request.method == "GET" else None
+        return redirect(url_for("auth.login", next=next_path))
     if not g.user.has_role(audience):
         abort(403)
     return None

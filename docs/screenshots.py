@@ -17,19 +17,27 @@ def main(base_url):
             executable_path="/usr/bin/chromium",
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
-        page = browser.new_page(viewport={"width": 1200, "height": 1000})
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.goto(f"{base_url}/login")
         page.fill("input[name=email]", "admin@convene.test")
         page.fill("input[name=password]", "convene-demo")
         page.click("button.primary")
-        for locale in ("en", "ru"):
-            page.goto(f"{base_url}/admin/events")
-            switch = page.locator(f".locale-switch button[value={locale}]:not([disabled])")
-            if switch.count():
-                switch.click()
+        for locale in ("ru", "en"):
+            switch_language(page, base_url, locale)
             page.goto(f"{base_url}/admin/events/1")
             page.screenshot(path=HERE / f"event-admin-{locale}.png", full_page=True)
+        page.set_viewport_size({"width": 375, "height": 800})  # a phone, in English
+        page.goto(f"{base_url}/admin/events/1")
+        page.screenshot(path=HERE / "event-admin-phone.png", full_page=True)
         browser.close()
+
+
+def switch_language(page, base_url, locale):
+    page.goto(f"{base_url}/admin/events")
+    switch = page.locator(f".locale-switch button[value={locale}]:not([disabled])")
+    if switch.count():
+        switch.click()
+        page.wait_for_load_state()
 
 
 if __name__ == "__main__":

@@ -1,11 +1,125 @@
-// Toasts: the server sends HX-Trigger {"toast": "..."}; show it bottom-left for a few seconds.
-document.addEventListener("toast", (event) => {
+// Convene's small behaviours on top of htmx, one block per concern. Words shown to people
+// come from the page (rendered in their language), never from this file.
+
+// Header menu: on narrow screens the Menu button shows and hides the navigation.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest(".menu-button");
+  if (button) button.setAttribute("aria-expanded", button.getAttribute("aria-expanded") !== "true");
+});
+document.addEventListener("keydown", (event) => {
+  const button = document.querySelector(".menu-button[aria-expanded=true]");
+  if (event.key === "Escape" && button && button.closest(".topbar").contains(event.target)) {
+    button.setAttribute("aria-expanded", "false");
+    button.focus();
+  }
+});
+
+// Toasts: bottom-left, gone after a while but never while hovered or focused; errors are
+// red alerts. #toasts carries the texts (data-close, data-changed, ...).
+function showToast(text, isError = false) {
+  const box = document.getElementById("toasts");
   const toast = document.createElement("div");
-  toast.className = "toast";
-  toast.setAttribute("role", "status");
-  toast.textContent = event.detail.value;
-  document.getElementById("toasts").append(toast);
-  setTimeout(() => toast.remove(), 4000);
+  toast.className = isError ? "toast error" : "toast";
+  toast.setAttribute("role", isError ? "alert" : "status");
+  const close = Object.assign(document.createElement("button"), { type: "button", className: "toast-close" });
+  close.setAttribute("aria-label", box.dataset.close);
+  close.addEventListener("click", () => toast.remove());
+  toast.append(Object.assign(document.createElement("span"), { textContent: text }), close);
+  box.append(toast);
+  let timer;
+  const wait = () => {
+    clearTimeout(timer);
+    if (toast.matches(":hover, :focus-within")) return;
+    timer = setTimeout(() => toast.remove(), isError ? 10000 : 4000);
+  };
+  toast.addEventListener("mouseenter", () => clearTimeout(timer));
+  toast.addEventListener("focusin", () => clearTimeout(timer));
+  toast.addEventListener("mouseleave", wait);
+  toast.addEventListener("focusout", wait);
+  wait();
+}
+
+// The server sends HX-Trigger {"toast": "..."}.
+document.addEventListener("toast", (event) => showToast(event.detail.value));
+
+// A failed request always says so (htmx leaves the page as it was).
+function failureText(status) {
+  const texts = document.getElementById("toasts").dataset;
+  if (!status) return texts.offline;
+  if ([404, 409, 410].includes(status)) return texts.changed;
+  if (status === 401) return texts.signedOut;
+  if (status === 400) return texts.expired; // the CSRF token no longer matches the session
+  return texts.failed;
+}
+document.addEventListener("htmx:responseError", ({ detail }) => showToast(failureText(detail.xhr.status), true));
+document.addEventListener("htmx:sendError", () => showToast(failureText(0), true));
+document.addEventListener("htmx:timeout", () => showToast(failureText(0), true));
+
+// A running request shows: the button that started it is disabled and spins (CSS on
+// aria-busy) until the answer is in, whatever the answer.
+const requests = new WeakMap(); // xhr -> how the request started, for the focus below
+document.addEventListener("htmx:beforeRequest", ({ detail }) => {
+  const { elt, xhr, requestConfig } = detail;
+  const byPerson = Boolean(requestConfig.triggeringEvent); // polling has no triggering event
+  requests.set(xhr, { elt, byPerson, opensForm: requestConfig.verb === "get" });
+  const button = requestConfig.triggeringEvent?.submitter || (elt.matches("button") ? elt : null);
+  if (!button) return;
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  xhr.addEventListener("loadend", () => {
+    const focusDropped = document.activeElement === document.body; // disabling blurs it
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+    if (focusDropped && button.isConnected) button.focus();
+  });
+});
+
+// After an in-place swap the focus goes where the person continues: the first invalid field,
+// else the first field of a form that just opened, else the same control again (a status
+// select in a redrawn row), else the new content itself.
+let added = []; // what the current swap brought in: htmx:load fires on each new element first
+document.addEventListener("htmx:load", (event) => added.push(event.target));
+document.addEventListener("htmx:afterSettle", (event) => {
+  const fresh = added.filter((elt) => elt !== document.body && elt.isConnected);
+  added = [];
+  const request = requests.get(event.detail.xhr); // out-of-band swaps carry no request
+  requests.delete(event.detail.xhr);
+  const active = document.activeElement;
+  const personWaits = active === document.body || active === request?.elt; // not typing elsewhere
+  if (!request?.byPerson || !personWaits || !fresh.length) return;
+  if (document.querySelector("dialog:modal")) return; // the dialog holds the focus
+  const find = (selector) => fresh
+    .flatMap((elt) => [elt, ...elt.querySelectorAll(selector)])
+    .find((elt) => elt.matches(selector));
+  const { elt } = request;
+  const field = find("[aria-invalid=true]")
+    || (request.opensForm && find("form :is(input:not([type=hidden]), select, textarea):not(:disabled)"))
+    || (elt.name && find(`${elt.localName}[name="${CSS.escape(elt.name)}"]`));
+  if (field) return field.focus(); // scrolled into view: a new day's form opens below the list
+  const spot = event.target; // the swapped element, or the list whose content was replaced
+  if (spot.tabIndex < 0) spot.setAttribute("tabindex", "-1");
+  spot.focus({ preventScroll: true });
+});
+
+// Confirmations are modal: a swapped-in <dialog data-modal> opens with showModal(), and Esc
+// does what its Cancel button does.
+document.addEventListener("htmx:load", (event) => {
+  event.target.querySelectorAll("dialog[data-modal]").forEach((dialog) => {
+    dialog.addEventListener("cancel", () => dialog.querySelector("[data-cancel]").click());
+    dialog.showModal();
+  });
+});
+
+// Public pages: times in the browser's own zone and language (on a first visit the server
+// cannot know the zone; its text, with its zone name, stays when JavaScript is off).
+document.addEventListener("htmx:load", (event) => {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const format = new Intl.DateTimeFormat(document.documentElement.lang, {
+    weekday: "short", year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit", timeZone: zone,
+  });
+  event.target.querySelectorAll("time[data-local]").forEach((time) => {
+    time.textContent = `${format.formatRange(new Date(time.dateTime), new Date(time.dataset.end))} ${zone}`;
+  });
 });
 
 // Member screens show times in the browser's time zone: tell the server which one it is.
@@ -42,5 +156,5 @@ document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-copy]");
   if (!button) return;
   navigator.clipboard?.writeText(button.dataset.copy);
-  document.dispatchEvent(new CustomEvent("toast", { detail: { value: button.dataset.copied || "✓" } }));
+  showToast(button.dataset.copied || "✓");
 });
