@@ -95,6 +95,8 @@ def _wire_requests(app):
         access.load_user()
         return access.enforce_access()
 
+    app.after_request(access.add_security_headers)
+
     @app.context_processor
     def template_context():
         return {"user": g.get("user"), "company": i18n.current_company()}

@@ -53,7 +53,8 @@ def from_environment():
         "HUEY_SQLITE_PATH": os.environ.get("HUEY_SQLITE_PATH", str(INSTANCE / "huey.db")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE"),
+        # Behind HTTPS the cookie travels over HTTPS only.
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", _public_url().startswith("https")),
         "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the sign-in session
         "PUBLIC_URL": _public_url(),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),

@@ -111,12 +111,14 @@ def _invite(session, user, now):
 
 
 def search_members(text, limit=8):
-    """Type-ahead for invitations: active people whose name or email contains `text`."""
-    if len(text.strip()) < 2:
+    """Type-ahead for invitations: active people whose name contains `text`, or whose email
+    is exactly `text` (a host who knows an address may use it; nobody browses addresses)."""
+    text = text.strip()[:100]
+    if len(text) < 2:
         return []
     query = User.select().where(
         User.is_active == True,  # noqa: E712
-        contains_text(User.name, text.strip()) | contains_text(User.email, text.strip()),
+        contains_text(User.name, text) | (User.email == text.lower()),
     )
     return list(query.order_by(User.name).limit(limit))
 

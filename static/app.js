@@ -139,6 +139,10 @@ document.addEventListener("htmx:load", (event) => {
 });
 
 // Invitations: a chosen suggestion becomes a checked box that the form sends.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-add-invitee]");
+  if (button) addInvitee(button);
+});
 function addInvitee(button) {
   const box = document.getElementById("invitees");
   if (!box.querySelector(`input[value="${button.dataset.id}"]`)) {
@@ -150,6 +154,15 @@ function addInvitee(button) {
   }
   document.getElementById("invitee-results").replaceChildren();
 }
+
+// A form that adds a row resets once the row is in (not after a refusal, which re-renders it).
+document.addEventListener("htmx:afterRequest", ({ detail }) => {
+  const form = detail.elt.closest?.("[data-reset-after-swap-into]");
+  if (form && detail.successful && detail.target?.id === form.dataset.resetAfterSwapInto) form.reset();
+});
+
+// Read-only links to copy: one click selects the whole text.
+document.addEventListener("click", (event) => event.target.closest("[data-select-on-click]")?.select());
 
 // "Copy URL" buttons.
 document.addEventListener("click", (event) => {

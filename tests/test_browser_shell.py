@@ -7,8 +7,8 @@ from conftest import PASSWORD
 from playwright.sync_api import expect
 from test_browser import days_of, open_event, settle
 
-import booking
 from models import Company, Day, Registration, Role, Session, SessionKind, Status, db
+from sessions import booking
 
 pytestmark = pytest.mark.browser
 
@@ -389,3 +389,24 @@ def test_shell_public_pages_show_the_visitors_zone(browser, live_server, group_s
     )
     for page in (public, profile, without_js, chosen):
         page.context.close()
+
+
+def test_shell_content_security_policy_blocks_nothing_the_app_does(
+    browser_admin, live_server, make_event, make_session, make_day
+):
+    page = browser_admin
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text and violations.append(message.text)
+        ),
+    )
+    session = make_session(make_event(is_active=True))
+    make_day(session)
+    for path in ["/admin/events", "/profile", "/home", f"/admin/events/{session.event_id}"]:
+        page.goto(f"{live_server.url}{path}")
+        settle(page)
+    page.click(f"#session-{session.id} .add-day")
+    settle(page)
+    assert violations == []

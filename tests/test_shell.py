@@ -63,3 +63,31 @@ def test_shell_share_link_uses_the_port_the_app_runs_on(monkeypatch, app, sign_i
 def test_shell_log_level_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("LOG_LEVEL", "debug")
     assert config.from_environment()["LOG_LEVEL"] == "DEBUG"
+
+
+def test_shell_every_answer_carries_the_security_headers(app, sign_in):
+    member = sign_in(Role.MEMBER)
+    for answer in [member.get("/home"), app.test_client().get("/login"), member.get("/nowhere")]:
+        policy = answer.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert answer.headers["X-Frame-Options"] == "DENY"
+        assert answer.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert "Strict-Transport-Security" not in answer.headers  # plain http here
+
+
+def test_shell_https_adds_hsts_and_secure_cookies(app, monkeypatch):
+    monkeypatch.setenv("PUBLIC_URL", "https://convene.example.org")
+    assert config.from_environment()["SESSION_COOKIE_SECURE"] is True
+    app.config["PUBLIC_URL"] = "https://convene.example.org"
+    answer = app.test_client().get("/login")
+    assert answer.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_shell_pages_have_no_inline_script_or_handlers(app, sign_in, make_event):
+    admin = sign_in(Role.ADMIN)
+    event = make_event(is_active=True)
+    for path in ["/admin/events", f"/admin/events/{event.id}", "/profile", "/login"]:
+        page = admin.get(path).text
+        assert "<script>" not in page and " onclick=" not in page and "hx-on" not in page, path
