@@ -5,7 +5,7 @@ one operation of `planning`, and renders the partial htmx swaps in. Validation e
 back as the same partial with status 422 and the messages beside the fields.
 """
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from htmx_flask import make_response
 
 from accounts.access import allow
@@ -17,6 +17,20 @@ from views.lookups import attach_days, attach_reminders, get_or_404, session_wit
 
 bp = Blueprint("admin_events", __name__, url_prefix="/admin")
 FIRST_SCREEN = 8  # session cards drawn with the page; the rest load as they scroll into view
+
+
+def event_session_or_404(session_id):
+    """A session of an event; group and other stand-alone sessions have screens of their own."""
+    session = get_or_404(Session, session_id)
+    if session.event_id is None:
+        abort(404)
+    return session
+
+
+def event_day_or_404(day_id):
+    day = get_or_404(Day, day_id)
+    event_session_or_404(day.session_id)
+    return day
 
 
 def card(session):
@@ -129,14 +143,14 @@ def create_session(event_id):
 @bp.route("/sessions/<int:session_id>")
 @allow(Role.ADMIN)
 def session_card(session_id):
-    session = card(get_or_404(Session, session_id))
+    session = card(event_session_or_404(session_id))
     return render_template("admin/_session_card.html", session=session, event=session.event)
 
 
 @bp.route("/sessions/<int:session_id>/edit")
 @allow(Role.ADMIN)
 def edit_session(session_id):
-    session = get_or_404(Session, session_id)
+    session = event_session_or_404(session_id)
     return render_template(
         "admin/_session_form.html", session=session, event=session.event, errors={}, form={}
     )
@@ -145,21 +159,21 @@ def edit_session(session_id):
 @bp.route("/sessions/<int:session_id>", methods=["POST"])
 @allow(Role.ADMIN)
 def update_session(session_id):
-    session = get_or_404(Session, session_id)
+    session = event_session_or_404(session_id)
     try:
         planning.save_session(session.event, session, request.form, current_company())
     except Invalid as error:
         return invalid(
             "admin/_session_form.html", error.errors, session=session, event=session.event
         )
-    session = card(get_or_404(Session, session_id))
+    session = card(event_session_or_404(session_id))
     return render_template("admin/_session_card.html", session=session, event=session.event)
 
 
 @bp.route("/sessions/<int:session_id>", methods=["DELETE"])
 @allow(Role.ADMIN)
 def delete_session(session_id):
-    planning.delete_session(get_or_404(Session, session_id))
+    planning.delete_session(event_session_or_404(session_id))
     return ""
 
 
@@ -196,7 +210,7 @@ def days_list(session):
 @bp.route("/sessions/<int:session_id>/days/new")
 @allow(Role.ADMIN)
 def new_day(session_id):
-    session = get_or_404(Session, session_id)
+    session = event_session_or_404(session_id)
     return day_form(session, planning.new_day_defaults(session, current_company()))
 
 
@@ -204,7 +218,7 @@ def new_day(session_id):
 @allow(Role.ADMIN)
 def day_place_fields(session_id):
     """The fields of the chosen format, swapped in when the format select changes."""
-    session = get_or_404(Session, session_id)
+    session = event_session_or_404(session_id)
     day_format = request.args.get("format")
     if day_format not in planning.day_formats(session, current_company()):
         day_format = DayFormat.OFFLINE
@@ -222,7 +236,7 @@ def day_place_fields(session_id):
 @bp.route("/sessions/<int:session_id>/days", methods=["POST"])
 @allow(Role.ADMIN)
 def create_day(session_id):
-    session = get_or_404(Session, session_id)
+    session = event_session_or_404(session_id)
     try:
         planning.save_day(session, None, request.form, current_company())
     except Invalid as error:
@@ -235,7 +249,7 @@ def create_day(session_id):
 @bp.route("/days/<int:day_id>/edit")
 @allow(Role.ADMIN)
 def edit_day(day_id):
-    day = get_or_404(Day, day_id)
+    day = event_day_or_404(day_id)
     return day_form(day.session, day)
 
 
@@ -250,7 +264,7 @@ def day_order(session):
 def update_day(day_id):
     """Answers with the day's row and, out of band, the due times of the reminders that
     follow it; only a day that moved past another redraws the list, to keep it in order."""
-    day = get_or_404(Day, day_id)
+    day = event_day_or_404(day_id)
     session, order = day.session, day_order(day.session_id)
     try:
         planning.save_day(session, day, request.form, current_company())
@@ -267,7 +281,7 @@ def update_day(day_id):
 @bp.route("/days/<int:day_id>", methods=["DELETE"])
 @allow(Role.ADMIN)
 def delete_day(day_id):
-    day = get_or_404(Day, day_id)
+    day = event_day_or_404(day_id)
     session = day.session
     planning.delete_day(day)
     return days_list(session)
@@ -278,5 +292,5 @@ def delete_day(day_id):
 def list_days(session_id):
     """The session's days as shown (used by "Cancel" on a day form)."""
     return render_template(
-        "admin/_days.html", session=session_with_days(get_or_404(Session, session_id))
+        "admin/_days.html", session=session_with_days(event_session_or_404(session_id))
     )
