@@ -15,6 +15,7 @@ died before recording it) reaches the reader as one message. Claims stay one row
 on purpose: a dead worker then leaves at most one message in doubt.
 """
 
+import json
 import secrets
 import smtplib
 import ssl
@@ -161,7 +162,7 @@ def render(email, rendered):
     per (kind, context, locale, zone) for the batch."""
     if email.is_rendered:
         return email
-    key = (email.kind, repr(sorted(email.context.items())), email.locale, email.zone)
+    key = (email.kind, json.dumps(email.context, sort_keys=True), email.locale, email.zone)
     if key not in rendered:
         rendered[key] = _render_notice(email)
     subject, html_body, text_body, attachments = rendered[key]
