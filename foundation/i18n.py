@@ -160,6 +160,7 @@ def init_app(app):
         viewer_timezone=viewer_timezone,
         public_url=lambda path: app.config["PUBLIC_URL"] + path,
         session_path=session_path,
+        session_title=session_title,
     )
     app.jinja_env.filters.update(
         localized=pick_text,
@@ -170,6 +171,14 @@ def init_app(app):
 def recipient_locale_of(user):
     """The language someone reads in when no request tells: theirs, else the company's."""
     return user.locale if user.locale in enabled_locales() else default_locale()
+
+
+def session_title(session, locale=None):
+    """"Leadership Training — Daytime": a session named with its event, where it has one."""
+    name = pick_text(session.name, locale)
+    if session.event_id is None:
+        return name
+    return f"{pick_text(session.event.title, locale)} — {name}"
 
 
 def session_path(session):

@@ -2,17 +2,29 @@
 its SEQUENCE, so calendars update the entry instead of adding another."""
 
 from datetime import UTC
+from email.utils import parseaddr
+from urllib.parse import urlsplit
 
-from icalendar import Calendar, Event
+from flask import current_app
+from icalendar import Calendar, Event, vCalAddress, vText
 
-from foundation.i18n import pick_text
+from foundation.i18n import session_path, session_title
 from models import DayFormat, utcnow
 
 PRODID = "-//Convene//Convene//EN"
 
 
 def day_uid(day):
-    return f"day-{day.id}@convene"
+    """Unique across installations: the day's id at this installation's host."""
+    return f"day-{day.id}@{urlsplit(current_app.config['PUBLIC_URL']).hostname or 'convene'}"
+
+
+def _organizer():
+    name, address = parseaddr(current_app.config["MAIL_FROM"])
+    organizer = vCalAddress(f"mailto:{address}")
+    if name:
+        organizer.params["cn"] = vText(name)
+    return organizer
 
 
 def _event_for(day, session, locale, cancelled):
@@ -22,7 +34,9 @@ def _event_for(day, session, locale, cancelled):
     entry.add("dtstamp", utcnow().replace(tzinfo=UTC))
     entry.add("dtstart", day.start_at.replace(tzinfo=UTC))
     entry.add("dtend", day.end_at.replace(tzinfo=UTC))
-    entry.add("summary", pick_text(session.name, locale))
+    entry.add("summary", session_title(session, locale))
+    entry.add("description", current_app.config["PUBLIC_URL"] + session_path(session))
+    entry.add("organizer", _organizer())
     if day.format == DayFormat.OFFLINE:
         entry.add("location", day.address)
     elif day.format == DayFormat.ONLINE:

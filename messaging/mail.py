@@ -81,8 +81,8 @@ def queue_broadcast(key, kind, user_ids, **context):
 def expand_broadcasts():
     """Turn every pending broadcast into one outbox row per person, in short transactions.
     Keys make a repeated or concurrent expansion write each email once."""
-    for broadcast in Broadcast.select().where(Broadcast.expanded_at.is_null()).order_by(
-        Broadcast.id
+    for broadcast in (
+        Broadcast.select().where(Broadcast.expanded_at.is_null()).order_by(Broadcast.id)
     ):
         ids = broadcast.user_ids
         for start in range(0, len(ids), EXPAND_BATCH):

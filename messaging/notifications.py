@@ -11,7 +11,7 @@ from datetime import datetime
 
 from messaging.calendars import attachment
 from messaging.mail import Obsolete, notice, queue_broadcast, queue_email
-from models import Day, Registration, RegistrationRole, Session, Status, User
+from models import Day, Event, Registration, RegistrationRole, Session, Status, User
 
 # Producers (called by the rules, inside their transaction) ---------------------------------
 
@@ -89,7 +89,10 @@ def _day_snapshot(day, session):
         "address": day.address,
         "url": day.url,
         "sequence": day.sequence,
+        "session_id": session.id,
         "session_name": session.name,
+        "event_id": session.event_id,
+        "event_title": session.event.title if session.event_id else None,
     }
 
 
@@ -193,11 +196,13 @@ def _status(context, locale):
 
 
 def _day_of(snapshot):
-    """A Day (unsaved) and a Session name holder, rebuilt from a snapshot."""
-    fields = {name: snapshot[name] for name in ("id", "format", "address", "url", "sequence")} | {
-        name: datetime.fromisoformat(snapshot[name]) for name in ("start_at", "end_at")
-    }
-    return Day(**fields), Session(name=snapshot["session_name"])
+    """The day and its session as they were when the notice was written (either may be
+    deleted by now), unsaved."""
+    fields = {name: snapshot[name] for name in ("id", "format", "address", "url", "sequence")}
+    fields |= {name: datetime.fromisoformat(snapshot[name]) for name in ("start_at", "end_at")}
+    event = snapshot["event_id"] and Event(id=snapshot["event_id"], title=snapshot["event_title"])
+    session = Session(id=snapshot["session_id"], name=snapshot["session_name"], event=event)
+    return Day(**fields), session
 
 
 @notice("day_changed")

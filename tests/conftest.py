@@ -150,6 +150,7 @@ def app(request, backend, tmp_path, sqlite_template):
             "HUEY_SQLITE_PATH": str(tmp_path / "huey.db"),
             "OUTBOX_DIR": str(tmp_path / "outbox"),
             "SMTP_HOST": None,
+            "PUBLIC_URL": "http://127.0.0.1:5000",  # whatever HOST and PORT the run has
         }
     )
     if backend == "postgres":

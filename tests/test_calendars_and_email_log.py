@@ -3,6 +3,7 @@
 from datetime import datetime
 
 import pytest
+from conftest import count_queries
 from icalendar import Calendar
 
 from models import Email, EmailStatus, Reminder, Role, User, db
@@ -36,7 +37,10 @@ def test_a_member_downloads_a_day_of_their_session(
     response = member.get(f"/days/{days[0].id}.ics")
     assert response.mimetype == "text/calendar"
     [entry] = Calendar.from_ical(response.data).walk("VEVENT")
-    assert str(entry["UID"]) == f"day-{days[0].id}@convene"
+    assert str(entry["UID"]) == f"day-{days[0].id}@127.0.0.1"  # the installation's host
+    assert str(entry["SUMMARY"]) == "Leadership Training — Daytime"
+    assert str(entry["DESCRIPTION"]).endswith(f"/events/{_session.event_id}")
+    assert str(entry["ORGANIZER"]) == "mailto:noreply@convene.local"
     other_day = make_day(make_session(make_event(is_active=True)))
     assert member.get(f"/days/{other_day.id}.ics").status_code == 404
     assert sign_in(Role.ADMIN).get(f"/days/{other_day.id}.ics").status_code == 200
@@ -49,9 +53,14 @@ def test_the_private_feed_lists_the_days_and_can_be_revoked(app, member, booked)
         token = User.get_by_id(member.user.id).calendar_token
     assert f"/calendar/{token}.ics" in page
     visitor = app.test_client()
-    feed = Calendar.from_ical(visitor.get(f"/calendar/{token}.ics").data)
+    with count_queries() as queries:
+        feed = Calendar.from_ical(visitor.get(f"/calendar/{token}.ics").data)
+    assert len(queries) <= 4  # the company, the user, the days with sessions and events
+    assert {str(entry["SUMMARY"]) for entry in feed.walk("VEVENT")} == {
+        "Leadership Training — Daytime"
+    }
     assert sorted(str(entry["UID"]) for entry in feed.walk("VEVENT")) == sorted(
-        f"day-{day.id}@convene" for day in days
+        f"day-{day.id}@127.0.0.1" for day in days
     )
     member.htmx("post", "/profile/calendar")  # a new link: the old one stops working
     assert visitor.get(f"/calendar/{token}.ics").status_code == 404

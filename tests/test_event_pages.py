@@ -257,3 +257,20 @@ def test_event_page_saving_a_day_answers_its_row_and_reminder_due_times(
     answer = admin.htmx("post", f"/admin/days/{first_day.id}", data=moved | {"address": "Hall"})
     assert answer.headers["HX-Retarget"] == f"#days-{session.id}"  # it moved past the others
     assert answer.text.count('class="day"') == 3
+
+
+def test_event_page_adding_or_deleting_a_day_moves_the_reminder_due_times_in_place(
+    admin, make_event, make_session, make_day
+):
+    event = _event_with(make_event, make_session, make_day, sessions=1, days=1)
+    with db.connection_context():
+        session = Session.get(Session.event == event)
+        reminder = session.reminders.get()
+    form = {"start": "2030-02-28T10:00", "end": "2030-02-28T11:00", "format": "offline"}
+    added = admin.htmx("post", f"/admin/sessions/{session.id}/days", data=form | {"address": "A"})
+    due = f'id="reminder-due-{reminder.id}" hx-swap-oob="true"'
+    assert due in added.text and "Feb 27, 2030" in added.text  # a day before the new first day
+    with db.connection_context():
+        new_day = session.days.order_by(Day.start_at).first()
+    deleted = admin.htmx("delete", f"/admin/days/{new_day.id}")
+    assert due in deleted.text and "Feb 28, 2030" in deleted.text

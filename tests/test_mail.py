@@ -50,7 +50,7 @@ def test_sign_up_email_in_the_recipients_language_and_zone(
     booking.sign_up(member, session, NOW)
     [message] = smtp.messages
     assert message["To"] == member.email
-    assert message["Subject"] == "Дневная"  # the invitation's subject is the session name
+    assert message["Subject"] == "Leadership Training (ru) — Дневная"  # event and session
     body = " ".join(text_of(message).split())
     assert "Здравствуйте, Мария!" in body or "Мария" in body
     assert "16:00–18:00 Asia/Tokyo" in body.replace(" – ", "–")
@@ -112,10 +112,10 @@ def test_each_notice_of_the_life_cycle(ctx, smtp, event, make_session, make_user
     booking.set_status(moved, Status.DENIED)
     subjects = [message["Subject"] for message in smtp.messages]
     assert subjects == [
-        "Daytime",
-        "A seat is yours: Daytime",
-        "You moved to Evening",
-        "Evening: your status is Denied",
+        "Leadership Training — Daytime",
+        "A seat is yours: Leadership Training — Daytime",
+        "You moved to Leadership Training — Evening",
+        "Leadership Training — Evening: your status is Denied",
     ]
     assert Registration.get(Registration.user == waiting).status == Status.APPROVED
 
@@ -216,6 +216,6 @@ def test_subjects_are_plain_text_and_bodies_escaped(ctx, smtp, event, make_sessi
     session = make_session(event, name="Tom & Jerry <b>live</b>")
     booking.sign_up(make_user(), session, NOW)
     [message] = smtp.messages
-    assert message["Subject"] == "Tom & Jerry <b>live</b>"
+    assert message["Subject"] == "Leadership Training — Tom & Jerry <b>live</b>"
     html = message.get_body(("html",)).get_content()
     assert "Tom &amp; Jerry &lt;b&gt;live&lt;/b&gt;" in html and "<b>live</b>" not in html

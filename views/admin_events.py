@@ -200,7 +200,11 @@ def day_form(session, day, errors=None, form=None, status=200, confirm_reopen=Fa
 def days_list(session):
     """After a change, the session's days are redrawn in order, in their list's place."""
     response = make_response(
-        render_template("admin/_days.html", session=session_with_days(session))
+        render_template(
+            "admin/_days_changed.html",
+            session=session_with_days(session),
+            reminders=reminders_of(session),
+        )
     )
     response.headers["HX-Retarget"] = f"#days-{session.id}"
     response.headers["HX-Reswap"] = "innerHTML"
@@ -253,6 +257,10 @@ def edit_day(day_id):
     return day_form(day.session, day)
 
 
+def reminders_of(session):
+    return Reminder.select().where(Reminder.session == session).order_by(Reminder.id)
+
+
 def day_order(session):
     return [
         row.id for row in Day.select(Day.id).where(Day.session == session).order_by(Day.start_at)
@@ -274,8 +282,9 @@ def update_day(day_id):
         return day_form(session, day, form=request.form, confirm_reopen=True)
     if day_order(session.id) != order:
         return days_list(session)
-    reminders = Reminder.select().where(Reminder.session == session).order_by(Reminder.id)
-    return render_template("admin/_day_saved.html", day=day, session=session, reminders=reminders)
+    return render_template(
+        "admin/_day_saved.html", day=day, session=session, reminders=reminders_of(session)
+    )
 
 
 @bp.route("/days/<int:day_id>", methods=["DELETE"])

@@ -5,11 +5,12 @@ import secrets
 from flask import Blueprint, Response, abort, g, render_template
 from flask_babel import gettext as _
 from htmx_flask import make_response
+from peewee import JOIN
 
 from accounts.access import VISITOR, allow
 from foundation.i18n import recipient_locale_of
 from messaging.calendars import calendar
-from models import Day, Registration, RegistrationRole, Role, Session, Status, User
+from models import Day, Event, Registration, RegistrationRole, Role, Session, Status, User
 from sessions import booking
 from views.lookups import get_or_404
 
@@ -48,8 +49,9 @@ def feed(token):
     if user is None or len(token) < 20:
         abort(404)
     days = (
-        Day.select(Day, Session)
+        Day.select(Day, Session, Event)  # the event too: entries are titled with it
         .join(Session)
+        .join(Event, JOIN.LEFT_OUTER, on=(Session.event == Event.id))
         .join(Registration, on=(Registration.session == Session.id))
         .where(
             Registration.user == user,
