@@ -77,6 +77,13 @@ class FormReader:
         if self.errors:
             raise Invalid(self.errors)
 
+    def _given(self, name, required):
+        """The field's text, or None when it is empty (an error if it was required)."""
+        raw = (self.form.get(name) or "").strip()
+        if not raw and required:
+            self.error(name, _("This field is required."))
+        return raw or None
+
     def text(self, name, required=False, max_length=None):
         value = (self.form.get(name) or "").strip()
         if required and not value:
@@ -102,10 +109,8 @@ class FormReader:
 
     def integer(self, name, minimum=None, maximum=MAX_NUMBER, required=True):
         """A whole number within [minimum, maximum], or None (with the error recorded)."""
-        raw = (self.form.get(name) or "").strip()
-        if not raw:
-            if required:
-                self.error(name, _("This field is required."))
+        raw = self._given(name, required)
+        if raw is None:
             return None
         if not WHOLE_NUMBER.fullmatch(raw):
             self.error(name, _("Enter a whole number."))
@@ -123,10 +128,8 @@ class FormReader:
         """A `datetime-local` input (YYYY-MM-DDTHH:MM) as a naive wall-clock time, within the
         accepted window. With `zone`, a time that the clocks skip or pass twice that night
         (a daylight-saving change) is refused with a message that says so."""
-        raw = (self.form.get(name) or "").strip()
-        if not raw:
-            if required:
-                self.error(name, _("This field is required."))
+        raw = self._given(name, required)
+        if raw is None:
             return None
         try:
             value = datetime.fromisoformat(raw)
@@ -186,10 +189,8 @@ class FormReader:
         return True
 
     def date(self, name, required=False):
-        raw = (self.form.get(name) or "").strip()
-        if not raw:
-            if required:
-                self.error(name, _("This field is required."))
+        raw = self._given(name, required)
+        if raw is None:
             return None
         try:
             value = date.fromisoformat(raw)

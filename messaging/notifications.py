@@ -99,24 +99,17 @@ def _day_snapshot(day, session):
 def day_changed(day, session=None):
     """An updated calendar entry (same UID, higher SEQUENCE) for everyone in the session;
     the worker writes one email each after the commit."""
-    session = session or Session.get_by_id(day.session_id)
-    queue_broadcast(
-        f"day_changed:{day.id}:{day.sequence}",
-        "day_changed",
-        _people_in(session.id),
-        day=_day_snapshot(day, session),
-    )
+    _day_notice("day_changed", f"day_changed:{day.id}:{day.sequence}", day, session)
 
 
 def day_cancelled(day, session=None):
     """METHOD:CANCEL for a deleted day (or every day of a deleted session)."""
+    _day_notice("day_cancelled", f"day_cancelled:{day.id}", day, session)
+
+
+def _day_notice(kind, key, day, session):
     session = session or Session.get_by_id(day.session_id)
-    queue_broadcast(
-        f"day_cancelled:{day.id}",
-        "day_cancelled",
-        _people_in(session.id),
-        day=_day_snapshot(day, session),
-    )
+    queue_broadcast(key, kind, _people_in(session.id), day=_day_snapshot(day, session))
 
 
 def reminder(reminder_row, user_ids):
