@@ -28,7 +28,6 @@ from models import (
     Session,
     Status,
     User,
-    db,
     write_transaction,
 )
 from sessions import booking
@@ -221,13 +220,12 @@ def preview(event, rows, locales):
 
 
 def start_import(event, uploader, filename, data, company):
-    rows = read_rows(filename, data, company.bulk_rows_limit)
-    with db.atomic():
+    """Read the file and keep its preview. The preview only reads (applying checks every row
+    again), so it runs before the write transaction, which holds the insert alone."""
+    rows = preview(event, read_rows(filename, data, company.bulk_rows_limit), company.locales)
+    with write_transaction():
         return ImportJob.create(
-            event=event,
-            uploaded_by=uploader,
-            filename=filename[:255],
-            rows=preview(event, rows, company.locales),
+            event=event, uploaded_by=uploader, filename=filename[:255], rows=rows
         )
 
 
