@@ -13,9 +13,13 @@ import re
 import zipfile
 from xml.etree.ElementTree import ParseError
 
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as safe_xml
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import load_workbook
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.worksheet._reader import WorkSheetParser
 
 from foundation.i18n import pick_text
 from foundation.jobs import job
@@ -74,42 +78,126 @@ class FileProblem(Exception):
 
 
 # Reading -----------------------------------------------------------------------------------
+# An uploaded file is read as a stream of (line number, {column: cell}) and given up at its
+# first problem, so a crafted file costs no more time or memory than a full one.
+
+XLSX_UNPACKED_MAX_MB = 100  # a zip bomb unpacks to gigabytes; a real 100,000-row sheet to ~20 MB
+XLSX_PARTS_MAX = 1000
+BLANK_ROWS_MAX = 10_000
+MIXED_SCRIPTS = re.compile(r"[A-Za-z][\u0400-\u04ff]|[\u0400-\u04ff][A-Za-z]")
+NOT_UTF8 = _l('The file is not UTF-8 text. Save it as "CSV UTF-8" or as XLSX.')
+NOT_XLSX = _l("The file could not be opened as an Excel workbook (.xlsx).")
+
+
+def _text_of(data):
+    """The file's text: UTF-8 (with or without a BOM), else Windows-1251, which Excel on a
+    Russian Windows writes for "CSV". Latin text read as Windows-1251 puts Cyrillic letters
+    inside Latin words ("Mьller"), so such a file is refused rather than misread."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1251")
+    except UnicodeDecodeError as error:
+        raise FileProblem(str(NOT_UTF8)) from error
+    if MIXED_SCRIPTS.search(text):
+        raise FileProblem(str(NOT_UTF8))
+    return text
 
 
 def _rows_of_csv(data):
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise FileProblem(
-            _('The file is not UTF-8 text. Save it as "CSV UTF-8" or as XLSX.')
-        ) from error
+    text = _text_of(data)
     if "\x00" in text:
         raise FileProblem(_("This does not look like a CSV file. Upload a .csv or .xlsx file."))
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return list(csv.reader(io.StringIO(text), dialect))
+    # strict: an unclosed quote is an error instead of a cell that swallows the rest;
+    # doublequote as every spreadsheet writes it (the sniffer says no when it sees no "").
+    reader = csv.reader(io.StringIO(text, newline=None), dialect, strict=True, doublequote=True)
+    while True:
+        line = reader.line_num + 1  # where the next record starts
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise FileProblem(_csv_problem(error, line)) from error
+        yield line, dict(enumerate(cells))
+
+
+def _csv_problem(error, line):
+    # The csv module tells its errors apart by their text only.
+    if "field larger than field limit" in str(error):
+        return _(
+            "Line %(line)d: a cell is longer than %(max)s characters.",
+            line=line,
+            max=format_decimal(csv.field_size_limit()),
+        )
+    return _("Line %(line)d: a quotation mark is not closed or is out of place.", line=line)
 
 
 def _rows_of_xlsx(data):
+    _check_workbook_parts(data)
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise FileProblem(
-            _("The file could not be opened as an Excel workbook (.xlsx).")
-        ) from error
-    try:  # read-only workbooks parse the sheet only now, so a damaged one fails here
-        return [
-            ["" if cell is None else str(cell) for cell in row]
-            for row in workbook.worksheets[0].iter_rows(values_only=True)
-        ]
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, ParseError, IndexError) as error:
-        raise FileProblem(
-            _("The file could not be opened as an Excel workbook (.xlsx).")
-        ) from error
-    finally:
-        workbook.close()
+        # openpyxl's load_workbook, even read-only, first sizes every sheet, and a sheet with
+        # no <dimension> (openpyxl's own write-only files have none) is parsed to its end just
+        # for that. These are its reader's steps less that one, streaming the first sheet.
+        reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+        reader.read_manifest()
+        reader.read_strings()
+        reader.read_workbook()
+        _sheet, part = next(reader.parser.find_sheets())
+        with reader.archive.open(part.target) as source:
+            sheet = WorkSheetParser(source, reader.shared_strings, data_only=True)
+            for line, cells in sheet.parse():  # only the rows that hold cells
+                yield line, {cell["column"] - 1: cell["value"] for cell in cells}
+    except Exception as error:  # openpyxl raises whatever a damaged part makes it meet
+        raise FileProblem(str(NOT_XLSX)) from error
+
+
+def _check_workbook_parts(data):
+    """Refuse, before openpyxl reads anything, a workbook that unpacks too large (a zip bomb)
+    or whose XML declares a DTD, where entities live (external entities, "billion laughs")."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        parts = archive.infolist()
+        if len(parts) > XLSX_PARTS_MAX:  # Excel writes a few dozen
+            raise FileProblem(str(NOT_XLSX))
+        if sum(part.file_size for part in parts) > XLSX_UNPACKED_MAX_MB * 2**20:
+            raise FileProblem(
+                _(
+                    "The workbook unpacks to more than %(max)d MB. Keep only the email and"
+                    " session columns, or save it as CSV.",
+                    max=XLSX_UNPACKED_MAX_MB,
+                )
+            )
+        for part in parts:
+            if _declares_a_dtd(archive, part):
+                raise FileProblem(
+                    _(
+                        "The workbook declares XML entities (a DTD), which spreadsheets never"
+                        " need, so it was not read. Save it again as .xlsx or .csv."
+                    )
+                )
+    except FileProblem:
+        raise
+    except Exception as error:  # a damaged zip: bad headers, checksums, compression
+        raise FileProblem(str(NOT_XLSX)) from error
+
+
+def _declares_a_dtd(archive, part):
+    """Only the prolog is read, where a DTD must stand: parsing stops at the first element."""
+    with archive.open(part) as stream:
+        try:
+            next(safe_xml.iterparse(stream, events=("start",), forbid_dtd=True), None)
+        except DefusedXmlException:
+            return True
+        except ParseError:  # not XML (a picture) or damaged XML, which openpyxl will refuse
+            return False
+    return False
 
 
 def read_rows(filename, data, row_limit):
@@ -123,33 +211,59 @@ def read_rows(filename, data, row_limit):
         table = _rows_of_csv(data)
     else:
         raise FileProblem(_("Upload a .csv or .xlsx file."))
-    table = [row for row in table if any(cell.strip() for cell in row)]
-    if not table:
+    try:
+        return _registration_rows(table, row_limit)
+    finally:
+        table.close()  # the workbook too, when reading stops early
+
+
+def _registration_rows(table, row_limit):
+    """The first row that is not blank names the columns; every other row that is not blank
+    is a registration. Reading stops at once when the file has more rows than `row_limit`
+    (or more than BLANK_ROWS_MAX blank ones), so a huge file costs no more than a full one."""
+    columns, rows, blank = None, [], 0
+    for line, cells in table:
+        if not any(_text(cell) for cell in cells.values()):
+            blank += 1
+            if blank > BLANK_ROWS_MAX:
+                raise FileProblem(
+                    _(
+                        "The file has more than %(max)d empty rows. Delete them and upload it"
+                        " again.",
+                        max=BLANK_ROWS_MAX,
+                    )
+                )
+        elif columns is None:
+            columns = _columns(cells)
+        elif len(rows) == row_limit:
+            raise FileProblem(
+                _(
+                    "The file has more than %(max)d rows; at most %(max)d are allowed.",
+                    max=row_limit,
+                )
+            )
+        else:
+            email, session = (_text(cells.get(col)) for col in columns)
+            rows.append((line, email.lower(), session))
+    if columns is None:
         raise FileProblem(_("The file is empty."))
-    headers = [cell.strip().casefold() for cell in table[0]]
-    email_col = next((i for i, h in enumerate(headers) if h in EMAIL_HEADERS), None)
-    session_col = next((i for i, h in enumerate(headers) if h in SESSION_HEADERS), None)
+    if not rows:
+        raise FileProblem(_("The file has no rows below its headings."))
+    return rows
+
+
+def _text(cell):
+    return "" if cell is None else str(cell).strip()
+
+
+def _columns(headers):
+    """(email column, session column) named by the header row, the leftmost of each."""
+    headers = {col: _text(cell).casefold() for col, cell in headers.items()}
+    email_col = min((col for col, h in headers.items() if h in EMAIL_HEADERS), default=None)
+    session_col = min((col for col, h in headers.items() if h in SESSION_HEADERS), default=None)
     if email_col is None or session_col is None:
         raise FileProblem(_('The first row must name an "email" column and a "session" column.'))
-    body = table[1:]
-    if not body:
-        raise FileProblem(_("The file has no rows below its headings."))
-    if len(body) > row_limit:
-        raise FileProblem(
-            _(
-                "The file has %(count)d rows; at most %(max)d are allowed.",
-                count=len(body),
-                max=row_limit,
-            )
-        )
-
-    def cell(row, col):
-        return row[col].strip() if col < len(row) else ""
-
-    return [
-        (line, cell(row, email_col).lower(), cell(row, session_col))
-        for line, row in enumerate(body, start=2)
-    ]
+    return email_col, session_col
 
 
 # Preview -----------------------------------------------------------------------------------
