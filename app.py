@@ -3,11 +3,13 @@
 import logging
 
 import click
-from flask import Flask, g, render_template
+from flask import Flask, current_app, g, render_template
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
 from peewee_migrate import Router
+from werkzeug.exceptions import RequestEntityTooLarge
 
 import config
 from accounts import access
@@ -66,11 +68,22 @@ def create_app(test_config=None):
     app.jinja_env.globals.update(
         Role=Role, DayFormat=DayFormat, ZoomRole=ZoomRole, Status=Status, EmailStatus=EmailStatus
     )
+    app.jinja_env.globals["too_large_text"] = too_large_text  # base.html's toast texts
 
     _wire_requests(app)
     _register_error_pages(app)
     _register_commands(app)
     return app
+
+
+def too_large_text():
+    """What a request over MAX_CONTENT_LENGTH is told, in the viewer's language."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"] / 2**20
+    return _(
+        "What you sent is larger than %(max)s MB, the most this site accepts."
+        " Nothing was changed.",
+        max=format_decimal(limit, "#,##0.#"),
+    )
 
 
 def configure_logging(level_name):
@@ -126,6 +139,15 @@ def _register_error_pages(app):
     @app.errorhandler(405)
     def wrong_method(_error):
         return error_page(405, _("This address does not accept that request."))
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(_error):
+        # Raised while Flask-WTF reads the form for its token, before the sign-in is loaded:
+        # load it for the user's language. (htmx swaps no 413 answer: app.js shows the same
+        # words, which every page carries, as a toast.)
+        if "user" not in g:
+            access.load_user()
+        return error_page(413, too_large_text())
 
     @app.errorhandler(500)
     def server_error(_error):

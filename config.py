@@ -56,6 +56,8 @@ def from_environment():
         # Behind HTTPS the cookie travels over HTTPS only.
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", _public_url().startswith("https")),
         "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the sign-in session
+        # The largest request body (an uploaded file); a larger one is answered 413 unread.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "10")) * 2**20,
         "PUBLIC_URL": _public_url(),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
         "SMTP_HOST": os.environ.get("SMTP_HOST") or None,

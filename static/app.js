@@ -49,6 +49,7 @@ function failureText(status) {
   if ([404, 409, 410].includes(status)) return texts.changed;
   if (status === 401) return texts.signedOut;
   if (status === 400) return texts.expired; // the CSRF token no longer matches the session
+  if (status === 413) return texts.tooLarge; // over MAX_UPLOAD_MB
   return texts.failed;
 }
 document.addEventListener("htmx:responseError", ({ detail }) => showToast(failureText(detail.xhr.status), true));

@@ -1,6 +1,6 @@
 """Registration files that must not break the import: every bad file gets one clear message
 in the admin's language and changes nothing, however it was made (damaged, crafted, huge,
-in another encoding); uploads never fail while members sign
+in another encoding); oversized uploads answer 413; uploads never fail while members sign
 up at the same moment."""
 
 import io
@@ -8,6 +8,7 @@ import threading
 import zipfile
 
 import pytest
+from playwright.sync_api import expect
 from test_applications_and_visits import (
     COLUMNS,
     NOT_UTF8,
@@ -24,6 +25,7 @@ from test_applications_and_visits import (
     xlsx,
 )
 
+import config
 from models import Company, ImportJob, Registration, Role, Status, db
 from sessions import registration_import
 
@@ -254,6 +256,45 @@ def test_import_csv_without_headings_is_refused(admin, event):
     assert_refused(upload(admin, event, b"ann@example.com,Daytime\n"), COLUMNS)
 
 
+# Uploads over the size limit ---------------------------------------------------------------
+
+TOO_LARGE = "What you sent is larger than 1 MB, the most this site accepts. Nothing was changed."
+
+
+def test_upload_over_the_limit_answers_413_and_changes_nothing(app, admin, event):
+    app.config["MAX_CONTENT_LENGTH"] = 2**20
+    data = b"email,session\n" + b"ann@example.com,Daytime\n" * 50_000  # 1.2 MB
+
+    response = upload(admin, event, data)
+    assert response.status_code == 413
+    assert TOO_LARGE in response.text
+    assert row_count(ImportJob) == 0 and row_count(Registration) == 0
+    # htmx swaps no 413 answer: app.js toasts the words the page carries for it
+    page = admin.get(f"/admin/events/{event.id}/registrations")
+    assert f'data-too-large="{TOO_LARGE}"' in page.text
+
+
+def test_upload_over_the_limit_is_told_in_the_admins_language(app, sign_in, event):
+    app.config["MAX_CONTENT_LENGTH"] = 2**20
+    admin = sign_in(Role.ADMIN, locale="ru")
+    data = {"file": (io.BytesIO(b"x" * (2**20 + 1)), "people.csv")}
+
+    response = admin.post(
+        f"/admin/events/{event.id}/imports", data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code == 413
+    assert "Отправленные данные больше 1 МБ" in response.text
+    assert admin.user.name in response.text  # the page is the signed-in admin's
+    assert row_count(ImportJob) == 0
+
+
+def test_upload_limit_comes_from_max_upload_mb(monkeypatch):
+    monkeypatch.delenv("MAX_UPLOAD_MB", raising=False)
+    assert config.from_environment()["MAX_CONTENT_LENGTH"] == 10 * 2**20
+    monkeypatch.setenv("MAX_UPLOAD_MB", "25")
+    assert config.from_environment()["MAX_CONTENT_LENGTH"] == 25 * 2**20
+
+
 # Concurrency -------------------------------------------------------------------------------
 
 UPLOADERS = 6
@@ -305,3 +346,17 @@ def test_uploads_while_members_sign_up_never_fail(app, sign_in, make_event, make
     with db.connection_context():
         approved = Registration.select().where(Registration.status == Status.APPROVED)
         assert approved.count() == SIGNERS * ROUNDS
+
+
+@pytest.mark.browser
+def test_browser_upload_over_the_limit_says_so(app, browser_admin, live_server, event, tmp_path):
+    app.config["MAX_CONTENT_LENGTH"] = 2**20
+    big = tmp_path / "people.csv"
+    big.write_bytes(b"email,session\n" + b"ann@example.com,Daytime\n" * 50_000)
+    page = browser_admin
+    page.goto(f"{live_server.url}/admin/events/{event.id}/registrations")
+    page.set_input_files("#import-area input[type=file]", str(big))
+    page.click("#import-area button:has-text('Preview')")
+    expect(page.locator("#toasts .toast.error")).to_have_text(TOO_LARGE)  # that toast alone
+    expect(page.locator("#import-area input[type=file]")).to_be_visible()  # choose another
+    assert row_count(ImportJob) == 0
