@@ -2,9 +2,47 @@
 URL, natural order, real pager links, resending the selected failed emails in one go, an
 email opened with its bodies, and a query count that does not grow with the data."""
 
-import pytest
+import re
+from html import unescape
 
-from models import NaturalOrder, User, db, natural_key
+import pytest
+from conftest import FAST_HASH, count_queries
+
+from models import NaturalOrder, Role, User, db, natural_key
+from views.listing import PAGE_SIZE
+
+
+def add_people(count, start=1, **fields):
+    """Members "Person <n>" (person<n>@example.com), n counting from `start`."""
+    rows = [
+        {
+            "email": f"person{number}@example.com",
+            "name": f"Person {number}",
+            "password_hash": FAST_HASH,
+            "role": Role.MEMBER,
+            **fields,
+        }
+        for number in range(start, start + count)
+    ]
+    with db.connection_context():
+        for first in range(0, count, 200):
+            User.insert_many(rows[first : first + 200]).execute()
+
+
+def user_names(page):
+    return [
+        unescape(name) for name in re.findall(r'<tr id="user-\d+"[^>]*>\s*<td>([^<]*)</td>', page)
+    ]
+
+
+def caption(page):
+    return " ".join(re.search(r"<caption>(.*?)</caption>", page, re.S).group(1).split())
+
+
+def hrefs(page, selector="pager"):
+    block = re.search(rf'<nav class="{selector}".*?</nav>', page, re.S).group(0)
+    return [unescape(href) for href in re.findall(r'href="([^"]*)"', block)]
+
 
 # Natural order -----------------------------------------------------------------------------
 
@@ -33,3 +71,160 @@ def test_natural_order_is_the_same_in_sqlite_and_postgresql(app, make_user):
     expected = ["Person 1", "Person 2", "Person 9 a", "Person 9 b", "Person 10", "Person 100"]
     assert names == expected
     assert backwards == expected[::-1]
+
+
+# Users -------------------------------------------------------------------------------------
+
+
+def test_users_list_answers_one_page_with_real_pager_links(admin):
+    add_people(120)
+
+    page = admin.get("/admin/users").text
+
+    assert len(user_names(page)) == PAGE_SIZE == 50
+    assert caption(page) == "121 users · page 1 of 3"
+    assert user_names(page)[:3] == ["Admin 0", "Person 1", "Person 2"]
+    assert user_names(page)[-1] == "Person 49"
+    assert 'href="#"' not in page
+    assert hrefs(page) == [
+        "/admin/users",
+        "/admin/users?page=2",
+        "/admin/users?page=3",
+        "/admin/users?page=2",  # next
+    ]
+    assert 'aria-current="page"><span class="visually-hidden">Page </span>1</a>' in page
+
+
+def test_users_list_state_comes_from_the_url(admin, make_user):
+    add_people(120)
+    add_people(5, start=500, is_active=False)
+    make_user(Role.HOST, name="Person 1000 Host")
+
+    page = admin.get("/admin/users?q=person&role=member&status=active&page=2").text
+
+    assert 'name="q" value="person"' in page
+    assert '<option value="member" selected>' in page
+    assert '<option value="active" selected>' in page
+    assert caption(page) == "120 users · page 2 of 3"
+    assert user_names(page) == [f"Person {number}" for number in range(51, 101)]
+    query = "q=person&role=member&status=active"
+    assert hrefs(page) == [
+        f"/admin/users?{query}",  # previous: the first page needs no number
+        f"/admin/users?{query}",
+        f"/admin/users?{query}&page=2",
+        f"/admin/users?{query}&page=3",
+        f"/admin/users?{query}&page=3",  # next
+    ]
+    # Sorting keeps the search and filters, and starts again from the first page.
+    assert f'href="/admin/users?{query.replace("&", "&amp;")}&amp;sort=email&amp;dir=asc"' in page
+
+
+@pytest.mark.every_database
+def test_users_sort_naturally_by_name_email_and_role(admin, make_user):
+    add_people(12)
+    make_user(Role.HOST, name="Person 5 Host", email="host@example.com")
+
+    by_name = admin.get("/admin/users?q=person").text
+    backwards = admin.get("/admin/users?q=person&sort=name&dir=desc").text
+    by_email = admin.get("/admin/users?q=person&sort=email").text
+    by_role = admin.get("/admin/users?q=person&sort=role").text
+
+    members = [f"Person {number}" for number in range(1, 13)]
+    assert user_names(by_name) == members[:5] + ["Person 5 Host"] + members[5:]
+    assert user_names(backwards) == (members[:5] + ["Person 5 Host"] + members[5:])[::-1]
+    assert user_names(by_email) == ["Person 5 Host"] + members  # host@ before person1@
+    assert user_names(by_role) == ["Person 5 Host"] + members  # host before member
+    assert '<th scope="col" aria-sort="ascending">' in by_name
+    assert '<th scope="col" aria-sort="descending">' in backwards
+    # The sorted header's link turns the order round; the others start their own.
+    assert 'href="/admin/users?q=person&amp;sort=name&amp;dir=desc"' in by_name
+    assert 'href="/admin/users?q=person"' in backwards
+    assert by_email.count("aria-sort=") == 1
+
+
+def test_users_filters_by_role_and_state(admin, make_user):
+    add_people(3)
+    add_people(2, start=10, is_active=False)
+    make_user(Role.HOST, name="Hana Host")
+
+    inactive = admin.get("/admin/users?status=inactive").text
+    hosts = admin.get("/admin/users?role=host").text
+    by_email = admin.get("/admin/users?q=PERSON2@").text
+
+    assert user_names(inactive) == ["Person 10", "Person 11"]
+    assert inactive.count("· inactive") == 2
+    assert user_names(hosts) == ["Hana Host"]
+    assert user_names(by_email) == ["Person 2"]
+    assert "No users match." in admin.get("/admin/users?q=nobody").text
+
+
+def test_users_list_survives_any_query_string(admin):
+    add_people(60)
+
+    page = admin.get("/admin/users?role=owner&status=gone&sort=password&dir=up&page=²").text
+    past_the_end = admin.get("/admin/users?page=99").text
+
+    assert "Unknown role in the filter; showing all roles." in page
+    assert "Unknown state in the filter; showing all users." in page
+    assert caption(page) == "61 users · page 1 of 2"
+    assert user_names(page)[:2] == ["Admin 0", "Person 1"]
+    assert caption(past_the_end) == "61 users · page 2 of 2"
+
+
+def test_users_list_asked_by_htmx_answers_the_table_and_its_sort(admin):
+    add_people(3)
+
+    response = admin.htmx(
+        "get", "/admin/users?q=person&sort=email&dir=desc", headers={"HX-Target": "user-table"}
+    )
+
+    assert response.text.startswith('<div id="user-table"')
+    assert "<h1>" not in response.text and 'id="user-form"' not in response.text
+    assert user_names(response.text) == ["Person 3", "Person 2", "Person 1"]
+    # The search form keeps the sort for the next search.
+    assert (
+        '<span id="user-table-sort" hx-swap-oob="true">'
+        '<input type="hidden" name="sort" value="email">'
+        '<input type="hidden" name="dir" value="desc"></span>'
+    ) in response.text
+    assert {"HX-Request", "HX-Target"} <= set(response.vary)
+    assert '<span id="user-table-sort"></span>' in admin.get("/admin/users").text
+
+
+def test_users_rows_edit_in_place_as_table_rows(admin, make_user):
+    user = make_user(Role.MEMBER, name="Rowan")
+
+    editing = admin.htmx("get", f"/admin/users/{user.id}/edit").text
+    cancelled = admin.htmx("get", f"/admin/users/{user.id}").text
+    created = admin.htmx(
+        "post",
+        "/admin/users",
+        data={"email": "new@example.com", "name": "New", "role": "member", "password": "x" * 10},
+    ).text
+
+    assert editing.startswith(f'<tr id="user-{user.id}" class="editing">')
+    assert '<td colspan="5">' in editing and 'hx-target="closest tr"' in editing
+    assert 'aria-label="Edit Rowan"' in editing
+    assert cancelled.startswith(f'<tr id="user-{user.id}">')
+    assert 'Edit<span class="visually-hidden"> Rowan</span>' in cancelled
+    # The new row goes into the table; the cleared form travels beside it in a <template>.
+    assert created.startswith("<tr id=")
+    assert '<template><form id="user-form"' in created and 'hx-swap-oob="true"' in created
+
+
+@pytest.mark.parametrize(
+    ("url", "matching"),
+    [("/admin/users", "701 users"), ("/admin/users?q=person&sort=email&page=2", "700 users")],
+)
+def test_users_list_costs_the_same_queries_at_ten_times_the_users(admin, url, matching):
+    add_people(70)
+    admin.get(url)  # warm-up
+    with count_queries() as small:
+        small_page = admin.get(url).text
+    add_people(630, start=71)
+    with count_queries() as large:
+        large_page = admin.get(url).text
+
+    assert user_names(small_page) and len(user_names(large_page)) == PAGE_SIZE
+    assert caption(large_page).startswith(matching)
+    assert len(large) == len(small), large
