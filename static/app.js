@@ -172,7 +172,7 @@ document.addEventListener("click", (event) => {
   showToast(button.dataset.copied || "✓");
 });
 
-// Lists whose state is in the URL (users; templates/macros.html).
+// Lists whose state is in the URL (users, email log; templates/macros.html).
 // A header or pager link that htmx followed is replaced by the new table: the focus goes to
 // the same link in it (the current page's when "Next" is gone), so the keyboard carries on.
 let listLink = null; // the data-focus-key of the list link being followed
@@ -199,4 +199,10 @@ document.addEventListener("htmx:beforeHistorySave", () => {
     const value = shown.get(select.name) ?? "";
     for (const option of select.options) option.toggleAttribute("selected", option.value === value);
   });
+});
+// "Select all on this page" ticks or clears the boxes named in its data-select-all.
+document.addEventListener("change", (event) => {
+  const all = event.target.closest("[data-select-all]");
+  if (!all) return;
+  all.form.querySelectorAll(`input[type=checkbox][name="${CSS.escape(all.dataset.selectAll)}"]`).forEach((box) => { box.checked = all.checked; });
 });

@@ -8,7 +8,8 @@ from html import unescape
 import pytest
 from conftest import FAST_HASH, count_queries
 
-from models import NaturalOrder, Role, User, db, natural_key
+from messaging import mail
+from models import Email, EmailStatus, NaturalOrder, Role, User, db, natural_key
 from views.listing import PAGE_SIZE
 
 
@@ -29,10 +30,33 @@ def add_people(count, start=1, **fields):
             User.insert_many(rows[first : first + 200]).execute()
 
 
+def add_emails(count, start=1, status=EmailStatus.SENT, **fields):
+    """Delivered emails "Notice <n>" to person<n>@example.com, oldest first."""
+    rows = [
+        {
+            "key": f"test:{status}:{number}",
+            "to_address": f"person{number}@example.com",
+            "subject": f"Notice {number}",
+            "text_body": f"Hello {number}",
+            "html_body": f"<p>Hello {number}</p>",
+            "status": status,
+            **fields,
+        }
+        for number in range(start, start + count)
+    ]
+    with db.connection_context():
+        for first in range(0, count, 200):
+            Email.insert_many(rows[first : first + 200]).execute()
+
+
 def user_names(page):
     return [
         unescape(name) for name in re.findall(r'<tr id="user-\d+"[^>]*>\s*<td>([^<]*)</td>', page)
     ]
+
+
+def recipients(page):
+    return re.findall(r'<tr id="email-\d+">(?:(?!</tr>).)*?<td>([^<@]+@[^<]+)</td>', page, re.S)
 
 
 def caption(page):
@@ -42,6 +66,11 @@ def caption(page):
 def hrefs(page, selector="pager"):
     block = re.search(rf'<nav class="{selector}".*?</nav>', page, re.S).group(0)
     return [unescape(href) for href in re.findall(r'href="([^"]*)"', block)]
+
+
+def stored(model, row_id):
+    with db.connection_context():
+        return model.get_by_id(row_id)
 
 
 # Natural order -----------------------------------------------------------------------------
@@ -227,4 +256,216 @@ def test_users_list_costs_the_same_queries_at_ten_times_the_users(admin, url, ma
 
     assert user_names(small_page) and len(user_names(large_page)) == PAGE_SIZE
     assert caption(large_page).startswith(matching)
+    assert len(large) == len(small), large
+
+
+# Email log ---------------------------------------------------------------------------------
+
+
+def test_email_log_state_comes_from_the_url(admin):
+    add_emails(60, status=EmailStatus.FAILED, last_error="550 mailbox unavailable")
+    add_emails(60, start=61)
+
+    page = admin.get("/admin/emails?q=notice&status=failed&page=2").text
+
+    assert 'name="q" value="notice"' in page
+    assert '<option value="failed" selected>' in page
+    assert caption(page) == "60 emails · page 2 of 2"
+    assert recipients(page) == [f"person{number}@example.com" for number in range(10, 0, -1)]
+    assert hrefs(page) == [
+        "/admin/emails?q=notice&status=failed",
+        "/admin/emails?q=notice&status=failed",
+        "/admin/emails?q=notice&status=failed&page=2",
+    ]
+    assert 'href="#"' not in page
+
+
+@pytest.mark.every_database
+def test_email_log_sorts_by_date_recipient_and_status(admin):
+    add_emails(3, status=EmailStatus.FAILED)
+    add_emails(9, start=4)
+
+    newest = admin.get("/admin/emails").text
+    by_recipient = admin.get("/admin/emails?sort=recipient").text
+    by_status = admin.get("/admin/emails?sort=status").text
+    oldest = admin.get("/admin/emails?sort=date&dir=asc").text
+
+    everyone = [f"person{number}@example.com" for number in range(1, 13)]
+    assert recipients(newest) == everyone[::-1]
+    assert recipients(oldest) == everyone
+    assert recipients(by_recipient) == everyone  # person2@ before person10@
+    assert recipients(by_status) == everyone[:3][::-1] + everyone[3:][::-1]  # failed first
+    assert '<th scope="col" aria-sort="descending">' in newest
+    assert 'href="/admin/emails?sort=date&amp;dir=asc"' in newest
+
+
+def test_email_log_rows_name_what_they_act_on(admin):
+    add_emails(1, status=EmailStatus.FAILED)
+    add_emails(1, start=2)
+
+    page = admin.get("/admin/emails").text
+
+    assert page.count('type="checkbox" name="email_ids"') == 1  # failed rows only
+    assert 'aria-label="Select email to person1@example.com"' in page
+    assert 'aria-label="Select all failed emails on this page"' in page
+    assert 'Resend<span class="visually-hidden"> email to person1@example.com</span>' in page
+    assert page.count("<h1>") == 1
+
+
+def test_email_log_resends_the_selected_failed_emails_in_one_go(admin, monkeypatch):
+    add_emails(3, status=EmailStatus.FAILED, attempts=5, last_error="550 no")
+    add_emails(1, start=4)
+    add_emails(1, start=5, status=EmailStatus.QUEUED, attempts=2)
+    with db.connection_context():
+        before = {email.id: email for email in Email.select()}
+    wake_ups = []
+    monkeypatch.setattr(mail, "request_delivery", lambda: wake_ups.append(1))
+
+    response = admin.htmx(
+        "post",
+        "/admin/emails/resend?status=failed&sort=recipient",
+        data={"email_ids": [*map(str, before), "x", "99999999999"]},
+        headers={"HX-Target": "email-table"},
+    )
+
+    with db.connection_context():
+        after = {email.id: email for email in Email.select()}
+    resent = [row_id for row_id in after if after[row_id].status != before[row_id].status]
+    assert sorted(resent) == sorted(
+        row_id for row_id, email in before.items() if email.status == EmailStatus.FAILED
+    )
+    assert all(after[row_id].attempts == 0 for row_id in resent)
+    for row_id in set(before) - set(resent):
+        assert (after[row_id].status, after[row_id].attempts) == (
+            before[row_id].status,
+            before[row_id].attempts,
+        )
+    assert wake_ups == [1]  # one delivery run for them all
+    assert "3 emails queued again." in unescape(response.headers["HX-Trigger"])
+    # The answer is the list as it was asked for: failed ones only, now none.
+    assert response.text.startswith('<div id="email-table"')
+    assert "No emails match." in response.text
+
+
+def test_email_log_resend_selected_is_one_transaction(admin, monkeypatch):
+    add_emails(3, status=EmailStatus.FAILED, attempts=5)
+    with db.connection_context():
+        ids = [email.id for email in Email.select()]
+    resend, calls = mail.resend, []
+
+    def fails_on_the_third(email):
+        calls.append(email.id)
+        if len(calls) == 3:
+            raise RuntimeError("the database went away")
+        resend(email)
+
+    monkeypatch.setattr(mail, "resend", fails_on_the_third)
+    with pytest.raises(RuntimeError):
+        admin.htmx("post", "/admin/emails/resend", data={"email_ids": list(map(str, ids))})
+
+    with db.connection_context():
+        assert {(email.status, email.attempts) for email in Email.select()} == {
+            (EmailStatus.FAILED, 5)
+        }  # the first two were rolled back with the third
+
+
+def test_email_log_resend_without_javascript_returns_to_the_list(admin):
+    add_emails(1, status=EmailStatus.FAILED)
+    with db.connection_context():
+        email = Email.get()
+
+    response = admin.post(
+        "/admin/emails/resend?q=notice&status=failed", data={"email_ids": str(email.id)}
+    )
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/emails?q=notice&status=failed"
+    assert stored(Email, email.id).status == EmailStatus.SENT  # queued, then delivered
+
+
+def test_email_log_resend_with_nothing_failed_selected_says_so(admin):
+    add_emails(1)
+    with db.connection_context():
+        email = Email.get()
+
+    response = admin.htmx("post", "/admin/emails/resend", data={"email_ids": str(email.id)})
+
+    assert "No failed emails were selected." in unescape(response.headers["HX-Trigger"])
+    assert stored(Email, email.id).status == EmailStatus.SENT
+
+
+ICS = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
+
+
+def test_an_opened_email_shows_its_delivery_bodies_and_attachments(admin):
+    with db.connection_context():
+        email = Email.create(
+            key="opened",
+            to_address="ann@example.com",
+            subject="Leadership Training — Daytime",
+            text_body="Hello Ann,\nyou are registered.",
+            html_body="<p>Hello <b>Ann</b></p><script>alert('inline')</script>",
+            attachments=[
+                {
+                    "filename": "day.ics",
+                    "content_type": "text/calendar; method=REQUEST",
+                    "data": ICS,
+                }
+            ],
+            status=EmailStatus.FAILED,
+            attempts=5,
+            last_error="550 mailbox unavailable",
+        )
+    log = admin.get("/admin/emails").text
+
+    page = admin.get(f"/admin/emails/{email.id}")
+    body = admin.get(f"/admin/emails/{email.id}/body.html")
+
+    assert f'href="/admin/emails/{email.id}">Leadership Training — Daytime' in log
+    text = page.text
+    assert "<h1>Leadership Training — Daytime</h1>" in text
+    assert "ann@example.com" in text and "550 mailbox unavailable" in text
+    assert "<dt>Attempts</dt><dd>5</dd>" in text
+    assert "<pre>Hello Ann,\nyou are registered.</pre>" in text
+    assert f'<iframe sandbox src="/admin/emails/{email.id}/body.html"' in text
+    assert "alert(" not in text  # the HTML body is only ever in its sandboxed frame
+    assert "<td>day.ics</td><td>text/calendar; method=REQUEST</td>" in text
+    assert f"<td>{len(ICS)} bytes</td>" in text
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert body.text == email.html_body
+    assert body.mimetype == "text/html"
+    policy = body.headers["Content-Security-Policy"]
+    assert {"default-src 'none'", "sandbox", "frame-ancestors 'self'"} <= {
+        part.strip() for part in policy.split(";")
+    }
+    assert "script-src" not in policy
+    assert body.headers["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def test_an_email_not_written_yet_says_so(admin, make_user):
+    member = make_user(Role.MEMBER, email="queued@example.com")
+    with db.connection_context():
+        mail.queue_email("waiting", member, "registered", registration_id=1)
+        email = Email.get()
+
+    page = admin.get(f"/admin/emails/{email.id}").text
+
+    assert "<h1>Email to queued@example.com</h1>" in page
+    assert "Not written yet: the worker writes the subject" in page
+    assert "<iframe" not in page
+    assert admin.get(f"/admin/emails/{email.id}/body.html").status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/admin/emails", "/admin/emails?q=notice&sort=recipient&page=2"])
+def test_email_log_costs_the_same_queries_at_ten_times_the_emails(admin, url):
+    add_emails(70)
+    admin.get(url)  # warm-up
+    with count_queries() as small:
+        small_page = admin.get(url).text
+    add_emails(630, start=71, status=EmailStatus.FAILED)
+    with count_queries() as large:
+        large_page = admin.get(url).text
+
+    assert recipients(small_page) and len(recipients(large_page)) == PAGE_SIZE
+    assert "700 emails" in caption(large_page)
     assert len(large) == len(small), large
