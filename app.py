@@ -174,13 +174,24 @@ def _register_commands(app):
         click.echo("Database is up to date.")
 
     @app.cli.command("seed-demo")
-    def seed_demo_command():
-        """Load the demo data into an empty database (does nothing otherwise)."""
+    @click.option(
+        "--users",
+        "people",
+        type=click.IntRange(0, 100_000),
+        default=0,
+        help="Also add this many generated members, to try the lists at scale.",
+    )
+    def seed_demo_command(people):
+        """Load the demo data into an empty database (does nothing otherwise); `--users N`
+        adds N generated members either way."""
         import demo
 
         with db.connection_context():
             loaded = demo.load_once()
+            last = demo.add_people(people) if people else None
         click.echo("Demo data loaded." if loaded else "Database already has data; demo not loaded.")
+        if last:
+            click.echo(f"Added {people} generated members (the last: person{last}).")
 
     @app.cli.command("create-admin")
     @click.argument("email")

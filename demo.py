@@ -137,3 +137,45 @@ def _group_session(host, start_local):
     end = start + timedelta(hours=1)
     Day.create(session=session, start_at=start, end_at=end, format=DayFormat.ONLINE)
     Registration.create(session=session, user=host, role=RegistrationRole.HOST)
+
+
+# Generated people, to try the lists at scale: `flask --app app seed-demo --users 1000` -------
+
+FIRST_NAMES = (
+    "Anna", "Boris", "Clara", "Daniel", "Elena", "Felix", "Galina", "Henry", "Irina", "James",
+    "Katya", "Leon", "Maya", "Nikolai", "Olga", "Pavel", "Quinn", "Rosa", "Sergei", "Tanya",
+    "Анна", "Борис", "Вера", "Григорий", "Дарья", "Егор", "Жанна", "Илья", "Ксения", "Лев",
+)  # fmt: skip
+LAST_NAMES = (  # surnames that do not change with the person's gender
+    "Adams", "Baker", "Chen", "Duarte", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Jensen",
+    "Kovalenko", "Bondarenko", "Tkachenko", "Sedykh", "Belykh", "Chernykh", "Moroz", "Kravets",
+    "Шевченко", "Коваленко", "Бондаренко", "Ткаченко", "Седых", "Белых", "Черных", "Мороз",
+)  # fmt: skip
+PEOPLE_DOMAIN = "people.convene.test"
+INACTIVE_EVERY = 17  # one generated account in seventeen is inactive, for the filter
+
+
+def add_people(count):
+    """Add `count` generated members (people.convene.test addresses, numbered after those
+    already there, the demo password), in batches; answer how many there are now."""
+    first = User.select().where(User.email.endswith(f"@{PEOPLE_DOMAIN}")).count() + 1
+    shared = User()
+    shared.set_password(PASSWORD)  # hashed once (scrypt is slow on purpose): all share it
+    numbers = range(first, first + count)
+    for start in range(0, count, 500):
+        rows = [_person(number, shared.password_hash) for number in numbers[start : start + 500]]
+        with write_transaction():
+            User.insert_many(rows).execute()
+    return first + count - 1
+
+
+def _person(number, password_hash):
+    given = FIRST_NAMES[number % len(FIRST_NAMES)]
+    family = LAST_NAMES[(number // len(FIRST_NAMES)) % len(LAST_NAMES)]
+    return {
+        "email": f"person{number}@{PEOPLE_DOMAIN}",
+        "name": f"{given} {family}",
+        "password_hash": password_hash,
+        "role": Role.MEMBER,
+        "is_active": number % INACTIVE_EVERY != 0,
+    }

@@ -9,6 +9,7 @@ schedules such as "Daytime" and "Evening") or stands alone (group, mentoring and
 sessions). A day is the universal "when and where" of a session.
 """
 
+import re
 from datetime import UTC, datetime
 
 import peewee as pw
@@ -45,6 +46,7 @@ def connect_database(url):
         )
         # SQLite's lower() folds ASCII only; searches need Cyrillic folded too.
         database.register_function(lambda text: text.casefold() if text else text, "casefold", 1)
+        database.register_function(natural_key, "natural_key", 1, deterministic=True)
     else:
         database = db_url.connect(pooled_url, **options)
     db.initialize(database)
@@ -394,6 +396,51 @@ def contains_text(column, text):
     if isinstance(db.obj, pw.SqliteDatabase):
         return pw.fn.instr(pw.fn.casefold(column), text.casefold()) > 0
     return pw.fn.strpos(pw.fn.LOWER(column), text.lower()) > 0
+
+
+DIGIT_RUN = re.compile(r"[0-9]+")
+
+
+def natural_key(text):
+    """A text's natural sort key: case-folded, each run of digits written as its length (three
+    digits) and then the digits without leading zeros, so that "Person 2" < "Person 10"."""
+    if text is None:
+        return None
+
+    def number(run):
+        digits = run.group().lstrip("0")
+        return f"{len(digits):03d}{digits}"
+
+    return DIGIT_RUN.sub(number, text.casefold())
+
+
+class NaturalOrder(pw.ColumnBase):
+    """`natural_key(column)` as an SQL expression to ORDER BY in the database: SQLite calls the
+    Python function (registered on every connection), PostgreSQL builds the same key from the
+    column's runs of digits and non-digits. The whole list is ordered in SQL, so a page of a
+    sorted list loads its own rows only. The dialect is chosen when the query is written, so
+    a view may declare its sort keys once, at import."""
+
+    def __init__(self, column):
+        super().__init__()
+        self.column = column
+
+    def __sql__(self, ctx):
+        if isinstance(db.obj, pw.SqliteDatabase):
+            return ctx.sql(pw.fn.natural_key(self.column))
+        return ctx.sql(
+            pw.NodeList(
+                (
+                    pw.SQL(
+                        "(SELECT string_agg(CASE WHEN run[1] ~ '^[0-9]' THEN "
+                        "lpad(length(ltrim(run[1], '0'))::text, 3, '0') || ltrim(run[1], '0') "
+                        "ELSE lower(run[1]) END, '' ORDER BY n) FROM regexp_matches("
+                    ),
+                    self.column,
+                    pw.SQL(", '[0-9]+|[^0-9]+', 'g') WITH ORDINALITY AS runs(run, n))"),
+                )
+            )
+        )
 
 
 def write_transaction():

@@ -172,3 +172,38 @@ document.addEventListener("click", (event) => {
   navigator.clipboard?.writeText(button.dataset.copy);
   showToast(button.dataset.copied || "✓");
 });
+
+// Lists whose state is in the URL (users, email log; templates/macros.html).
+// A header or pager link that htmx followed is replaced by the new table: the focus goes to
+// the same link in it (the current page's when "Next" is gone), so the keyboard carries on.
+let listLink = null; // the data-focus-key of the list link being followed
+document.addEventListener("htmx:beforeRequest", ({ detail }) => {
+  listLink = detail.elt.dataset?.focusKey || null;
+});
+document.addEventListener("htmx:afterSettle", (event) => {
+  const list = event.target; // the new table (out-of-band parts settle on their own)
+  if (!listLink || !list.matches?.(".list") || !list.isConnected) return;
+  const key = listLink;
+  listLink = null;
+  const link = list.querySelector(`[data-focus-key="${CSS.escape(key)}"]`)
+    || list.querySelector(".pager [aria-current=page]");
+  link?.focus();
+});
+// htmx keeps a copy of the page for Back just before it leaves an address; by then the search
+// box may already hold the next words. The copy's form shows what its own address says.
+document.addEventListener("htmx:beforeHistorySave", () => {
+  const shown = new URLSearchParams(location.search);
+  document.querySelectorAll("[data-list-filters] input:not([type=hidden])").forEach((input) => {
+    input.setAttribute("value", shown.get(input.name) ?? "");
+  });
+  document.querySelectorAll("[data-list-filters] select").forEach((select) => {
+    const value = shown.get(select.name) ?? "";
+    for (const option of select.options) option.toggleAttribute("selected", option.value === value);
+  });
+});
+// "Select all on this page" ticks or clears the boxes named in its data-select-all.
+document.addEventListener("change", (event) => {
+  const all = event.target.closest("[data-select-all]");
+  if (!all) return;
+  all.form.querySelectorAll(`input[type=checkbox][name="${CSS.escape(all.dataset.selectAll)}"]`).forEach((box) => { box.checked = all.checked; });
+});

@@ -18,3 +18,22 @@ def test_demo_loads_once_with_every_role_and_a_public_group_session(app):
     profile = visitor.get("/u/demo-host").text
     assert f'href="/s/{group.id}"' in profile
     assert "Sign in to join" in visitor.get(f"/s/{group.id}").text
+
+
+def test_seed_demo_adds_generated_members_to_try_the_lists_at_scale(app, sign_in):
+    runner = app.test_cli_runner()
+
+    first = runner.invoke(args=["seed-demo", "--users", "60"])
+    again = runner.invoke(args=["seed-demo", "--users", "5"])
+
+    assert "Demo data loaded." in first.output and "Added 60 generated members" in first.output
+    assert "demo not loaded" in again.output and "(the last: person65)" in again.output
+    with db.connection_context():
+        people = User.select().where(User.email.endswith("@people.convene.test"))
+        assert people.count() == 65
+        assert {user.role for user in people} == {Role.MEMBER}
+        assert people.where(User.is_active == False).count() == 3  # noqa: E712 - SQL
+        assert any(not user.name.isascii() for user in people)  # names in both scripts
+    page = sign_in(Role.ADMIN).get("/admin/users?q=people.convene.test").text
+    assert "65 users · page 1 of 2" in page
+    assert page.count('<tr id="user-') == 50

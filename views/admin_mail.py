@@ -1,21 +1,31 @@
-"""Reminders on the session card, and the email log."""
+"""Reminders on the session card, and the email log: the list, resending, one email opened."""
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from htmx_flask import make_response
-from peewee import JOIN
 
 from accounts.access import allow
-from foundation.forms import Invalid, page_number, row_id
+from foundation.forms import Invalid, row_id, row_ids
 from messaging import mail
-from models import Email, EmailStatus, Reminder, Role, Session, User, contains_text
+from models import (
+    Email,
+    EmailStatus,
+    NaturalOrder,
+    Reminder,
+    Role,
+    Session,
+    contains_text,
+    write_transaction,
+)
 from sessions import reminders
+from views.listing import Filter, SortKey, list_response, read_listing, wants_table
 from views.lookups import get_or_404
 
 bp = Blueprint("admin_mail", __name__, url_prefix="/admin")
 bp.add_app_template_global(reminders.UNITS, "reminder_units")
 bp.add_app_template_global(reminders.MAX_PER_SESSION, "max_reminders_per_session")
-LOG_PAGE = 100
 
 
 def reminders_block(session, errors=None, form=None, editing=None, status=200):
@@ -64,39 +74,88 @@ def delete_reminder(reminder_id):
     return reminders_block(session)
 
 
+EMAIL_FILTERS = (
+    Filter(
+        "status",
+        tuple(EmailStatus.values()),
+        _l("Unknown status in the filter; showing all statuses."),
+    ),
+)
+# Ids grow with time, so "date" orders by id (the primary key's index); addresses sort
+# naturally (models.NaturalOrder), newest first among equals.
+EMAIL_SORTS = {
+    "date": SortKey(Email.id, first_dir="desc"),
+    "recipient": SortKey(NaturalOrder(Email.to_address), (Email.id.desc(),)),
+    "status": SortKey(Email.status, (Email.id.desc(),)),
+}
+MAX_SELECTED = 500  # a page holds 50; more ids than this in one request are ignored
+# The HTML body is shown in an <iframe sandbox>: it may style itself and show inline images,
+# never run script, load anything or leave the frame; only our own pages may frame it.
+BODY_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+    "form-action 'none'; sandbox; frame-ancestors 'self'"
+)
+
+
+def email_listing():
+    return read_listing("admin_mail.email_log", EMAIL_SORTS, "date", EMAIL_FILTERS)
+
+
+def emails_matching(listing):
+    emails = Email.select(
+        Email.id,
+        Email.to_address,
+        Email.subject,
+        Email.status,
+        Email.attempts,
+        Email.last_error,
+        Email.created_at,
+    )
+    if listing.filters["status"]:
+        emails = emails.where(Email.status == listing.filters["status"])
+    if listing.q:
+        emails = emails.where(
+            contains_text(Email.to_address, listing.q) | contains_text(Email.subject, listing.q)
+        )
+    return emails
+
+
+def email_log_answer(listing, **headers):
+    """The log as the URL says: the page, or its table for an htmx request from the list."""
+    emails = listing.fetch(emails_matching(listing))
+    context = {"emails": emails, "listing": listing}
+    table_only = wants_table("email-table")
+    template = "admin/_email_table.html" if table_only else "admin/emails.html"
+    page = render_template(template, table_only=table_only, **context)
+    return list_response(listing, page, table_only, **headers)
+
+
 @bp.route("/emails")
 @allow(Role.ADMIN)
 def email_log():
-    status = request.args.get("status", "")
-    query_text = request.args.get("q", "").strip()[:100]
-    problems = []
-    emails = Email.select(Email, User).join(User, JOIN.LEFT_OUTER, on=(Email.user == User.id))
-    if status:
-        if status in EmailStatus.values():
-            emails = emails.where(Email.status == status)
-        else:
-            problems.append(_("Unknown status in the filter; showing all statuses."))
-            status = ""
-    if query_text:
-        emails = emails.where(
-            contains_text(Email.to_address, query_text) | contains_text(Email.subject, query_text)
-        )
-    page = page_number(request.args.get("page", "1"))
-    context = {
-        "emails": list(emails.order_by(Email.id.desc()).paginate(page, LOG_PAGE)),
-        "total": emails.count(),
-        "status": status,
-        "q": query_text,
-        "page": page,
-        "page_size": LOG_PAGE,
-        "problems": problems,
-    }
-    template = (
-        "admin/_email_table.html"
-        if request.htmx and request.htmx.target == "email-table"
-        else "admin/emails.html"
-    )
-    return render_template(template, **context)
+    """One page of the outbox, newest first unless the URL sorts it otherwise."""
+    return email_log_answer(email_listing())
+
+
+@bp.route("/emails/resend", methods=["POST"])
+@allow(Role.ADMIN)
+def resend_selected():
+    """Queue the selected failed emails again, in one transaction, and wake one delivery; the
+    answer is the list as it was asked for (its state is in the query string)."""
+    ids = sorted(row_ids(request.form.getlist("email_ids")))[:MAX_SELECTED]
+    with write_transaction():
+        failed = list(Email.select().where(Email.id.in_(ids), Email.status == EmailStatus.FAILED))
+        for email in failed:
+            mail.resend(email)
+    if failed:
+        mail.request_delivery()
+        toast = ngettext("%(num)d email queued again.", "%(num)d emails queued again.", len(failed))
+    else:
+        toast = _("No failed emails were selected.")
+    listing = email_listing()
+    if not request.htmx:
+        return redirect(listing.url())
+    return email_log_answer(listing, trigger={"toast": toast}, push_url=False)
 
 
 @bp.route("/emails/<int:email_id>/resend", methods=["POST"])
@@ -109,3 +168,36 @@ def resend(email_id):
     return make_response(
         render_template("admin/_email_row.html", email=email), trigger={"toast": _("Queued again.")}
     )
+
+
+@bp.route("/emails/<int:email_id>")
+@allow(Role.ADMIN)
+def show_email(email_id):
+    """One email as it was sent: who, when, status and error, both bodies, attachments."""
+    email = get_or_404(Email, email_id)
+    attachments = [
+        {
+            "filename": attachment.get("filename", ""),
+            "content_type": attachment.get("content_type", ""),
+            "size": len(attachment.get("data", "").encode()),
+        }
+        for attachment in email.attachments
+    ]
+    title = email.subject or _("Email to %(address)s", address=email.to_address)
+    return render_template("admin/email.html", email=email, title=title, attachments=attachments)
+
+
+@bp.route("/emails/<int:email_id>/body.html")
+@allow(Role.ADMIN)
+def email_html_body(email_id):
+    """The HTML body alone, for the sandboxed frame of the email's page: a policy of its own
+    (nothing loads, nothing runs) instead of the app's, and framing by our pages only."""
+    email = get_or_404(Email, email_id)
+    if not email.is_rendered:
+        abort(404)
+    response = make_response(email.html_body)
+    response.mimetype = "text/html"
+    response.headers["Content-Security-Policy"] = BODY_POLICY
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -2,22 +2,57 @@
 
 from flask import Blueprint, g, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from htmx_flask import make_response
 
 from accounts.access import allow
 from accounts.administration import save_user
 from foundation.forms import Invalid
-from models import Role, User
+from models import NaturalOrder, Role, User, contains_text
+from views.listing import Filter, SortKey, list_response, read_listing, wants_table
 from views.lookups import get_or_404
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
+
+STATES = {"active": True, "inactive": False}
+FILTERS = (
+    Filter("role", tuple(Role.values()), _l("Unknown role in the filter; showing all roles.")),
+    Filter("status", tuple(STATES), _l("Unknown state in the filter; showing all users.")),
+)
+# Names and addresses sort naturally ("Person 2" before "Person 10"), in SQL: see
+# models.NaturalOrder.
+SORTS = {
+    "name": SortKey(NaturalOrder(User.name), (User.id,)),
+    "email": SortKey(NaturalOrder(User.email), (User.id,)),
+    "role": SortKey(User.role, (NaturalOrder(User.name), User.id)),
+}
+
+
+def users_matching(listing):
+    users = User.select()
+    if listing.q:
+        users = users.where(
+            contains_text(User.name, listing.q) | contains_text(User.email, listing.q)
+        )
+    if listing.filters["role"]:
+        users = users.where(User.role == listing.filters["role"])
+    if listing.filters["status"]:
+        users = users.where(User.is_active == STATES[listing.filters["status"]])
+    return users
 
 
 @bp.route("")
 @allow(Role.ADMIN)
 def list_users():
-    users = User.select().order_by(User.name)
-    return render_template("admin/users.html", users=users, edited=None, errors={}, form={})
+    """One page of accounts, searched, filtered and sorted as the URL says; an htmx request
+    from the list itself gets the table only."""
+    listing = read_listing("admin_users.list_users", SORTS, "name", FILTERS)
+    users = listing.fetch(users_matching(listing))
+    context = {"users": users, "listing": listing, "edited": None, "errors": {}, "form": {}}
+    table_only = wants_table("user-table")
+    template = "admin/_user_table.html" if table_only else "admin/users.html"
+    page = render_template(template, table_only=table_only, **context)
+    return list_response(listing, page, table_only)
 
 
 @bp.route("", methods=["POST"])
@@ -31,7 +66,8 @@ def create_user():
         ), 422
     row = render_template("admin/_user_row.html", row_user=user)
     form = render_template("admin/_user_form.html", edited=None, errors={}, form={}, oob=True)
-    response = make_response(row + form, trigger={"toast": _("Created!")})
+    # A <template> lets the form travel beside a table row (htmx unwraps it).
+    response = make_response(f"{row}<template>{form}</template>", trigger={"toast": _("Created!")})
     response.headers["HX-Retarget"] = "#users"
     response.headers["HX-Reswap"] = "beforeend"
     return response
