@@ -1,6 +1,43 @@
-"""Small pieces both benchmarks use: printing as they go, and a free loopback port."""
+"""What the benchmarks share: a temp workspace that keeps every side effect inside it, the
+databases (SQLite, a throwaway PostgreSQL cluster), seeding, the app and a bare Flask
+"hello" under the gunicorn configuration `make run` uses, an HTTP client with its cookies
+and CSRF token, the 32-thread load loop with latency percentiles, and SQL statement counts.
 
+Nothing here imports the app at module level: the scripts first point the environment at
+their temp dir (`workspace`), then the app's modules read it when first imported.
+"""
+
+import http.client
+import logging
+import math
+import os
+import re
+import shutil
+import signal
 import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.parse
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+SECRET_KEY = "convene-bench-secret"  # the same in every worker, so sessions survive
+PASSWORD = "bench-password"
+TIMEZONE = "Europe/Moscow"
+THREADS = 32  # concurrent clients of every load
+HTTP_TIMEOUT = 60  # seconds, for every request
+START_TIMEOUT = 60  # seconds for a server to answer
+CSRF_IN_PAGE = re.compile(r'"X-CSRFToken": "([^"]+)"')
+# The access log line of every request: method, path, status, bytes, microseconds taken.
+ACCESS_FORMAT = "%(m)s %(U)s %(s)s %(B)s %(D)s"
 
 
 def say(text):
@@ -11,3 +48,501 @@ def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def percentile(values, fraction):
+    """Nearest-rank percentile (0 for no values)."""
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    return ordered[max(1, math.ceil(fraction * len(ordered))) - 1]
+
+
+# The workspace -----------------------------------------------------------------------------
+
+
+def isolated_settings(instance, **overrides):
+    """Environment that keeps every side effect of the app inside the temp `instance` dir:
+    the secret, the Huey queue (SQLite, never Redis) and the emails (no SMTP: .eml files)."""
+    return {
+        "CONVENE_INSTANCE": str(instance),
+        "SECRET_KEY": SECRET_KEY,
+        "REDIS_URL": "",
+        "HUEY_SQLITE_PATH": str(instance / "huey.db"),
+        "SMTP_HOST": "",
+        "OUTBOX_DIR": str(instance / "outbox"),
+        "PYTHONDONTWRITEBYTECODE": "1",  # no __pycache__ left in the checkout
+        **overrides,
+    }
+
+
+@contextmanager
+def workspace(prefix):
+    """A temp dir with `instance/` inside, the environment pointed at it; removed after."""
+    work = Path(tempfile.mkdtemp(prefix=f"convene-bench-{prefix}-"))
+    try:
+        (work / "instance").mkdir()
+        os.environ.update(isolated_settings(work / "instance"))
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# Databases ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def database(work, name, postgres=False):
+    """A fresh, migrated database: a SQLite file in `work`, or a throwaway PostgreSQL
+    cluster on loopback (as in tests/conftest.py). Yields its URL."""
+    from app import migrate_database
+    from models import connect_database
+
+    logging.getLogger("peewee_migrate").setLevel(logging.WARNING)  # one line per migration
+    with postgres_cluster() if postgres else sqlite_file(work / f"{name}.db") as url:
+        connect_database(url)
+        migrate_database()
+        yield url
+
+
+@contextmanager
+def sqlite_file(path):
+    yield f"sqlite:///{path}"
+
+
+@contextmanager
+def postgres_cluster():
+    base = Path(tempfile.mkdtemp(prefix="convene-bench-pg-"))
+    # initdb refuses to run as root: run the server as the postgres user, who owns the dir.
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_postgres:
+        shutil.chown(base, "postgres", "postgres")
+    data, port = base / "data", free_port()
+    pg_ctl = [*as_postgres, str(PG_BIN / "pg_ctl"), "-D", str(data)]
+    initdb = [*as_postgres, str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres"]
+    started = False
+    try:
+        subprocess.run(
+            [*initdb, "-A", "trust", "--no-sync"], check=True, capture_output=True, timeout=120
+        )
+        # Only loopback, a socket dir of our own; fsync off as in the tests (a throwaway
+        # cluster), so the numbers measure the app, not this machine's disk flushes.
+        options = f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off"
+        subprocess.run(
+            [*pg_ctl, "-o", options, "-l", str(base / "log"), "-w", "start"],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        started = True
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        if started:
+            subprocess.run([*pg_ctl, "-m", "fast", "stop"], capture_output=True, timeout=60)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+# Seeding -----------------------------------------------------------------------------------
+
+
+def seed_company(**settings):
+    from models import Company
+
+    return Company.create(timezone=TIMEZONE, locales=["en", "ru"], **settings)
+
+
+def sign_in_hash():
+    """One real hash for everyone who signs in, computed once: a light PBKDF2 rather than
+    the app's scrypt (~0.13 s a check), as the tests' factories do. Signing in is setup."""
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+
+
+def insert_users(emails, password_hash="not-a-usable-hash", role="member"):
+    """Users with these emails, in bulk; returns their ids in the order of `emails`."""
+    from models import User, db
+
+    rows = [
+        {"email": email, "name": email.split("@")[0], "password_hash": password_hash, "role": role}
+        for email in emails
+    ]
+    with db.atomic():
+        for start in range(0, len(rows), 500):  # SQLite caps the parameters of a statement
+            User.insert_many(rows[start : start + 500]).execute()
+        ids = dict(User.select(User.email, User.id).where(User.email.in_(emails)).tuples())
+    return [ids[email] for email in emails]
+
+
+def seed_event(title, sessions, days, first_day_at, limit=None):
+    """An active event with `sessions` sessions of `days` days each (a day a day from
+    `first_day_at`, UTC, two hours, offline and online in turn), registration open until
+    12 hours before the first day. Returns (event, [session ids])."""
+    from models import Event, Session, db
+
+    with db.atomic():
+        event = Event.create(
+            title={"en": title, "ru": f"{title} (ru)"},
+            description=f"{title}: a benchmark event.",
+            is_active=True,
+            starts_on=first_day_at.date(),
+            ends_on=(first_day_at + timedelta(days=max(days - 1, 0))).date(),
+        )
+        session_ids = [
+            Session.create(
+                event=event,
+                name={"en": f"{title} {number}", "ru": f"{title} {number} (ru)"},
+                timezone=TIMEZONE,
+                registration_end_at=first_day_at - timedelta(hours=12),
+                participant_limit=limit,
+            ).id
+            for number in range(1, sessions + 1)
+        ]
+        seed_days(session_ids, days, first_day_at)
+    return event, session_ids
+
+
+def seed_days(session_ids, days, first_day_at):
+    from models import Day, DayFormat
+
+    rows = []
+    for session_id in session_ids:
+        for number in range(days):
+            start = first_day_at + timedelta(days=number)
+            place = (
+                {"format": DayFormat.OFFLINE, "address": "Hall A, https://example.org/venue"}
+                if number % 2 == 0
+                else {"format": DayFormat.ONLINE, "url": "https://meet.google.com/abc-defg-hij"}
+            )
+            rows.append(
+                {"session": session_id, "start_at": start, "end_at": start + timedelta(hours=2)}
+                | place
+            )
+    for start in range(0, len(rows), 100):
+        Day.insert_many(rows[start : start + 100]).execute()
+
+
+def seed_participants(session_id, user_ids, status="approved"):
+    """Registrations of these users in the session (and its event), seat counter included."""
+    from models import Registration, Session, Status, db, utcnow
+
+    session, now = Session.get_by_id(session_id), utcnow()
+    rows = [
+        {
+            "session": session_id,
+            "event": session.event_id,
+            "user": user_id,
+            "status": status,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for user_id in user_ids
+    ]
+    with db.atomic():
+        for start in range(0, len(rows), 200):
+            Registration.insert_many(rows[start : start + 200]).execute()
+        if status in Status.HOLDS_SEAT:
+            Session.update(seats_taken=Session.seats_taken + len(rows)).where(
+                Session.id == session_id
+            ).execute()
+
+
+# Servers under the gunicorn configuration of `make run` ------------------------------------
+
+
+def gunicorn_configuration():
+    """The flags `make run` starts gunicorn with: its config file when the checkout has one,
+    else the Makefile's `--workers $(WEB_WORKERS)` (sync workers)."""
+    config_file = ROOT / "gunicorn.conf.py"
+    if config_file.exists():
+        return ["-c", str(config_file)]
+    found = re.search(r"^WEB_WORKERS\s*\?=\s*(\d+)", (ROOT / "Makefile").read_text(), re.M)
+    return ["--workers", os.environ.get("WEB_WORKERS") or (found.group(1) if found else "2")]
+
+
+@dataclass
+class Server:
+    base: str
+    access_log: Path
+    workers: int
+
+    def log_mark(self):
+        return self.access_log.stat().st_size if self.access_log.exists() else 0
+
+    def timings_since(self, mark, expected):
+        """The access log's lines since `mark` as (method, path, status, bytes, seconds);
+        waits a moment for the last ones (gunicorn logs after the answer is sent)."""
+        deadline = time.monotonic() + 5
+        while True:
+            with open(self.access_log, "rb") as log:
+                log.seek(mark)
+                lines = log.read().decode(errors="replace").splitlines()
+            if len(lines) >= expected or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        rows = []
+        for line in lines:
+            method, path, status, size, micros = line.split()
+            rows.append((method, path, int(status), size, int(micros) / 1e6))
+        return rows
+
+
+@contextmanager
+def gunicorn(app_spec, cwd, logs, name, env=None, health="/healthz"):
+    """`app_spec` under gunicorn with the configuration of `make run` on a free loopback
+    port, its access log (with each request's server-side time) in `logs`."""
+    port, access_log, error_log = free_port(), logs / f"{name}-access.log", logs / f"{name}.log"
+    command = [
+        str(VENV_BIN / "gunicorn"),
+        *gunicorn_configuration(),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--access-logfile",
+        str(access_log),
+        "--access-logformat",
+        ACCESS_FORMAT,
+        "--error-logfile",
+        str(error_log),
+        app_spec,
+    ]
+    environment = {**os.environ, **(env or {})}
+    # Its own process group, so the workers go with the master if it must be killed.
+    server = subprocess.Popen(command, cwd=cwd, env=environment, start_new_session=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_answering(base, health, server, error_log)
+        booted = tail(error_log, 200).count("Booting worker")
+        yield Server(base, access_log, booted)
+    finally:
+        stop_process_group(server)
+
+
+def wait_until_answering(base, path, server, log):
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.returncode}:\n{tail(log)}")
+        try:
+            if Browser(base).get(path).status == 200:
+                return
+        except OSError:
+            pass  # not listening yet
+        time.sleep(0.2)
+    raise RuntimeError(f"{base}{path} did not answer in {START_TIMEOUT} s:\n{tail(log)}")
+
+
+def stop_process_group(process, timeout=20):
+    if process.poll() is not None:
+        return
+    process.terminate()  # gunicorn's graceful stop: the master stops its workers
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def tail(path, lines=30):
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+@contextmanager
+def convene(url, work, name):
+    """The real app (`make run`'s "app:create_app()") on the database at `url`."""
+    with gunicorn("app:create_app()", ROOT, work, name, {"DATABASE_URL": url}) as server:
+        yield server
+
+
+BARE_APP = '''"""The baseline: the least a Flask app on this gunicorn configuration can do."""
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.route("/hello")
+def hello():
+    return "Hello"
+'''
+
+
+def bare_rate(work, requests, seconds):
+    """A bare Flask "hello" route, written to `work` and run with the same gunicorn
+    configuration, hit by the same 32-thread client with at least `requests` requests for
+    at least `seconds`. Returns the Load."""
+    (work / "bench_hello.py").write_text(BARE_APP)
+    with gunicorn("bench_hello:app", work, work, "bare", health="/hello") as server:
+        client = Browser(server.base)
+        warm_up(lambda _n: client.get("/hello"), server)
+        return run_load(lambda _n: client.get("/hello"), seconds=seconds, min_requests=requests)
+
+
+def warm_up(send, server):
+    """A few untimed requests, so that every worker has loaded what it needs."""
+    for number in range(4 * max(server.workers, 1)):
+        send(number)
+
+
+# The HTTP client ---------------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    status: int
+    body: bytes
+    headers: object
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+
+class Browser:
+    """One person's browser: its cookies (the signed session) and the page's CSRF token.
+    A fresh connection for each request, as sync workers close them; no proxies, loopback."""
+
+    def __init__(self, base):
+        parts = urllib.parse.urlsplit(base)
+        self.host, self.port = parts.hostname, parts.port
+        self.cookies, self.token = {}, None
+
+    def request(self, method, path, body=None, headers=None):
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=HTTP_TIMEOUT)
+        try:
+            sent = {"Connection": "close", **(headers or {})}
+            if self.cookies:
+                sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in list(self.cookies.items()))
+            if isinstance(body, dict):
+                body = urllib.parse.urlencode(body).encode()
+                sent["Content-Type"] = "application/x-www-form-urlencoded"
+            connection.request(method, path, body=body, headers=sent)
+            response = connection.getresponse()
+            answer = Answer(response.status, response.read(), response.headers)
+        finally:
+            connection.close()
+        for header in answer.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+        return answer
+
+    def get(self, path, headers=None):
+        return self.request("GET", path, headers=headers)
+
+    def htmx_post(self, path, form=None):
+        headers = {"X-CSRFToken": self.token, "HX-Request": "true"}
+        return self.request("POST", path, form or b"", headers)
+
+    def sign_in(self, email, landing):
+        """Sign in through the login form; keep the token of the `landing` page (signing in
+        clears the session, and with it the token of the login page)."""
+        form = {"email": email, "password": PASSWORD, "csrf_token": token_in(self.get("/login"))}
+        answer = self.request("POST", "/login", form)
+        if answer.status != 302:
+            raise RuntimeError(f"{email} could not sign in: {answer.status}")
+        self.token = token_in(self.get(landing))
+        return self
+
+
+def token_in(answer):
+    found = CSRF_IN_PAGE.search(answer.text)
+    if not found:
+        raise RuntimeError(f"no CSRF token in the page ({answer.status})")
+    return found.group(1)
+
+
+# The load loop -----------------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    wall: float = 0.0
+    answers: list = field(default_factory=list)  # (request number, Answer, seconds)
+
+    @property
+    def count(self):
+        return len(self.answers)
+
+    @property
+    def per_s(self):
+        return self.count / self.wall if self.wall else 0.0
+
+    def latency_ms(self, fraction):
+        return percentile([seconds for _n, _a, seconds in self.answers], fraction) * 1000
+
+    @property
+    def mean_bytes(self):
+        return sum(len(a.body) for _n, a, _s in self.answers) / max(self.count, 1)
+
+    def statuses(self):
+        counts = {}
+        for _n, answer, _s in self.answers:
+            counts[answer.status] = counts.get(answer.status, 0) + 1
+        return counts
+
+
+def run_load(send, requests=None, seconds=None, min_requests=1, threads=THREADS):
+    """Call `send(number)` for number 0, 1, ... from `threads` threads at once, until
+    `requests` calls were made, or `seconds` have passed and at least `min_requests` were
+    made. Every call is timed; the wall time runs to the last answer."""
+    lock, numbers, load = threading.Lock(), iter(range(requests or 10**9)), Load()
+    pending = [0]  # requests under way
+    started = time.perf_counter()
+
+    def next_number():
+        with lock:
+            elapsed = time.perf_counter() - started
+            taken = load.count + pending[0]
+            if seconds is not None and elapsed >= seconds and taken >= min_requests:
+                return None
+            number = next(numbers, None)
+            if number is not None:
+                pending[0] += 1
+            return number
+
+    def client():
+        while (number := next_number()) is not None:
+            began = time.perf_counter()
+            try:
+                answer = send(number)
+            except OSError as error:  # a refused or broken connection is an answer too
+                answer = Answer(0, str(error).encode(), {})
+            took = time.perf_counter() - began
+            with lock:
+                pending[0] -= 1
+                load.answers.append((number, answer, took))
+
+    workers = [threading.Thread(target=client, daemon=True) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    load.wall = time.perf_counter() - started
+    return load
+
+
+# SQL statements ----------------------------------------------------------------------------
+
+
+class StatementCounter:
+    """Counts the SQL statements the database runs while it is active (the wrapper around
+    `db.obj.execute_sql` that tests/conftest.py's `count_queries` uses)."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __enter__(self):
+        from models import db
+
+        self.database, self.original = db.obj, db.obj.execute_sql
+
+        def counting(sql, *args, **kwargs):
+            self.count += 1
+            return self.original(sql, *args, **kwargs)
+
+        self.database.execute_sql = counting
+        return self
+
+    def __exit__(self, *_exc):
+        self.database.execute_sql = self.original
