@@ -102,7 +102,7 @@ def sign_up_burst(server, event, session_id, emails):
 def classify(load, emails):
     """(emails whose answer said "registered", refused count, {odd status: count})."""
     accepted, refused, odd = set(), 0, {}
-    for number, answer, _seconds in load.answers:
+    for number, answer in load.answers:
         if answer.status == 200 and REGISTERED in (answer.headers.get("HX-Trigger") or ""):
             accepted.add(emails[number])
         elif answer.status == 422 and SEATS_FULL in answer.text:
@@ -176,14 +176,13 @@ def main():
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
-    backend = "postgres" if args.postgres else "sqlite"
     with (
         harness.workspace("booking") as work,
         harness.database(work, "booking", args.postgres) as url,
     ):
         event, session_id, emails = prepare(plan)
         with harness.convene(url, work, "convene") as server:
-            say(f"{backend}; gunicorn {' '.join(harness.gunicorn_configuration())}")
+            say(harness.setup_line(args.postgres))
             burst = sign_up_burst(server, event, session_id, emails)
         bare = harness.bare_rate(work, len(emails), plan.bare_seconds)
         accepted, refused, odd = classify(burst, emails)

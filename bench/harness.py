@@ -260,6 +260,10 @@ def gunicorn_configuration():
     return ["--workers", os.environ.get("WEB_WORKERS") or (found.group(1) if found else "2")]
 
 
+def setup_line(postgres):
+    return f"{'postgres' if postgres else 'sqlite'}; gunicorn {' '.join(gunicorn_configuration())}"
+
+
 @dataclass
 class Server:
     base: str
@@ -380,9 +384,9 @@ def bare_rate(work, requests, seconds):
 
 
 def warm_up(send, server):
-    """A few untimed requests, so that every worker has loaded what it needs."""
-    for number in range(4 * max(server.workers, 1)):
-        send(number)
+    """A few untimed requests at once, so that every worker has loaded what it needs."""
+    workers = max(server.workers, 1)
+    run_load(send, requests=4 * workers, threads=2 * workers)
 
 
 # The HTTP client ---------------------------------------------------------------------------
@@ -393,6 +397,7 @@ class Answer:
     status: int
     body: bytes
     headers: object
+    seconds: float = 0.0  # from connecting to the last byte read
 
     @property
     def text(self):
@@ -409,6 +414,7 @@ class Browser:
         self.cookies, self.token = {}, None
 
     def request(self, method, path, body=None, headers=None):
+        started = time.perf_counter()
         connection = http.client.HTTPConnection(self.host, self.port, timeout=HTTP_TIMEOUT)
         try:
             sent = {"Connection": "close", **(headers or {})}
@@ -419,7 +425,8 @@ class Browser:
                 sent["Content-Type"] = "application/x-www-form-urlencoded"
             connection.request(method, path, body=body, headers=sent)
             response = connection.getresponse()
-            answer = Answer(response.status, response.read(), response.headers)
+            body = response.read()
+            answer = Answer(response.status, body, response.headers, time.perf_counter() - started)
         finally:
             connection.close()
         for header in answer.headers.get_all("Set-Cookie") or []:
@@ -445,6 +452,20 @@ class Browser:
         return self
 
 
+class InProcessBrowser(Browser):
+    """The same requests through the Flask test client of `app`, in this process (for
+    counting the SQL statements a request runs). The test client keeps the cookies."""
+
+    def __init__(self, app):
+        self.client, self.cookies, self.token = app.test_client(), {}, None
+
+    def request(self, method, path, body=None, headers=None):
+        started = time.perf_counter()
+        response = self.client.open(path, method=method, data=body, headers=headers or {})
+        data = response.get_data()
+        return Answer(response.status_code, data, response.headers, time.perf_counter() - started)
+
+
 def token_in(answer):
     found = CSRF_IN_PAGE.search(answer.text)
     if not found:
@@ -458,7 +479,7 @@ def token_in(answer):
 @dataclass
 class Load:
     wall: float = 0.0
-    answers: list = field(default_factory=list)  # (request number, Answer, seconds)
+    answers: list = field(default_factory=list)  # (request number, Answer)
 
     @property
     def count(self):
@@ -469,36 +490,32 @@ class Load:
         return self.count / self.wall if self.wall else 0.0
 
     def latency_ms(self, fraction):
-        return percentile([seconds for _n, _a, seconds in self.answers], fraction) * 1000
+        return percentile([answer.seconds for _n, answer in self.answers], fraction) * 1000
 
     @property
     def mean_bytes(self):
-        return sum(len(a.body) for _n, a, _s in self.answers) / max(self.count, 1)
+        return sum(len(answer.body) for _n, answer in self.answers) / max(self.count, 1)
 
     def statuses(self):
         counts = {}
-        for _n, answer, _s in self.answers:
+        for _n, answer in self.answers:
             counts[answer.status] = counts.get(answer.status, 0) + 1
         return counts
 
 
 def run_load(send, requests=None, seconds=None, min_requests=1, threads=THREADS):
-    """Call `send(number)` for number 0, 1, ... from `threads` threads at once, until
-    `requests` calls were made, or `seconds` have passed and at least `min_requests` were
-    made. Every call is timed; the wall time runs to the last answer."""
-    lock, numbers, load = threading.Lock(), iter(range(requests or 10**9)), Load()
-    pending = [0]  # requests under way
+    """Call `send(number)` -> Answer for number 0, 1, ... from `threads` threads at once,
+    until `requests` calls were made, or `seconds` have passed and at least `min_requests`
+    were made. The wall time runs to the last answer."""
+    lock, load, issued = threading.Lock(), Load(), [0]
     started = time.perf_counter()
 
     def next_number():
         with lock:
-            elapsed = time.perf_counter() - started
-            taken = load.count + pending[0]
-            if seconds is not None and elapsed >= seconds and taken >= min_requests:
+            number, late = issued[0], time.perf_counter() - started >= (seconds or 0)
+            if number >= (requests or 10**9) or (seconds and late and number >= min_requests):
                 return None
-            number = next(numbers, None)
-            if number is not None:
-                pending[0] += 1
+            issued[0] += 1
             return number
 
     def client():
@@ -507,11 +524,9 @@ def run_load(send, requests=None, seconds=None, min_requests=1, threads=THREADS)
             try:
                 answer = send(number)
             except OSError as error:  # a refused or broken connection is an answer too
-                answer = Answer(0, str(error).encode(), {})
-            took = time.perf_counter() - began
+                answer = Answer(0, str(error).encode(), {}, time.perf_counter() - began)
             with lock:
-                pending[0] -= 1
-                load.answers.append((number, answer, took))
+                load.answers.append((number, answer))
 
     workers = [threading.Thread(target=client, daemon=True) for _ in range(threads)]
     for worker in workers:
