@@ -36,7 +36,6 @@ registration). Nothing listens beyond 127.0.0.1; servers, PostgreSQL and the tem
 removed at the end, also on failure.
 """
 
-import argparse
 import csv
 import io
 import sys
@@ -171,10 +170,7 @@ def registration_file(emails, session_name):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a short run, under 2 minutes")
-    parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
-    args = parser.parse_args()
+    args = harness.arguments(__doc__, with_postgres=True)
     plan = QUICK if args.quick else FULL
     with (
         harness.workspace("booking") as work,

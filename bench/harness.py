@@ -7,6 +7,7 @@ Nothing here imports the app at module level: the scripts first point the enviro
 their temp dir (`workspace`), then the app's modules read it when first imported.
 """
 
+import argparse
 import http.client
 import logging
 import math
@@ -56,6 +57,17 @@ def percentile(values, fraction):
     if not ordered:
         return 0.0
     return ordered[max(1, math.ceil(fraction * len(ordered))) - 1]
+
+
+def arguments(doc, with_postgres=False):
+    """--quick (and --postgres) from the command line; the script's docstring is its help."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="the short run, under 2 minutes")
+    if with_postgres:
+        parser.add_argument("--postgres", action="store_true", help="PostgreSQL, not SQLite")
+    return parser.parse_args()
 
 
 # The workspace -----------------------------------------------------------------------------

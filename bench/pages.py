@@ -41,7 +41,6 @@ save. Nothing listens beyond 127.0.0.1; servers, PostgreSQL and the temp dir are
 the end, also on failure.
 """
 
-import argparse
 import sys
 import threading
 from dataclasses import dataclass
@@ -286,10 +285,7 @@ def table(all_results, bare, bare_per_s):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 s a case, under 2 minutes")
-    parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
-    args = parser.parse_args()
+    args = harness.arguments(__doc__, with_postgres=True)
     plan = QUICK if args.quick else FULL
     all_results, sequences_ok = {}, True
     with harness.workspace("pages") as work:
