@@ -178,7 +178,7 @@ def main():
     ):
         event, session_id, emails = prepare(plan)
         with harness.convene(url, work, "convene") as server:
-            say(harness.setup_line(args.postgres))
+            say(harness.setup_line(args.postgres, server))
             burst = sign_up_burst(server, event, session_id, emails)
         bare = harness.bare_rate(work, len(emails), plan.bare_seconds)
         accepted, refused, odd = classify(burst, emails)

@@ -272,8 +272,9 @@ def gunicorn_configuration():
     return ["--workers", os.environ.get("WEB_WORKERS") or (found.group(1) if found else "2")]
 
 
-def setup_line(postgres):
-    return f"{'postgres' if postgres else 'sqlite'}; gunicorn {' '.join(gunicorn_configuration())}"
+def setup_line(postgres, server):
+    flags = " ".join(gunicorn_configuration())
+    return f"{'postgres' if postgres else 'sqlite'}; gunicorn {flags}: {server.workers} workers"
 
 
 @dataclass
@@ -311,6 +312,8 @@ def gunicorn(app_spec, cwd, logs, name, env=None, health="/healthz"):
     command = [
         str(VENV_BIN / "gunicorn"),
         *gunicorn_configuration(),
+        "--chdir",  # where the app's module is, whatever the configuration says
+        str(cwd),
         "--bind",
         f"127.0.0.1:{port}",
         "--access-logfile",

@@ -248,6 +248,7 @@ def run_scale(work, scale, plan, postgres):
         cases = requests_of(seeded, saves)
         counts = statement_counts(url, seeded, cases)
         with harness.convene(url, work, f"convene-{scale}x") as server:
+            say(f"{scale}x: {harness.setup_line(postgres, server)}")
             results = measure(server, seeded, cases, counts, plan)
         changed = sequences(seeded.days) - before
     if changed != saves.saved:
@@ -289,7 +290,6 @@ def main():
     plan = QUICK if args.quick else FULL
     all_results, sequences_ok = {}, True
     with harness.workspace("pages") as work:
-        say(harness.setup_line(args.postgres))
         bare = [harness.bare_rate(work, 100, plan.seconds)]
         for scale in (1, 10):
             all_results[scale], ok = run_scale(work, scale, plan, args.postgres)
