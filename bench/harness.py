@@ -73,7 +73,7 @@ def arguments(doc, with_postgres=False):
 # The workspace -----------------------------------------------------------------------------
 
 
-def isolated_settings(instance, **overrides):
+def isolated_settings(instance):
     """Environment that keeps every side effect of the app inside the temp `instance` dir:
     the secret, the Huey queue (SQLite, never Redis) and the emails (no SMTP: .eml files)."""
     return {
@@ -84,7 +84,6 @@ def isolated_settings(instance, **overrides):
         "SMTP_HOST": "",
         "OUTBOX_DIR": str(instance / "outbox"),
         "PYTHONDONTWRITEBYTECODE": "1",  # no __pycache__ left in the checkout
-        **overrides,
     }
 
 
