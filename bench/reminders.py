@@ -17,7 +17,8 @@ It:
    as the minutely job does: it queues the emails and asks for delivery as the app asks
    for it (the bench asks for nothing more); then waits until the sink has N reminder
    messages or no email is queued or sending any more. per_s is N over the time from just
-   before send_due() to the last reminder received;
+   before send_due() to the last reminder received. The consumers' own minutely sweep
+   (every 60 s from their start) runs meanwhile as it would, and is counted;
 5. baseline, with the consumers stopped: N equivalent messages (same subject and bodies as
    the reminder, a fresh MIME message each) sent with plain smtplib from 4 threads, each
    over one connection (2 consumers x 2 threads = 4 connections), timed from the start to
@@ -225,7 +226,13 @@ def prepare(registrants):
 
 def queue_reminder(reminder_id):
     """Make the reminder due and run send_due() as the minutely job does, in an app context;
-    returns (time.time() just before, seconds send_due took, emails queued, a sample row)."""
+    returns (time.time() just before, seconds send_due took, what it did, a sample email).
+
+    The consumers run the same sweep every 60 s of their own clock; when it falls inside
+    this run, both queue the reminder at once, and on SQLite this run may give up on the
+    write lock. The sweep's run then carries on, and the measurement goes on with it."""
+    import peewee as pw
+
     from app import create_app
     from models import Email, Reminder, db, utcnow
     from sessions import reminders
@@ -235,13 +242,15 @@ def queue_reminder(reminder_id):
         due = utcnow() - timedelta(minutes=1)
         Reminder.update(fixed_at=due, due_at=due).where(Reminder.id == reminder_id).execute()
         started, clock = time.time(), time.perf_counter()
-        sent = reminders.send_due()
+        try:
+            outcome = f"marked {reminders.send_due()} reminder sent"
+        except pw.OperationalError as error:
+            outcome = f"FAILED: {error}"
         seconds = time.perf_counter() - clock
-        if sent != 1:
-            raise RuntimeError(f"send_due() sent {sent} reminders, expected 1")
-        queued = Email.select().count()
         sample = Email.select().order_by(Email.id).first()
-    return started, seconds, queued, sample
+    if sample is None:
+        raise RuntimeError(f"send_due() queued nothing ({outcome})")
+    return started, seconds, outcome, sample
 
 
 def outbox_counts(reminder_id):
@@ -392,6 +401,11 @@ def wait_for_delivery(sink, reminder_id, expected, processes, deadline):
     return "timeout"
 
 
+def sweeps(logs):
+    """How many minutely sweeps the consumers have started so far."""
+    return sum(log.read_text().count("Executing tasks.every_minute") for log in consumer_logs(logs))
+
+
 def consumer_trouble(logs):
     """Log lines of the consumers that tell of an error, for the report."""
     lines = []
@@ -446,12 +460,8 @@ def rate_by_tenth(arrivals):
     return rates
 
 
-def report(n, queue_seconds, baseline, figures, why, trouble):
+def report(n, baseline, figures, why, trouble):
     smtplib_per_s, size, smtplib_seconds = baseline
-    say(
-        f"queue: send_due() wrote {n} emails to the outbox in {queue_seconds:.2f} s "
-        f"({n / queue_seconds:.0f} emails/s)"
-    )
     say(
         f"delivery ({CONSUMERS} consumers x {THREADS_PER_CONSUMER} threads): stopped waiting: "
         f"{why}; first reminder {figures['first_after']:.2f} s after send_due() began, "
@@ -488,11 +498,12 @@ def main():
             reminder_id, user_ids = prepare(n)
             say(f"setup: {n} approved participants seeded in {time.perf_counter() - started:.2f} s")
             with huey_consumers(work) as processes:
-                began, queue_seconds, queued, sample = queue_reminder(reminder_id)
-                if queued != n:
-                    raise RuntimeError(f"send_due() queued {queued} emails, expected {n}")
+                sweeps_before = sweeps(work)
+                began, queue_seconds, outcome, sample = queue_reminder(reminder_id)
+                say(f"queue: send_due() {outcome} in {queue_seconds:.2f} s")
                 deadline = time.monotonic() + plan.timeout
                 why = wait_for_delivery(sink, reminder_id, n, processes, deadline)
+                say(f"the consumers' minutely sweeps meanwhile: {sweeps(work) - sweeps_before}")
             figures = delivery_figures(sink, reminder_id, user_ids, began)
             import config
 
@@ -500,7 +511,7 @@ def main():
             baseline = smtplib_rate(sink.port, sample, n, sender)
             if sink.count("<baseline.")[0] != n:
                 raise RuntimeError("the sink did not receive every baseline message")
-            report(n, queue_seconds, baseline, figures, why, consumer_trouble(work))
+            report(n, baseline, figures, why, consumer_trouble(work))
     ratio = figures["per_s"] / baseline[0]
     say(
         f"reminders sent={figures['sent']} per_s={figures['per_s']:.2f} "
