@@ -58,7 +58,6 @@ from bench.harness import say  # noqa: E402
 DAYS = 5
 PARTICIPANTS_PER_SESSION = 6
 DAY_SAVE_PARTICIPANTS_10X = 200
-CASES = ("member", "admin", "public", "daysave")
 ADMIN_EMAIL, MEMBER_EMAIL, HOST_EMAIL = "admin@bench.test", "viewer@bench.test", "host@bench.test"
 
 
@@ -162,9 +161,13 @@ class DaySaves:
     The first save of a day takes the second variant (the seed has the first)."""
 
     def __init__(self, days):
-        self.days, self.saved = days, 0
+        self.days = days
         self.locks = [threading.Lock() for _ in days]
-        self.turns = [1] * len(days)
+        self.turns = [1] * len(days)  # each guarded by its day's lock
+
+    @property
+    def saved(self):
+        return sum(self.turns) - len(self.turns)
 
     def save(self, browser, number):
         index = number % len(self.days)
@@ -180,7 +183,6 @@ class DaySaves:
             answer = browser.htmx_post(f"/admin/days/{day_id}", form)
             if answer.status == 200:
                 self.turns[index] += 1
-                self.saved += 1
         return answer
 
 
@@ -235,8 +237,7 @@ def measure(server, seeded, cases, counts, plan):
             seconds=plan.seconds,
             min_requests=plan.min_requests,
         )
-        timings = server.timings_since(mark, load.count)
-        results[name] = Result(load, [t[-1] for t in timings], counts[name])
+        results[name] = Result(load, server.seconds_since(mark, load.count), counts[name])
     return results
 
 
