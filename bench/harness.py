@@ -382,15 +382,37 @@ def hello():
 '''
 
 
-def bare_rate(work, requests, seconds):
-    """A bare Flask "hello" route, written to `work` and run with the same gunicorn
-    configuration, hit by the same 32-thread client with at least `requests` requests for
-    at least `seconds`. Returns the Load."""
+class BareHello:
+    """The baseline: a bare Flask "hello" route under the same gunicorn configuration, hit
+    by the same 32-thread client. It runs beside the app (idle meanwhile) and is measured
+    right before and after each measurement of the app, so that a ratio compares the two
+    under the same load from whatever else runs on the machine."""
+
+    def __init__(self, server):
+        self.client = Browser(server.base)
+        warm_up(self.send, server)
+
+    def send(self, _number):
+        return self.client.get("/hello")
+
+    def measure(self, seconds, min_requests=1):
+        return run_load(self.send, seconds=seconds, min_requests=min_requests)
+
+    def around(self, measurement, seconds, min_requests=1):
+        """(what `measurement()` returns, the bare app's requests per second: the mean of a
+        measurement right before and one right after)."""
+        before = self.measure(seconds, min_requests)
+        result = measurement()
+        after = self.measure(seconds, min_requests)
+        return result, (before.per_s + after.per_s) / 2
+
+
+@contextmanager
+def bare_hello(work):
+    """The bare app, written to `work` and started there."""
     (work / "bench_hello.py").write_text(BARE_APP)
     with gunicorn("bench_hello:app", work, work, "bare", health="/hello") as server:
-        client = Browser(server.base)
-        warm_up(lambda _n: client.get("/hello"), server)
-        return run_load(lambda _n: client.get("/hello"), seconds=seconds, min_requests=requests)
+        yield BareHello(server)
 
 
 def warm_up(send, server):

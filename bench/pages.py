@@ -21,9 +21,9 @@ PostgreSQL cluster) it:
    "Hall A" or "Hall B"), so every save changes the day;
 4. reads each request's server-side time from gunicorn's access log.
 
-The bare "hello" app (generated in the temp dir) runs before and after, on the same
-configuration and client; every ratio is the case's requests per second over the mean of
-the bare app's two.
+A bare Flask "hello" app (generated in the temp dir) runs beside it on the same
+configuration and is loaded by the same client right before and right after each case; a
+case's ratio is its requests per second over the mean of those two of the bare app.
 
 Run from the checkout:
 
@@ -65,10 +65,11 @@ ADMIN_EMAIL, MEMBER_EMAIL, HOST_EMAIL = "admin@bench.test", "viewer@bench.test",
 class Plan:
     seconds: int  # of load a case
     min_requests: int  # a case gets at least this many, however slow
+    bare_seconds: float  # of the bare app right before and right after each case
 
 
-FULL = Plan(seconds=15, min_requests=32)
-QUICK = Plan(seconds=3, min_requests=10)
+FULL = Plan(seconds=15, min_requests=32, bare_seconds=3)
+QUICK = Plan(seconds=3, min_requests=10, bare_seconds=1)
 
 
 @dataclass
@@ -225,23 +226,30 @@ class Result:
     load: object
     server_seconds: list
     statements: int
+    bare_per_s: float
+
+    @property
+    def ratio(self):
+        return self.load.per_s / self.bare_per_s
 
 
-def measure(server, seeded, cases, counts, plan):
+def measure(server, bare, seeded, cases, counts, plan):
     people, results = signed_in(lambda: harness.Browser(server.base), seeded), {}
     for name, send in cases.items():
         harness.warm_up(lambda n, send=send: send(people, n), server)
         mark = server.log_mark()
-        load = harness.run_load(
-            lambda n, send=send: send(people, n),
-            seconds=plan.seconds,
-            min_requests=plan.min_requests,
+        load, bare_per_s = bare.around(
+            lambda send=send: harness.run_load(
+                lambda n: send(people, n), seconds=plan.seconds, min_requests=plan.min_requests
+            ),
+            plan.bare_seconds,
         )
-        results[name] = Result(load, server.seconds_since(mark, load.count), counts[name])
+        seconds = server.seconds_since(mark, load.count)
+        results[name] = Result(load, seconds, counts[name], bare_per_s)
     return results
 
 
-def run_scale(work, scale, plan, postgres):
+def run_scale(work, bare, scale, plan, postgres):
     with harness.database(work, f"pages-{scale}x", postgres) as url:
         seeded = seed(scale)
         saves = DaySaves(seeded.days)
@@ -250,7 +258,7 @@ def run_scale(work, scale, plan, postgres):
         counts = statement_counts(url, seeded, cases)
         with harness.convene(url, work, f"convene-{scale}x") as server:
             say(f"{scale}x: {harness.setup_line(postgres, server)}")
-            results = measure(server, seeded, cases, counts, plan)
+            results = measure(server, bare, seeded, cases, counts, plan)
         changed = sequences(seeded.days) - before
     if changed != saves.saved:
         say(f"FAILED at {scale}x: {saves.saved} day saves answered 200, SEQUENCE grew {changed}")
@@ -264,25 +272,19 @@ def server_ms(result, fraction):
     return harness.percentile(result.server_seconds, fraction) * 1000
 
 
-def table(all_results, bare, bare_per_s):
-    for when, load in zip(("before", "after"), bare, strict=True):
-        say(
-            f"bare hello {when}: {load.count} requests, {load.per_s:.1f}/s, "
-            f"p95 {load.latency_ms(0.95):.0f} ms, statuses {load.statuses()}"
-        )
-    say(f"ratios are to the mean of the two, {bare_per_s:.1f}/s")
+def table(all_results):
     say(
-        f"{'case':<8} {'data':>4} {'req/s':>8} {'ratio':>7} {'bytes':>8} {'SQL':>5} "
-        f"{'p95 ms':>8} {'server p50':>10} {'server p95':>10} {'requests':>8}  statuses"
+        f"{'case':<8} {'data':>4} {'req/s':>8} {'bare/s':>8} {'ratio':>7} {'bytes':>8} "
+        f"{'SQL':>5} {'p95 ms':>8} {'server p50':>10} {'server p95':>10} {'requests':>8}  statuses"
     )
     for scale, results in all_results.items():
         for name, result in results.items():
             load = result.load
             say(
-                f"{name:<8} {scale:>3}x {load.per_s:>8.1f} {load.per_s / bare_per_s:>7.4f} "
-                f"{load.mean_bytes:>8.0f} {result.statements:>5} {load.latency_ms(0.95):>8.0f} "
-                f"{server_ms(result, 0.5):>10.1f} {server_ms(result, 0.95):>10.1f} "
-                f"{load.count:>8}  {load.statuses()}"
+                f"{name:<8} {scale:>3}x {load.per_s:>8.1f} {result.bare_per_s:>8.1f} "
+                f"{result.ratio:>7.4f} {load.mean_bytes:>8.0f} {result.statements:>5} "
+                f"{load.latency_ms(0.95):>8.0f} {server_ms(result, 0.5):>10.1f} "
+                f"{server_ms(result, 0.95):>10.1f} {load.count:>8}  {load.statuses()}"
             )
 
 
@@ -290,20 +292,15 @@ def main():
     args = harness.arguments(__doc__, with_postgres=True)
     plan = QUICK if args.quick else FULL
     all_results, sequences_ok = {}, True
-    with harness.workspace("pages") as work:
-        bare = [harness.bare_rate(work, 100, plan.seconds)]
+    with harness.workspace("pages") as work, harness.bare_hello(work) as bare:
         for scale in (1, 10):
-            all_results[scale], ok = run_scale(work, scale, plan, args.postgres)
+            all_results[scale], ok = run_scale(work, bare, scale, plan, args.postgres)
             sequences_ok = sequences_ok and ok
-        bare.append(harness.bare_rate(work, 100, plan.seconds))
-    bare_per_s = sum(load.per_s for load in bare) / len(bare)
-    table(all_results, bare, bare_per_s)
+    table(all_results)
     one, ten = all_results[1], all_results[10]
     say(
-        f"pages member_ratio={one['member'].load.per_s / bare_per_s:.4f} "
-        f"admin_ratio={one['admin'].load.per_s / bare_per_s:.4f} "
-        f"member10_ratio={ten['member'].load.per_s / bare_per_s:.4f} "
-        f"admin10_ratio={ten['admin'].load.per_s / bare_per_s:.4f} "
+        f"pages member_ratio={one['member'].ratio:.4f} admin_ratio={one['admin'].ratio:.4f} "
+        f"member10_ratio={ten['member'].ratio:.4f} admin10_ratio={ten['admin'].ratio:.4f} "
         f"daysave_p95_ms={server_ms(ten['daysave'], 0.95):.1f} "
         f"daysave_bytes={ten['daysave'].load.mean_bytes:.0f} "
         f"daysave_sql_10x={ten['daysave'].statements}"
