@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # come first instead, so that `bench.harness` and the app's own modules are found.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
-from bench import harness  # noqa: E402
+from bench import harness, seeding  # noqa: E402
 from bench.harness import say  # noqa: E402
 
 DAYS = 5
@@ -76,11 +76,11 @@ def prepare(plan):
     from models import db, utcnow
 
     with db.connection_context():
-        harness.seed_company()
+        seeding.seed_company()
         first_day = utcnow().replace(second=0, microsecond=0) + timedelta(days=30)
-        event, (session_id,) = harness.seed_event("Hot", 1, DAYS, first_day, limit=plan.seats)
+        event, (session_id,) = seeding.seed_event("Hot", 1, DAYS, first_day, limit=plan.seats)
         emails = [f"member{n}@bench.test" for n in range(plan.members)]
-        harness.insert_users(emails, harness.sign_in_hash())
+        seeding.insert_users(emails, seeding.sign_in_hash())
     return event, session_id, emails
 
 
@@ -151,8 +151,8 @@ def import_rate(url, rows):
         company.bulk_rows_limit = rows  # the default cap is 500 rows a file
         company.save()
         first_day = utcnow().replace(second=0, microsecond=0) + timedelta(days=40)
-        event, (session_id,) = harness.seed_event("Import", 1, DAYS, first_day, limit=rows)
-        harness.insert_users(emails)  # they never sign in
+        event, (session_id,) = seeding.seed_event("Import", 1, DAYS, first_day, limit=rows)
+        seeding.insert_users(emails)  # they never sign in
         data = registration_file(emails, "Import 1")
         started = time.perf_counter()
         job = registration_import.start_import(event, None, "bench.csv", data, company)
@@ -180,7 +180,7 @@ def main():
     plan = QUICK if args.quick else FULL
     with (
         harness.workspace("booking") as work,
-        harness.database(work, "booking", args.postgres) as url,
+        seeding.database(work, "booking", args.postgres) as url,
     ):
         event, session_id, emails = prepare(plan)
         with harness.bare_hello(work) as bare, harness.convene(url, work, "convene") as server:

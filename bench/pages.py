@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # come first instead, so that `bench.harness` and the app's own modules are found.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
-from bench import harness  # noqa: E402
+from bench import harness, seeding  # noqa: E402
 from bench.harness import say  # noqa: E402
 
 DAYS = 5
@@ -87,12 +87,12 @@ def seed(scale):
 
     first_day = utcnow().replace(second=0, microsecond=0) + timedelta(days=30)
     with db.connection_context():
-        harness.seed_company(allows_group_sessions=True)
-        password_hash = harness.sign_in_hash()
-        harness.insert_users([ADMIN_EMAIL], password_hash, Role.ADMIN)
-        harness.insert_users([MEMBER_EMAIL], password_hash)
-        (host_id,) = harness.insert_users([HOST_EMAIL], password_hash, Role.HOST)
-        event, session_ids = harness.seed_event("Event", 10 * scale, DAYS, first_day, limit=20)
+        seeding.seed_company(allows_group_sessions=True)
+        password_hash = seeding.sign_in_hash()
+        seeding.insert_users([ADMIN_EMAIL], password_hash, Role.ADMIN)
+        seeding.insert_users([MEMBER_EMAIL], password_hash)
+        (host_id,) = seeding.insert_users([HOST_EMAIL], password_hash, Role.HOST)
+        event, session_ids = seeding.seed_event("Event", 10 * scale, DAYS, first_day, limit=20)
         for number, session_id in enumerate(session_ids):
             participants(f"s{number}", session_id, PARTICIPANTS_PER_SESSION)
         Reminder.insert_many(
@@ -102,14 +102,14 @@ def seed(scale):
         group_id = group_session(host_id, first_day, PARTICIPANTS_PER_SESSION * scale)
         day_session_id = session_ids[0]
         if scale > 1:
-            _event, (day_session_id,) = harness.seed_event("Day save", 1, DAYS, first_day)
+            _event, (day_session_id,) = seeding.seed_event("Day save", 1, DAYS, first_day)
             participants("daysave", day_session_id, DAY_SAVE_PARTICIPANTS_10X)
         return Seeded(event.id, group_id, days_of(day_session_id))
 
 
 def participants(prefix, session_id, count):
     emails = [f"{prefix}-{n}@bench.test" for n in range(count)]
-    harness.seed_participants(session_id, harness.insert_users(emails))
+    seeding.seed_participants(session_id, seeding.insert_users(emails))
 
 
 def group_session(host_id, start, count):
@@ -120,13 +120,13 @@ def group_session(host_id, start, count):
         kind=SessionKind.GROUP,
         name={"en": "Open group"},
         description="A group session the public page shows.",
-        timezone=harness.TIMEZONE,
+        timezone=seeding.TIMEZONE,
         registration_end_at=start,
         participant_limit=count + 10,
         min_participants=2,
         host=host_id,
     )
-    harness.seed_days([session.id], 1, start)
+    seeding.seed_days([session.id], 1, start)
     Registration.create(session=session, user=host_id, role=RegistrationRole.HOST)
     participants("group", session.id, count)
     return session.id
@@ -137,7 +137,7 @@ def days_of(session_id):
     from models import Day
 
     query = Day.select().where(Day.session == session_id).order_by(Day.start_at)
-    return [(day.id, schedule.to_local_naive(day.start_at, harness.TIMEZONE)) for day in query]
+    return [(day.id, schedule.to_local_naive(day.start_at, seeding.TIMEZONE)) for day in query]
 
 
 def sequences(days):
@@ -250,7 +250,7 @@ def measure(server, bare, seeded, cases, counts, plan):
 
 
 def run_scale(work, bare, scale, plan, postgres):
-    with harness.database(work, f"pages-{scale}x", postgres) as url:
+    with seeding.database(work, f"pages-{scale}x", postgres) as url:
         seeded = seed(scale)
         saves = DaySaves(seeded.days)
         before = sequences(seeded.days)
