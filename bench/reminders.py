@@ -1,44 +1,48 @@
-"""Reminder benchmark: how fast one due reminder to many people reaches an SMTP server
-through the outbox and real Huey consumers, compared with a plain smtplib loop, and whether
-every person gets it exactly once.
+"""Reminder benchmark: how long one due reminder to many people takes to reach an SMTP
+server, end to end through the outbox and real Huey consumers, compared with plain smtplib
+over as many connections as the consumers have threads; and whether every person gets it
+exactly once.
 
 It:
 
 1. creates and migrates a fresh SQLite database in a temp dir; seeds one company, one
    active dated event, one session with one day tomorrow, N approved participants
-   (10,000; 1,000 with --quick) and one reminder that is due now;
+   (10,000; 1,000 with --quick) and one reminder, not yet due;
 2. starts an SMTP sink (aiosmtpd) on a free 127.0.0.1 port in its own process, which
    records every message's Message-ID, arrival time and connection;
-3. baseline: sends N equivalent messages (same subject and bodies as a reminder, a fresh
-   MIME message each) with plain smtplib over one connection, and times it;
-4. runs `reminders.send_due()` in-process (the "queue" time: N emails written to the outbox
-   in one transaction), then starts 2 real consumers (`huey_consumer tasks.huey -k thread
-   -w 2`) on the same SQLite queue, asks for delivery once per worker thread, and waits
-   until the sink has N reminder messages or no email is queued or sending any more;
-5. checks the outbox rows and the sink: sent rows, duplicates (messages received minus
+3. starts 2 real consumers as `make run` does (`huey_consumer tasks.huey -k thread -w 2`)
+   on the same SQLite queue, and waits until each has run a job (an empty delivery), so
+   the measurement does not include their start;
+4. makes the reminder due and, from that moment, runs `reminders.send_due()` in-process
+   as the minutely job does: it queues the emails and asks for delivery as the app asks
+   for it (the bench asks for nothing more); then waits until the sink has N reminder
+   messages or no email is queued or sending any more. per_s is N over the time from just
+   before send_due() to the last reminder received. The consumers' own minutely sweep
+   (every 60 s from their start) runs meanwhile as it would, and is counted;
+5. baseline, with the consumers stopped: N equivalent messages (same subject and bodies as
+   the reminder, a fresh MIME message each) sent with plain smtplib from 4 threads, each
+   over one connection (2 consumers x 2 threads = 4 connections), timed from the start to
+   the last answer;
+6. checks the outbox rows and the sink: sent rows, duplicates (messages received minus
    unique Message-IDs) and lost (reminder emails whose Message-ID never arrived).
 
 Run from the checkout:
 
-    .venv/bin/python bench/reminders.py --quick   # 1,000 registrants, under half a minute
-    .venv/bin/python bench/reminders.py           # 10,000 registrants, about 3 minutes on 2 cores
+    .venv/bin/python bench/reminders.py --quick   # 1,000 registrants
+    .venv/bin/python bench/reminders.py           # 10,000 registrants
 
-The last line is `reminders sent=<n> per_s=<n> ratio_vs_smtplib=<r> duplicates=<n> lost=<n>`,
-per_s measured from the first consumer's start to the last reminder received. The exit
-status is 1 when anything was duplicated, lost or left unsent. Nothing listens beyond
-127.0.0.1; the consumers, the sink and the temp dir are removed at the end, also on failure.
+The last line is `reminders sent=<n> per_s=<n> ratio_vs_smtplib=<r> duplicates=<n> lost=<n>`.
+The exit status is 1 when anything was duplicated, lost or left unsent. Nothing listens
+beyond 127.0.0.1; the consumers, the sink and the temp dir are removed at the end, also on
+failure.
 """
 
-import argparse
-import multiprocessing
 import os
 import re
-import shutil
 import signal
 import smtplib
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -49,27 +53,21 @@ from email.utils import formatdate
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Run as `python bench/reminders.py`, Python puts bench/ first on the path, where this file
-# would shadow the app's own `reminders` module. The app's checkout must come first instead.
+# Run as `python bench/reminders.py`, Python puts bench/ first on the path; the checkout
+# must come first instead, so that `bench.harness` and the app's own modules are found.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
-from bench.harness import free_port, say  # noqa: E402
+from bench import harness, seeding  # noqa: E402
+from bench.harness import say  # noqa: E402
+from bench.smtp_sink import smtp_sink  # noqa: E402
 
-# Leave no __pycache__ behind in the checkout (here, in the sink and in the consumers).
-os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
-sys.dont_write_bytecode = True
-
-HUEY_CONSUMER = ROOT / ".venv" / "bin" / "huey_consumer"
-SECRET_KEY = "convene-bench-secret"
-TIMEZONE = "Europe/Moscow"
 CONSUMERS = 2
 THREADS_PER_CONSUMER = 2
+CONNECTIONS = CONSUMERS * THREADS_PER_CONSUMER  # of the baseline, as many as consumer threads
 SMTP_TIMEOUT = 30  # seconds, for every SMTP connection and command of the baseline
-SINK_TIMEOUT = 10  # seconds for the sink to start, answer or stop
 STOP_TIMEOUT = 20  # seconds a consumer gets to finish its task after SIGINT
+READY_TIMEOUT = 60  # seconds for the consumers to run their first job
 POLL = 0.2  # seconds between looks at the sink while waiting
-MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(<[^>\r\n]*>)", re.IGNORECASE | re.MULTILINE)
-HEADERS_END = re.compile(rb"\r?\n\r?\n")
 
 
 @dataclass(frozen=True)
@@ -78,20 +76,14 @@ class Plan:
     timeout: int  # seconds to wait for delivery
 
 
-FULL = Plan(registrants=10_000, timeout=600)
-QUICK = Plan(registrants=1_000, timeout=120)
+FULL = Plan(registrants=10_000, timeout=900)
+QUICK = Plan(registrants=1_000, timeout=100)
 
 
-def isolated_settings(instance, smtp_port):
-    """Environment that keeps every side effect inside the temp `instance` dir and sends
-    mail to the sink: the secret, the SQLite Huey queue (never Redis), the outbox folder."""
+def mail_settings(url, smtp_port):
+    """The database and the sink, for this process and the consumers."""
     return {
-        "DATABASE_URL": f"sqlite:///{instance / 'convene.db'}",
-        "CONVENE_INSTANCE": str(instance),
-        "SECRET_KEY": SECRET_KEY,
-        "REDIS_URL": "",
-        "HUEY_SQLITE_PATH": str(instance / "huey.db"),
-        "OUTBOX_DIR": str(instance / "outbox"),
+        "DATABASE_URL": url,
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_port),
         "SMTP_TLS": "none",
@@ -99,205 +91,52 @@ def isolated_settings(instance, smtp_port):
     }
 
 
-# The SMTP sink, in its own process ---------------------------------------------------------
-
-
-class CountingSink:
-    """aiosmtpd handler that keeps (Message-ID, arrival time, client port) of each message.
-
-    It reads only the header block with a regex: parsing whole messages would make the sink,
-    not the senders, the bottleneck of both measurements."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.received = []
-
-    async def handle_DATA(self, server, session, envelope):
-        headers = HEADERS_END.split(envelope.content, 1)[0]
-        found = MESSAGE_ID.search(headers)
-        message_id = found.group(1).decode("ascii", "replace") if found else None
-        with self.lock:
-            self.received.append((message_id, time.time(), session.peer[1]))
-        return "250 OK"
-
-    def matching(self, prefix):
-        with self.lock:
-            return [row for row in self.received if row[0] and row[0].startswith(prefix)]
-
-
-def sink_main(connection, port):
-    """The sink process: serve SMTP on 127.0.0.1:port and answer the parent's questions
-    over the pipe until told to stop (or until the parent is gone)."""
-    from aiosmtpd.controller import Controller
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    sink = CountingSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port, ready_timeout=SINK_TIMEOUT)
-    controller.start()
-    connection.send("ready")
-    try:
-        while True:
-            try:
-                command, prefix = connection.recv()
-            except EOFError:
-                return
-            if command == "stop":
-                return
-            rows = sink.matching(prefix)
-            if command == "count":
-                last = max((arrived for _id, arrived, _peer in rows), default=None)
-                connection.send((len(rows), last))
-            else:  # "rows"
-                connection.send(rows)
-    finally:
-        controller.stop()
-
-
-class SinkProcess:
-    """The parent's handle on the sink process (spawned, so it shares no GIL and no state
-    with this process or the consumers)."""
-
-    def __init__(self):
-        self.port = free_port()
-        context = multiprocessing.get_context("spawn")
-        self.pipe, child_end = context.Pipe()
-        self.process = context.Process(
-            target=sink_main, args=(child_end, self.port), daemon=True, name="smtp-sink"
-        )
-        self.process.start()
-        child_end.close()
-        try:
-            # A spawned child imports Python afresh: allow it more than the listen timeout.
-            ready = self.pipe.poll(SINK_TIMEOUT + 20) and self.pipe.recv() == "ready"
-        except EOFError:  # it died before it was ready
-            ready = False
-        if not ready:
-            self.stop()
-            raise RuntimeError("the SMTP sink did not start")
-
-    def ask(self, command, prefix=""):
-        self.pipe.send((command, prefix))
-        if not self.pipe.poll(SINK_TIMEOUT):
-            raise RuntimeError(f"the SMTP sink did not answer {command!r}")
-        return self.pipe.recv()
-
-    def count(self, prefix):
-        """(messages whose Message-ID starts with prefix, time.time() of the last one)."""
-        return self.ask("count", prefix)
-
-    def rows(self, prefix):
-        return self.ask("rows", prefix)
-
-    def stop(self):
-        if self.process.is_alive():
-            try:
-                self.pipe.send(("stop", ""))
-            except OSError:
-                pass
-            self.process.join(SINK_TIMEOUT)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(SINK_TIMEOUT)
-        self.pipe.close()
-
-
-@contextmanager
-def smtp_sink():
-    sink = SinkProcess()
-    try:
-        yield sink
-    finally:
-        sink.stop()
-
-
 # The database ------------------------------------------------------------------------------
 
 
-def prepare_database(url, registrants):
-    """Migrate `url` and seed the event, its session and day, N approved participants and
-    one reminder due a minute ago; returns (reminder id, participant user ids)."""
-    from app import migrate_database
-    from models import Company, Day, Event, Reminder, Session, connect_database, db, utcnow
+def prepare(registrants):
+    """The event, its session and day, N approved participants and one reminder that is not
+    due yet; returns (reminder id, participant user ids)."""
+    from models import Reminder, db, utcnow
 
-    connect_database(url)
-    migrate_database()
-    now = utcnow()
+    first_day = utcnow().replace(second=0, microsecond=0) + timedelta(days=1)
     with db.connection_context():
-        Company.create(timezone=TIMEZONE)
-        first_day = (now + timedelta(days=1)).replace(second=0, microsecond=0)
-        event = Event.create(
-            title={"en": "Reminder bench"},
-            is_active=True,
-            starts_on=first_day.date(),
-            ends_on=first_day.date(),
-        )
-        session = Session.create(
-            event=event,
-            name={"en": "Bench session"},
-            timezone=TIMEZONE,
-            registration_end_at=first_day - timedelta(hours=12),
-        )
-        Day.create(
-            session=session,
-            start_at=first_day,
-            end_at=first_day + timedelta(hours=2),
-            address="Hall A, https://example.org/venue",
-        )
-        user_ids = insert_participants(event, session, registrants, now)
-        moment = now - timedelta(minutes=1)
-        reminder = Reminder.create(session=session, fixed_at=moment, due_at=moment)
+        seeding.seed_company()
+        _event, (session_id,) = seeding.seed_event("Reminder bench", 1, 1, first_day)
+        emails = [f"member{n}@bench.test" for n in range(registrants)]
+        user_ids = seeding.insert_users(emails)
+        seeding.seed_participants(session_id, user_ids)
+        reminder = Reminder.create(session=session_id, fixed_at=first_day, due_at=first_day)
     return reminder.id, user_ids
 
 
-def insert_participants(event, session, count, now):
-    """N users and their approved registrations, with insert_many: the bench measures
-    reminders, and N signs-ups through the app would take longer than the reminder."""
-    from models import Registration, RegistrationRole, Session, Status, User, db
+def queue_reminder(reminder_id):
+    """Make the reminder due and run send_due() as the minutely job does, in an app context;
+    returns (time.time() just before, seconds send_due took, what it did, a sample email).
 
-    users = [
-        {"email": f"member{n}@bench.test", "name": f"Member {n}", "password_hash": "not-a-hash"}
-        for n in range(count)
-    ]
-    with db.atomic():
-        # In batches: SQLite caps the number of parameters in one statement.
-        for start in range(0, count, 500):
-            User.insert_many(users[start : start + 500]).execute()
-        user_ids = [user.id for user in User.select(User.id).order_by(User.id)]
-        registrations = [
-            {
-                "session": session.id,
-                "event": event.id,
-                "user": user_id,
-                "role": RegistrationRole.PARTICIPANT,
-                "status": Status.APPROVED,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for user_id in user_ids
-        ]
-        for start in range(0, count, 500):
-            Registration.insert_many(registrations[start : start + 500]).execute()
-        Session.update(seats_taken=count).where(Session.id == session.id).execute()
-    return user_ids
+    The consumers run the same sweep every 60 s of their own clock; when it falls inside
+    this run, both queue the reminder at once, and on SQLite this run may give up on the
+    write lock. The sweep's run then carries on, and the measurement goes on with it."""
+    import peewee as pw
 
-
-def queue_reminder():
-    """send_due() as the minutely job runs it, in an app context; returns (seconds, emails
-    queued, a sample email row). It also asks Huey for one delivery (nobody consumes yet)."""
     from app import create_app
-    from models import Email, db
+    from models import Email, Reminder, db, utcnow
     from sessions import reminders
 
     app = create_app()
     with app.app_context(), db.connection_context():
-        started = time.perf_counter()
-        sent = reminders.send_due()
-        seconds = time.perf_counter() - started
-        if sent != 1:
-            raise RuntimeError(f"send_due() sent {sent} reminders, expected 1")
-        queued = Email.select().count()
+        due = utcnow() - timedelta(minutes=1)
+        Reminder.update(fixed_at=due, due_at=due).where(Reminder.id == reminder_id).execute()
+        started, clock = time.time(), time.perf_counter()
+        try:
+            outcome = f"marked {reminders.send_due()} reminder sent"
+        except pw.OperationalError as error:
+            outcome = f"FAILED: {error}"
+        seconds = time.perf_counter() - clock
         sample = Email.select().order_by(Email.id).first()
-    return seconds, queued, sample
+    if sample is None:
+        raise RuntimeError(f"send_due() queued nothing ({outcome})")
+    return started, seconds, outcome, sample
 
 
 def outbox_counts(reminder_id):
@@ -316,7 +155,7 @@ def outbox_counts(reminder_id):
         return dict(query)
 
 
-# Baseline: plain smtplib -------------------------------------------------------------------
+# Baseline: plain smtplib over as many connections ------------------------------------------
 
 
 def baseline_message(sample, sender, number):
@@ -333,14 +172,29 @@ def baseline_message(sample, sender, number):
 
 
 def smtplib_rate(port, sample, count, sender):
-    """Messages per second of one smtplib connection sending `count` messages, each built
-    in the loop (as the outbox builds each one), to the same sink; returns (per_s, bytes)."""
+    """Messages per second of CONNECTIONS threads, each with one smtplib connection, sending
+    `count` messages between them, each built in the loop (as the outbox builds each one);
+    returns (per_s, bytes of one message, seconds)."""
     size = len(bytes(baseline_message(sample, sender, 0)))
-    with smtplib.SMTP("127.0.0.1", port, timeout=SMTP_TIMEOUT) as connection:
-        started = time.perf_counter()
-        for number in range(count):
-            connection.send_message(baseline_message(sample, sender, number))
-        seconds = time.perf_counter() - started
+    errors = []
+
+    def send_share(first):
+        try:
+            with smtplib.SMTP("127.0.0.1", port, timeout=SMTP_TIMEOUT) as connection:
+                for number in range(first, count, CONNECTIONS):
+                    connection.send_message(baseline_message(sample, sender, number))
+        except (smtplib.SMTPException, OSError) as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=send_share, args=(n,)) for n in range(CONNECTIONS)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    if errors:
+        raise RuntimeError(f"the smtplib baseline failed: {errors[0]}")
     return count / seconds, size, seconds
 
 
@@ -348,40 +202,58 @@ def smtplib_rate(port, sample, count, sender):
 
 
 @contextmanager
-def huey_consumers(env, logs):
-    """CONSUMERS real consumer processes; yields (their Popen objects, time.time() just
-    before the first was started). Stopped in the end: SIGINT (Huey's graceful stop: the
-    running task finishes), then SIGKILL for the whole process group."""
-    processes, started = [], time.time()
+def huey_consumers(logs):
+    """CONSUMERS real consumer processes, started as `make run` starts its one; yields their
+    Popen objects once each has run a job. Stopped in the end: SIGINT (Huey's graceful
+    stop: the running task finishes), then SIGKILL for the whole process group."""
+    processes = []
+    command = [
+        str(harness.VENV_BIN / "huey_consumer"),
+        "tasks.huey",
+        "-k",
+        "thread",
+        "-w",
+        str(THREADS_PER_CONSUMER),
+    ]
     try:
         for number in range(CONSUMERS):
-            log = open(logs / f"consumer-{number}.log", "wb")  # noqa: SIM115 - closed below
-            try:
-                command = [
-                    str(HUEY_CONSUMER),
-                    "tasks.huey",
-                    "-k",
-                    "thread",
-                    "-w",
-                    str(THREADS_PER_CONSUMER),
-                ]
+            with open(logs / f"consumer-{number}.log", "wb") as log:
                 # Its own process group, so nothing it starts outlives a SIGKILL.
                 processes.append(
                     subprocess.Popen(
                         command,
-                        cwd=ROOT,
-                        env=env,
+                        cwd=harness.ROOT,
                         stdout=log,
                         stderr=subprocess.STDOUT,
                         start_new_session=True,
                     )
                 )
-            finally:
-                log.close()  # the child has its own copy of the descriptor
-        yield processes, started
+        wait_until_ready(logs, processes)
+        yield processes
     finally:
         for process in processes:
             stop_consumer(process)
+
+
+def wait_until_ready(logs, processes):
+    """Ask for (empty) deliveries until every consumer's log shows a finished job: then each
+    has imported the app and opened its database, as a long-running consumer has."""
+    from messaging import mail
+
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if any(process.poll() is not None for process in processes):
+            raise RuntimeError(f"a consumer exited:\n{harness.tail(logs / 'consumer-0.log')}")
+        logs_read = [log.read_text(errors="replace") for log in consumer_logs(logs)]
+        if all(" executed in " in text for text in logs_read):
+            return
+        mail.deliver_outbox()
+        time.sleep(0.5)
+    raise RuntimeError(f"the consumers did not run a job in {READY_TIMEOUT} s")
+
+
+def consumer_logs(logs):
+    return sorted(logs.glob("consumer-*.log"))
 
 
 def stop_consumer(process):
@@ -396,21 +268,12 @@ def stop_consumer(process):
         process.wait(timeout=10)
 
 
-def request_deliveries():
-    """One delivery request per worker thread, so every thread of both consumers delivers
-    at the same time (send_due already asked once; a surplus request finds nothing)."""
-    from messaging import mail
-
-    for _ in range(CONSUMERS * THREADS_PER_CONSUMER):
-        mail.deliver_outbox()
-
-
-def wait_for_delivery(sink, prefix, reminder_id, expected, processes, deadline):
+def wait_for_delivery(sink, reminder_id, expected, processes, deadline):
     """Until the sink has `expected` reminder messages, or no email is queued or sending,
     or every consumer has died, or the deadline; returns why it stopped waiting."""
     next_db_look = 0.0
     while time.monotonic() < deadline:
-        received, _last = sink.count(prefix)
+        received, _last = sink.count(f"<reminder.{reminder_id}.")
         if received >= expected:
             return "all received"
         if time.monotonic() >= next_db_look:  # the database once a second: it is busier
@@ -424,21 +287,15 @@ def wait_for_delivery(sink, prefix, reminder_id, expected, processes, deadline):
     return "timeout"
 
 
-def deliver(sink, env, work, reminder_id, expected, timeout):
-    """Start the consumers, ask for delivery, wait; returns (why it stopped, start time)."""
-    prefix = f"<reminder.{reminder_id}."
-    with huey_consumers(env, work) as (processes, started):
-        request_deliveries()
-        why = wait_for_delivery(
-            sink, prefix, reminder_id, expected, processes, time.monotonic() + timeout
-        )
-    return why, started
+def sweeps(logs):
+    """How many minutely sweeps the consumers have started so far."""
+    return sum(log.read_text().count("Executing tasks.every_minute") for log in consumer_logs(logs))
 
 
-def consumer_trouble(work):
+def consumer_trouble(logs):
     """Log lines of the consumers that tell of an error, for the report."""
     lines = []
-    for log in sorted(work.glob("consumer-*.log")):
+    for log in consumer_logs(logs):
         for line in log.read_text(errors="replace").splitlines():
             if re.search(r"Traceback|Error|Exception|locked", line):
                 lines.append(f"{log.name}: {line}")
@@ -489,32 +346,28 @@ def rate_by_tenth(arrivals):
     return rates
 
 
-def report(plan, queue_seconds, baseline, figures, why, trouble):
+def report(n, baseline, figures, why, trouble):
     smtplib_per_s, size, smtplib_seconds = baseline
-    n = plan.registrants
-    say(f"queue: send_due() wrote {n} emails to the outbox in {queue_seconds:.2f} s")
-    say(f"       ({n / queue_seconds:.0f} emails/s, one transaction)")
-    say(
-        f"smtplib baseline: {n} messages of {size} bytes over one connection in "
-        f"{smtplib_seconds:.2f} s = {smtplib_per_s:.2f}/s"
-    )
     say(
         f"delivery ({CONSUMERS} consumers x {THREADS_PER_CONSUMER} threads): stopped waiting: "
-        f"{why}; first message {figures['first_after']:.2f} s after the first consumer "
-        f"started, last after {figures['seconds']:.2f} s"
+        f"{why}; first reminder {figures['first_after']:.2f} s after send_due() began, "
+        f"last after {figures['seconds']:.2f} s"
     )
     say(
-        f"delivery: {figures['unique']} of {n} unique reminders received, "
-        f"{figures['per_s']:.2f}/s; ratio vs smtplib "
-        f"{figures['per_s'] / smtplib_per_s:.2f}"
+        f"delivery: {figures['unique']} of {n} unique reminders received, end to end "
+        f"{figures['per_s']:.2f}/s"
     )
     say(
         f"outbox rows sent: {figures['sent']}; messages received: {figures['received']}, "
         f"duplicates: {figures['duplicates']}, lost: {figures['lost']}, "
         f"unexpected ids: {figures['unexpected']}"
     )
-    say(f"SMTP connections used (messages each): {figures['connections']}")
+    say(f"SMTP connections the consumers used (messages each): {figures['connections']}")
     say(f"delivery rate per tenth of the messages (/s): {figures['tenths']}")
+    say(
+        f"smtplib baseline: {n} messages of {size} bytes over {CONNECTIONS} connections "
+        f"({CONNECTIONS} threads) in {smtplib_seconds:.2f} s = {smtplib_per_s:.2f}/s"
+    )
     if trouble:
         say(f"consumer log lines telling of errors ({len(trouble)}; first 20):")
         for line in trouble[:20]:
@@ -522,36 +375,29 @@ def report(plan, queue_seconds, baseline, figures, why, trouble):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1,000 registrants, not 10,000")
-    plan = QUICK if parser.parse_args().quick else FULL
+    plan = QUICK if harness.arguments(__doc__).quick else FULL
     n = plan.registrants
-    work = Path(tempfile.mkdtemp(prefix="convene-bench-reminders-"))
-    try:
-        with smtp_sink() as sink:
-            env = isolated_settings(work, sink.port)
-            # Set before the app's modules are first imported (inside the functions above):
-            # importing `tasks` opens the Huey queue named here, the one the consumers use.
-            os.environ.update(env)
+    with harness.workspace("reminders") as work, smtp_sink() as sink:
+        with seeding.database(work, "reminders") as url:
+            os.environ.update(mail_settings(url, sink.port))
             started = time.perf_counter()
-            reminder_id, user_ids = prepare_database(env["DATABASE_URL"], n)
+            reminder_id, user_ids = prepare(n)
             say(f"setup: {n} approved participants seeded in {time.perf_counter() - started:.2f} s")
-            queue_seconds, queued, sample = queue_reminder()
-            if queued != n:
-                raise RuntimeError(f"send_due() queued {queued} emails, expected {n}")
+            with huey_consumers(work) as processes:
+                sweeps_before = sweeps(work)
+                began, queue_seconds, outcome, sample = queue_reminder(reminder_id)
+                say(f"queue: send_due() {outcome} in {queue_seconds:.2f} s")
+                deadline = time.monotonic() + plan.timeout
+                why = wait_for_delivery(sink, reminder_id, n, processes, deadline)
+                say(f"the consumers' minutely sweeps meanwhile: {sweeps(work) - sweeps_before}")
+            figures = delivery_figures(sink, reminder_id, user_ids, began)
             import config
 
             sender = config.from_environment()["MAIL_FROM"]
             baseline = smtplib_rate(sink.port, sample, n, sender)
             if sink.count("<baseline.")[0] != n:
                 raise RuntimeError("the sink did not receive every baseline message")
-            why, consumers_started = deliver(
-                sink, {**os.environ, **env}, work, reminder_id, n, plan.timeout
-            )
-            figures = delivery_figures(sink, reminder_id, user_ids, consumers_started)
-            report(plan, queue_seconds, baseline, figures, why, consumer_trouble(work))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+            report(n, baseline, figures, why, consumer_trouble(work))
     ratio = figures["per_s"] / baseline[0]
     say(
         f"reminders sent={figures['sent']} per_s={figures['per_s']:.2f} "
