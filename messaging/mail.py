@@ -41,6 +41,8 @@ MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=5)
 EXPAND_BATCH = 500  # emails written per transaction when a broadcast fans out
 WAKE_KEY = "outbox-wake"
+HELPERS = 3  # extra senders for a large backlog (the job worker runs threads: JOB_WORKERS)
+HELPER_SHARE = 200  # emails of backlog that justify one more sender
 
 
 # Queueing ----------------------------------------------------------------------------------
@@ -316,7 +318,18 @@ def backoff(attempts):
 
 @job()
 def deliver_outbox():
-    """Deliver queued emails now (asked for after every change that queued some)."""
+    """Deliver queued emails now (asked for after every change that queued some). A large
+    backlog (a reminder to thousands) is shared: more senders join, one SMTP connection each."""
+    expand_broadcasts()
+    backlog = Email.select().where(_claimable(utcnow())).limit(HELPERS * HELPER_SHARE).count()
+    for _ in range(min(HELPERS, backlog // HELPER_SHARE)):
+        deliver_alongside()
+    deliver_due()
+
+
+@job()
+def deliver_alongside():
+    """One more sender for a large backlog; it never asks for others."""
     deliver_due()
 
 
