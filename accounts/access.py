@@ -1,6 +1,8 @@
 """Who may use which route. Every view declares its audience with `@allow(...)`;
 a view that declares nothing is refused, so forgetting the check fails closed."""
 
+from urllib.parse import unquote, urlsplit
+
 from flask import abort, current_app, g, redirect, request, url_for
 from flask import session as cookie
 
@@ -37,10 +39,24 @@ def sign_out():
 
 
 def safe_next(target):
-    """Only same-site paths may be a redirect target after sign-in."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """`target` if it is a path on this site, else None (the caller then goes home).
+
+    Browsers drop tabs and line breaks inside a URL and read a backslash as a slash, so
+    "/<tab>/evil.example" and "/\\evil.example" leave the site although they start with one
+    slash. Anything with a control character, whitespace or a backslash is refused, and so
+    is anything that names a scheme or a host, as sent or once percent-decoded.
+    """
+    if not target or len(target) > 2000:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    for text in (target, unquote(parts.path)):
+        if not text.startswith("/") or text.startswith("//"):
+            return None
+        if "\\" in text or not text.isprintable() or any(char.isspace() for char in text):
+            return None
+    return target
 
 
 def enforce_access():
