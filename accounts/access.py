@@ -196,12 +196,23 @@ def retry_after(request_limit):
 
 
 def retry_message(request_limit):
-    """"Try again in 52 seconds" (seconds below two minutes, then minutes), in the viewer's
-    language."""
+    """The refusal in the viewer's language: "Try again in 52 seconds" (seconds below two
+    minutes, then minutes)."""
     when = format_timedelta(
         timedelta(seconds=retry_after(request_limit)), threshold=2, add_direction=True
     )
     return _("Too many attempts. Try again %(when)s.", when=when)
+
+
+def too_many(page):
+    """A limit's on_breach: `page(error, status)` again, answering 429 with when to retry."""
+
+    def answer(request_limit):
+        response = page(retry_message(request_limit), 429)
+        response.headers["Retry-After"] = str(retry_after(request_limit))
+        return response
+
+    return answer
 
 
 # Password reset links ----------------------------------------------------------------------

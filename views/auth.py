@@ -30,17 +30,6 @@ bp = Blueprint("auth", __name__)
 _UNKNOWN_USER = User(password_hash=generate_password_hash(secrets.token_hex(16)))
 
 
-def too_many(page):
-    """on_breach of a limit: the same page, 429, saying when to try again."""
-
-    def answer(request_limit):
-        response = page(access.retry_message(request_limit), 429)
-        response.headers["Retry-After"] = str(access.retry_after(request_limit))
-        return response
-
-    return answer
-
-
 def login_page(error=None, status=200):
     next_path = access.safe_next(request.values.get("next"))
     page = render_template(
@@ -61,13 +50,13 @@ def failed_sign_in(response):
     key_func=access.submitted_account,
     methods=["POST"],
     deduct_when=failed_sign_in,
-    on_breach=too_many(login_page),
+    on_breach=access.too_many(login_page),
 )
 @limiter.limit(
     access.ADDRESS_FAILURES,
     methods=["POST"],
     deduct_when=failed_sign_in,
-    on_breach=too_many(login_page),
+    on_breach=access.too_many(login_page),
 )
 def login():
     next_path = access.safe_next(request.values.get("next"))
@@ -135,12 +124,12 @@ def send_reset_link(email):
     access.RESET_REQUESTS_PER_EMAIL,
     key_func=access.submitted_reset_email,
     methods=["POST"],
-    on_breach=too_many(forgot_page),
+    on_breach=access.too_many(forgot_page),
 )
 @limiter.limit(
     access.RESET_REQUESTS_PER_ADDRESS,
     methods=["POST"],
-    on_breach=too_many(forgot_page),
+    on_breach=access.too_many(forgot_page),
 )
 def forgot_password():
     errors, sent = {}, False

@@ -256,10 +256,8 @@ def profile():
     return profile_page(status, errors=errors, saved=saved)
 
 
-def too_many_password_guesses(request_limit):
-    response = profile_page(429, password_error=access.retry_message(request_limit))
-    response.headers["Retry-After"] = str(access.retry_after(request_limit))
-    return response
+def password_refusal(error, status):
+    return profile_page(status, password_error=error)
 
 
 @bp.route("/profile/password", methods=["POST"])
@@ -269,7 +267,7 @@ def too_many_password_guesses(request_limit):
     access.PASSWORD_GUESSES,  # the same count as failed sign-ins to this account
     key_func=access.signed_in_account,
     deduct_when=lambda response: response.status_code == 422,
-    on_breach=too_many_password_guesses,
+    on_breach=access.too_many(password_refusal),
 )
 def change_password():
     """A new password, with the current one: this browser stays signed in, every other
