@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 from conftest import PASSWORD
+from playwright.sync_api import expect
 from test_redis_queue import redis_url  # noqa: F401  (a throwaway Redis on loopback)
 
 from accounts import access
@@ -659,3 +660,29 @@ def test_reset_requests_per_address(app, clock):
 
     assert statuses == [200] * 10 + [429]
     assert ask_for_link(client, "person0@example.com", "10.0.4.2").status_code == 200
+
+
+@pytest.mark.browser
+def test_reset_in_chromium_on_a_phone_with_the_keyboard(page, live_server, make_user):
+    """The whole flow as a person does it: from the sign-in page to the home page, at 375 px,
+    typing and pressing Enter, with no Content-Security-Policy complaint on the way."""
+    user = make_user(Role.MEMBER, email="lost@example.com")
+    refusals = []
+    page.on("console", lambda line: "Content Security Policy" in line.text and refusals.append(1))
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{live_server.url}/login")
+
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("Email").fill(user.email)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text(SENT)
+    with db.connection_context():
+        link = re.search(r"https?://\S+/password/reset/\S+", Email.get().text_body).group(0)
+    page.goto(live_server.url + urlsplit(link).path)
+    page.get_by_label("New password for lost@example.com").fill(NEW_PASSWORD)
+    page.keyboard.press("Enter")
+
+    page.wait_for_url(f"{live_server.url}/home")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert refusals == []
+    assert stored(user).check_password(NEW_PASSWORD)
