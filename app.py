@@ -45,6 +45,7 @@ def create_app(test_config=None):
     configure_logging(app.config["LOG_LEVEL"])
     connect_database(app.config["DATABASE_URL"])
     csrf.init_app(app)
+    access.init_limiter(app)
     Htmx(app)
     i18n.init_app(app)
 
@@ -209,4 +210,5 @@ def _register_commands(app):
             user.role, user.is_active = Role.ADMIN, True
             user.set_password(password)
             user.save()
+            access.end_sessions(user)  # a new password: every old session of the account ends
         click.echo(f"Admin {user.email} is ready.")

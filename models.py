@@ -172,6 +172,9 @@ class User(BaseModel):
     handle = pw.CharField(null=True, unique=True)  # public profile at /u/<handle>
     calendar_token = pw.CharField(null=True, unique=True)  # private feed /calendar/<token>.ics
     is_active = pw.BooleanField(default=True)
+    # Carried in the session cookie; raising it ends every signed-in session of the account
+    # (sign-out, a new password, deactivation): see accounts/access.py.
+    session_version = pw.IntegerField(default=0)
     created_at = pw.DateTimeField(default=utcnow)
 
     def set_password(self, password):

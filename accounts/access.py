@@ -1,9 +1,29 @@
-"""Who may use which route. Every view declares its audience with `@allow(...)`;
-a view that declares nothing is refused, so forgetting the check fails closed."""
+"""Who may use which route, and the sign-in state behind it.
+
+Every view declares its audience with `@allow(...)`; a view that declares nothing is
+refused, so forgetting the check fails closed. The session cookie carries the account's id
+and its session version: raising the version (`end_sessions`) signs out every browser of
+that account at its next request. Sign-in attempts are counted (`limiter`), and password
+reset links are signed, expiring and single-use (`password_reset_token`). Every answer
+carries the headers that tell the browser what to refuse (`add_security_headers`).
+"""
+
+import hashlib
+import hmac
+import math
+import time
+from datetime import timedelta
+from urllib.parse import unquote, urlsplit
 
 from flask import abort, current_app, g, redirect, request, url_for
 from flask import session as cookie
+from flask_babel import format_timedelta
+from flask_babel import gettext as _
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from foundation.forms import Invalid
 from models import Role, User
 
 VISITOR = "visitor"
@@ -19,28 +39,6 @@ def allow(audience):
         return view
 
     return declare
-
-
-def load_user():
-    user_id = cookie.get("user_id")
-    g.user = User.get_or_none(User.id == user_id, User.is_active == True) if user_id else None  # noqa: E712
-
-
-def sign_in(user):
-    cookie.clear()
-    cookie["user_id"] = user.id
-    cookie.permanent = True
-
-
-def sign_out():
-    cookie.clear()
-
-
-def safe_next(target):
-    """Only same-site paths may be a redirect target after sign-in."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
 
 
 def enforce_access():
@@ -86,3 +84,167 @@ def add_security_headers(response):
     if current_app.config["PUBLIC_URL"].startswith("https://"):
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
+
+
+def safe_next(target):
+    """`target` if it is a path on this site, else None (the caller then goes home).
+
+    Browsers drop tabs and line breaks inside a URL and read a backslash as a slash, so
+    "/<tab>/evil.example" and "/\\evil.example" leave the site although they start with one
+    slash. Anything with a control character, whitespace or a backslash is refused, and so
+    is anything that names a scheme or a host, as sent or once percent-decoded.
+    """
+    if not target or len(target) > 2000:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    for text in (target, unquote(parts.path)):
+        if not text.startswith("/") or text.startswith("//"):
+            return None
+        if "\\" in text or not text.isprintable() or any(char.isspace() for char in text):
+            return None
+    return target
+
+
+# Sessions ----------------------------------------------------------------------------------
+
+
+def load_user():
+    """before_request: the signed-in user, if the cookie's session version is still theirs."""
+    user_id, version = cookie.get("user_id"), cookie.get("session_version")
+    g.user = None
+    if isinstance(user_id, int) and isinstance(version, int):
+        g.user = User.get_or_none(
+            User.id == user_id,
+            User.session_version == version,
+            User.is_active == True,  # noqa: E712
+        )
+
+
+def sign_in(user):
+    cookie.clear()
+    cookie["user_id"] = user.id
+    cookie["session_version"] = user.session_version
+    cookie.permanent = True
+
+
+def end_sessions(user):
+    """Sign out every browser of `user`: the version their cookies carry stops matching.
+    An UPDATE of the stored value, so a concurrent save of a stale row cannot undo it."""
+    User.update(session_version=User.session_version + 1).where(User.id == user.id).execute()
+    user.session_version = User.select(User.session_version).where(User.id == user.id).scalar()
+
+
+def sign_out():
+    """Sign this browser out, and with it every other session of the account: a cookie
+    copied before cannot be used after."""
+    if g.get("user") is not None:
+        end_sessions(g.user)
+    cookie.clear()
+
+
+# Counting sign-in attempts -----------------------------------------------------------------
+
+# Failed passwords per account (sign-in and the profile's password change count together):
+# 10 a minute stops a script, 100 an hour is ASVS 2.2.1's ceiling. Per client address, 30
+# failures a minute across all accounts. Password-reset requests: 3 per email address in 15
+# minutes, 10 per client address an hour. Every count is a moving window: the oldest
+# attempt leaves it, and the account opens again by itself.
+ACCOUNT_FAILURES = "10 per minute; 100 per hour"
+ADDRESS_FAILURES = "30 per minute"
+RESET_REQUESTS_PER_EMAIL = "3 per 15 minutes"
+RESET_REQUESTS_PER_ADDRESS = "10 per hour"
+PASSWORD_GUESSES = "password-guesses"  # the scope the account's two counters share
+
+limiter = Limiter(
+    key_func=get_remote_address,
+    strategy="moving-window",
+    in_memory_fallback_enabled=True,  # Redis down: count in this process rather than fail
+    key_prefix="convene",
+)
+
+
+def init_limiter(app):
+    """Counts live in Redis when REDIS_URL is set (every web worker shares them), else in
+    this process's memory (each gunicorn worker then counts alone)."""
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    limiter.init_app(app)
+
+
+def submitted_email():
+    return (request.form.get("email") or "").strip().lower()[:254]
+
+
+def submitted_account():
+    """The account a sign-in attempt is about: the email typed into the form."""
+    return f"account:{submitted_email()}"
+
+
+def signed_in_account():
+    """The same counter when the signed-in user types their current password."""
+    return f"account:{g.user.email}"
+
+
+def submitted_reset_email():
+    return f"reset:{submitted_email()}"
+
+
+def retry_after(request_limit):
+    """Whole seconds until the breached limit lets one more attempt in (at least 1)."""
+    return max(1, math.ceil(request_limit.reset_at - time.time()))
+
+
+def retry_message(request_limit):
+    """The refusal in the viewer's language: "Try again in 52 seconds" (seconds below two
+    minutes, then minutes)."""
+    when = format_timedelta(
+        timedelta(seconds=retry_after(request_limit)), threshold=2, add_direction=True
+    )
+    return _("Too many attempts. Try again %(when)s.", when=when)
+
+
+def too_many(page):
+    """A limit's on_breach: `page(error, status)` again, answering 429 with when to retry."""
+
+    def answer(request_limit):
+        response = page(retry_message(request_limit), 429)
+        response.headers["Retry-After"] = str(retry_after(request_limit))
+        return response
+
+    return answer
+
+
+# Password reset links ----------------------------------------------------------------------
+
+RESET_SALT = "password-reset"
+RESET_MAX_AGE = 60 * 60  # one hour
+
+
+def _reset_serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+
+
+def _password_fingerprint(user):
+    """Changes with the password (its hash has a fresh salt every time) and the email, so a
+    link works once and only for the address it was sent to."""
+    return hashlib.sha256(f"{user.password_hash}\n{user.email}".encode()).hexdigest()[:24]
+
+
+def password_reset_token(user):
+    return _reset_serializer().dumps([user.id, _password_fingerprint(user)])
+
+
+def read_password_reset(token, max_age=RESET_MAX_AGE):
+    """The active user a reset link is for, or Invalid with the message to show."""
+    invalid = _("This link is not valid, or it has already been used. Ask for a new one.")
+    try:
+        user_id, fingerprint = _reset_serializer().loads(token, max_age=max_age)
+    except SignatureExpired as error:
+        raise Invalid({"token": _("This link has expired. Ask for a new one.")}) from error
+    except (BadSignature, ValueError, TypeError) as error:
+        raise Invalid({"token": invalid}) from error
+    user = User.get_or_none(User.id == user_id, User.is_active == True)  # noqa: E712
+    if user is None or not hmac.compare_digest(str(fingerprint), _password_fingerprint(user)):
+        raise Invalid({"token": invalid})
+    return user

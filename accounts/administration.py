@@ -4,6 +4,7 @@ import re
 
 from flask_babel import gettext as _
 
+from accounts.access import end_sessions
 from foundation import schedule
 from foundation.forms import FormReader
 from foundation.i18n import available_locales
@@ -49,7 +50,8 @@ def save_user(user, form, acting_user):
     """Create (user=None) or update an account; a new account needs a password.
 
     Admins cannot take away their own admin role or deactivate themselves, so the company
-    never locks itself out.
+    never locks itself out. A new password or a change of "active" signs the account
+    out everywhere (a reactivated account does not revive old cookies).
     """
     reader = FormReader(form)
     email = reader.text("email", required=True, max_length=254).lower()
@@ -80,6 +82,7 @@ def save_user(user, form, acting_user):
         if not is_active:
             reader.error("is_active", _("You cannot deactivate your own account."))
     reader.raise_if_invalid()
+    ends_sessions = user is not None and (bool(password) or user.is_active != is_active)
     user = user or User()
     user.email, user.name, user.role, user.handle, user.is_active = (
         email,
@@ -91,4 +94,24 @@ def save_user(user, form, acting_user):
     if password:
         user.set_password(password)
     user.save()
+    if ends_sessions:
+        end_sessions(user)
+    return user
+
+
+def change_password(user, form, current_password_field=None):
+    """Set the password typed in `password` and sign the account out everywhere (the caller
+    signs the person's own browser in again). With `current_password_field`, the current
+    password must be typed too (a changed password on the profile); a reset link stands for
+    it otherwise."""
+    reader = FormReader(form)
+    if current_password_field and not user.check_password(form.get(current_password_field) or ""):
+        reader.error(current_password_field, _("This is not your current password."))
+    password = form.get("password") or ""
+    if len(password) < PASSWORD_MIN:
+        reader.error("password", _("At least %(min)d characters.", min=PASSWORD_MIN))
+    reader.raise_if_invalid()
+    user.set_password(password)
+    user.save(only=[User.password_hash])
+    end_sessions(user)
     return user

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from messaging.calendars import attachment
 from messaging.mail import Obsolete, notice, queue_broadcast, queue_email
-from models import Day, Event, Registration, RegistrationRole, Session, Status, User
+from models import Day, Event, Registration, RegistrationRole, Session, Status, User, utcnow
 
 # Producers (called by the rules, inside their transaction) ---------------------------------
 
@@ -144,6 +144,17 @@ def group_below_minimum(session, person, links):
     )
 
 
+def password_reset(user, link):
+    """A link to set a new password (signed, single-use, expiring in an hour), for someone
+    who asked on the sign-in page. Every request is its own notice."""
+    queue_email(
+        f"password_reset:{user.id}:{utcnow():%Y%m%d%H%M%S%f}",
+        user,
+        "password_reset",
+        link=link,
+    )
+
+
 # Loaders (called by the worker when it renders) --------------------------------------------
 
 
@@ -234,3 +245,8 @@ def _group_below_minimum(context, locale):
         "links": context["links"],
         "count": context["count"],
     }, []
+
+
+@notice("password_reset")
+def _password_reset(context, locale):
+    return {"link": context["link"]}, []

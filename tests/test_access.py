@@ -83,6 +83,10 @@ ROUTES = [
     Route("GET", "/login", VISITOR),
     Route("POST", "/login", VISITOR),
     Route("POST", "/logout", VISITOR),
+    Route("GET", "/password/forgot", VISITOR),
+    Route("POST", "/password/forgot", VISITOR, {"email": "target@example.com"}),
+    Route("GET", "/password/reset/not-a-valid-token", VISITOR),
+    Route("POST", "/password/reset/not-a-valid-token", VISITOR, {"password": "longpassword1"}),
     Route("POST", "/locale", VISITOR, {"locale": "ru", "next": "/"}),
     Route("GET", "/", Role.MEMBER),
     Route("GET", "/home", Role.MEMBER),
@@ -96,6 +100,12 @@ ROUTES = [
     Route("GET", "/profile", Role.MEMBER),
     Route("POST", "/profile", Role.MEMBER, {"name": "Renamed"}),
     Route("POST", "/profile/calendar", Role.MEMBER),
+    Route(
+        "POST",
+        "/profile/password",
+        Role.MEMBER,
+        {"current_password": PASSWORD, "password": "another long password"},
+    ),
     Route("GET", "/days/{day}.ics", Role.MEMBER, owner_only=True),
     Route("GET", "/calendar/not-a-real-token-at-all-0000.ics", VISITOR),
     Route("GET", "/admin/events/{event}/registrations", Role.ADMIN),
@@ -215,6 +225,8 @@ ROUTES = [
         Role.ADMIN,
         {"email": "target@example.com", "name": "Target", "role": "admin", "is_active": "on"},
     ),
+    # Last: it signs its caller out everywhere (the fuzz test walks ROUTES in this order).
+    Route("POST", "/profile/sign-out-everywhere", Role.MEMBER),
 ]
 PROTECTED = [route for route in ROUTES if route.audience != VISITOR]
 GROUP_FORM = {

@@ -4,7 +4,8 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from htmx_flask import make_response
 
-from accounts.access import allow
+from accounts import access, administration
+from accounts.access import allow, limiter
 from foundation.forms import FormReader, Invalid, row_id
 from foundation.i18n import enabled_locales
 from foundation.schedule import all_timezones, is_timezone
@@ -224,6 +225,19 @@ def confirm(registration_id):
     return redirect(url_for("member.home", tab="participating"), 303)
 
 
+def profile_page(status=200, **context):
+    context = {
+        "errors": {},
+        "saved": False,
+        "password_errors": {},
+        "password_changed": False,
+        "password_error": None,
+        "password_min": administration.PASSWORD_MIN,
+        "timezones": all_timezones(),
+    } | context
+    return make_response(render_template("member/profile.html", **context), status)
+
+
 @bp.route("/profile", methods=["GET", "POST"])
 @allow(Role.MEMBER)
 def profile():
@@ -235,8 +249,43 @@ def profile():
         except Invalid as error:
             errors = error.errors
     status = 422 if errors else 200
-    template = "member/_profile_form.html" if request.htmx else "member/profile.html"
-    return render_template(template, errors=errors, saved=saved, timezones=all_timezones()), status
+    if request.htmx:
+        return render_template(
+            "member/_profile_form.html", errors=errors, saved=saved, timezones=all_timezones()
+        ), status
+    return profile_page(status, errors=errors, saved=saved)
+
+
+def password_refusal(error, status):
+    return profile_page(status, password_error=error)
+
+
+@bp.route("/profile/password", methods=["POST"])
+@allow(Role.MEMBER)
+@limiter.shared_limit(
+    access.ACCOUNT_FAILURES,
+    access.PASSWORD_GUESSES,  # the same count as failed sign-ins to this account
+    key_func=access.signed_in_account,
+    deduct_when=lambda response: response.status_code == 422,
+    on_breach=access.too_many(password_refusal),
+)
+def change_password():
+    """A new password, with the current one: this browser stays signed in, every other
+    session of the account ends."""
+    try:
+        administration.change_password(g.user, request.form, "current_password")
+    except Invalid as error:
+        return profile_page(422, password_errors=error.errors)
+    access.sign_in(g.user)
+    return profile_page(password_changed=True)
+
+
+@bp.route("/profile/sign-out-everywhere", methods=["POST"])
+@allow(Role.MEMBER)
+def sign_out_everywhere():
+    """Every browser and phone signed in to the account is signed out, this one too."""
+    access.sign_out()
+    return redirect(url_for("auth.login"))
 
 
 def save_profile(user, form):
