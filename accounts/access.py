@@ -155,6 +155,7 @@ ACCOUNT_FAILURES = "10 per minute; 100 per hour"
 ADDRESS_FAILURES = "30 per minute"
 RESET_REQUESTS_PER_EMAIL = "3 per 15 minutes"
 RESET_REQUESTS_PER_ADDRESS = "10 per hour"
+INVITEE_SEARCHES = "60 per minute"  # a host's type-ahead: enough to type, too few to harvest
 PASSWORD_GUESSES = "password-guesses"  # the scope the account's two counters share
 
 limiter = Limiter(

@@ -242,3 +242,15 @@ def test_group_capacity_holds_under_concurrency(backend, host, app, make_user):
     assert results.count("ok") == 3 and results.count("Session seats full") == 9
     with db.connection_context():
         assert Session.get_by_id(session.id).seats_taken == 3
+
+
+def test_invitee_search_shows_names_not_addresses_and_is_limited(host, make_user):
+    make_user(name="Tatiana Search", email="tatiana@example.com")
+    found = host.get("/group-sessions/invitees?q=tati").text
+    assert "Tatiana Search" in found and "tatiana@example.com" not in found
+    assert "Tatiana Search" in host.get("/group-sessions/invitees?q=tatiana@example.com").text
+    assert host.get("/group-sessions/invitees?q=example.com").text.strip() == ""
+    for _attempt in range(60):
+        host.get("/group-sessions/invitees?q=ta")
+    refused = host.get("/group-sessions/invitees?q=tati")
+    assert "Too many searches" in refused.text and "Tatiana" not in refused.text

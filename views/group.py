@@ -3,8 +3,9 @@
 from flask import Blueprint, abort, g, render_template, request
 from flask_babel import gettext as _
 from htmx_flask import make_response
+from markupsafe import escape
 
-from accounts.access import VISITOR, allow
+from accounts.access import INVITEE_SEARCHES, VISITOR, allow, limiter
 from foundation.forms import Invalid, row_ids
 from foundation.i18n import current_company, viewer_timezone
 from models import Registration, Role, Session, SessionKind, Status, User, utcnow
@@ -48,8 +49,19 @@ def create_group_session():
     return make_response(created, trigger={"toast": _("Created!")})
 
 
+def searcher():
+    return f"invitee-search:{g.user.id}"
+
+
+def too_many_searches(_request_limit):
+    """Said where the suggestions appear (a refused type-ahead is no failure to toast)."""
+    message = _("Too many searches. Wait a moment and type again.")
+    return make_response(f'<p class="form-error" role="alert">{escape(message)}</p>')
+
+
 @bp.route("/group-sessions/invitees")
 @allow(Role.HOST)
+@limiter.limit(INVITEE_SEARCHES, key_func=searcher, on_breach=too_many_searches)
 def search_invitees():
     require_gate()
     people = group_sessions.search_members(request.args.get("q", ""))
