@@ -96,6 +96,7 @@ ROUTES = [
     Route("POST", "/registrations/{registration}/switch", Role.MEMBER, {"session_id": "1"}, True),
     Route("POST", "/registrations/{registration}/withdraw", Role.MEMBER, owner_only=True),
     Route("GET", "/registrations/{registration}/alternatives", Role.MEMBER, owner_only=True),
+    Route("GET", "/sessions/{session}/card", Role.MEMBER),
     Route("POST", "/registrations/{registration}/confirm", Role.MEMBER, {"took_part": "yes"}, True),
     Route("GET", "/profile", Role.MEMBER),
     Route("POST", "/profile", Role.MEMBER, {"name": "Renamed"}),

@@ -5,7 +5,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from models import Day, DayFormat, Event, Session, db
+from models import Day, DayFormat, Event, Role, Session, db
 
 pytestmark = pytest.mark.browser
 
@@ -159,3 +159,29 @@ def test_admin_adds_and_deletes_a_reminder(
     assert_not_reloaded(page)
     with db.connection_context():
         assert Reminder.select().count() == 0
+
+
+@pytest.fixture
+def long_event(make_event, make_session, make_day):
+    """An active event with more sessions than the first screen draws."""
+    event = make_event(is_active=True)
+    sessions = [make_session(event, name=f"Session {n}") for n in range(14)]
+    for session in sessions:
+        make_day(session)
+    return event, sessions[-1]
+
+
+@pytest.mark.parametrize("role", [Role.MEMBER, Role.ADMIN])
+def test_cards_below_the_first_screen_load_as_they_scroll_into_view(
+    browser_as, live_server, long_event, role
+):
+    event, last_session = long_event
+    page = browser_as(role)
+    page.goto(f"{live_server.url}{'/admin' if role == Role.ADMIN else ''}/events/{event.id}")
+    last = page.locator(f"#session-{last_session.id}")
+    expect(last).to_have_attribute("aria-busy", "true")
+    last.scroll_into_view_if_needed()
+    expect(
+        last.locator("button:has-text('Sign up'), button:has-text('Edit')").first
+    ).to_be_visible()
+    expect(last).not_to_have_attribute("aria-busy", "true")

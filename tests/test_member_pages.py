@@ -5,8 +5,9 @@ from datetime import datetime
 import pytest
 from conftest import count_queries
 
-from models import Registration, Role, Status, db
+from models import Registration, Role, Session, Status, db
 from sessions import booking
+from views import member as views_member
 
 
 def plain(text):
@@ -169,8 +170,15 @@ def test_member_pages_issue_a_constant_number_of_queries(
     with count_queries() as small_queries:
         member.get(f"/events/{small.id}")
     with count_queries() as large_queries:
-        member.get(f"/events/{large.id}")
+        large_page = member.get(f"/events/{large.id}").text
     assert len(small_queries) == len(large_queries)
+    first = views_member.FIRST_SCREEN  # drawn; the others load as they scroll into view
+    assert large_page.count("Sign up</button>") == first
+    assert large_page.count('hx-trigger="revealed"') == 30 - first
+    with db.connection_context():
+        last = large.sessions.order_by(Session.id.desc()).first()
+    card = member.get(f"/sessions/{last.id}/card").text
+    assert "Sign up</button>" in card and "S29" in card and "revealed" not in card
     with app.app_context(), db.connection_context():
         booking.register_user(member.user, small.sessions[0])
     with count_queries() as home_small:

@@ -11,9 +11,10 @@ from foundation.i18n import enabled_locales
 from foundation.schedule import all_timezones, is_timezone
 from models import Event, Registration, RegistrationRole, Role, Session, Status, User, utcnow
 from sessions import booking
-from views.lookups import attach_days, get_or_404, session_with_days, sessions_with_days
+from views.lookups import attach_days, get_or_404, session_with_days
 
 bp = Blueprint("member", __name__)
+FIRST_SCREEN = 8  # session cards drawn with the event page; the rest load as they scroll
 
 
 def my_registrations():
@@ -71,7 +72,7 @@ def home():
 
 def event_context(event, error=None):
     now = utcnow()
-    sessions = sessions_with_days(event)
+    sessions = list(Session.select().where(Session.event == event).order_by(Session.id))
     mine = booking.live_registration(g.user, event)
     open_sessions = [s for s in sessions if s.registration_is_open(now)]
     closed = sorted(
@@ -81,6 +82,9 @@ def event_context(event, error=None):
     )
     my_session = next((s for s in sessions if mine and s.id == mine.session_id), None)
     alternatives = [s for s in open_sessions if not my_session or s.id != my_session.id]
+    # Days for what the first screen shows; the other cards load as they scroll into view.
+    shown = [my_session] if my_session else (open_sessions + closed)[:FIRST_SCREEN]
+    attach_days(shown)
     return {
         "event": event,
         "mine": mine,
@@ -211,7 +215,21 @@ def alternatives(registration_id):
     """The other open sessions of the member's event, when "Change session" opens."""
     mine = my_registration_or_404(registration_id)
     context = event_context(visible_event_or_404(mine.event_id)) | {"mine": mine}
+    attach_days(context["alternatives"])
     return render_template("member/_alternatives.html", **context)
+
+
+@bp.route("/sessions/<int:session_id>/card")
+@allow(Role.MEMBER)
+def session_card(session_id):
+    """One session's card, loaded as the event page scrolls."""
+    session = get_or_404(Session, session_id)
+    if session.event_id is None:
+        abort(404)
+    session.event = visible_event_or_404(session.event_id)
+    return render_template(
+        "member/_session_card.html", session=session_with_days(session), now=utcnow()
+    )
 
 
 @bp.route("/registrations/<int:registration_id>/confirm", methods=["POST"])
