@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_interval, format_skeleton, format_time
-from flask import g, has_request_context, request
+from flask import g, has_app_context, has_request_context, request
 from flask import session as cookie
 from flask_babel import Babel, format_date, get_locale, gettext, ngettext
 
@@ -27,7 +27,9 @@ def available_locales():
 
 
 def current_company():
-    if has_request_context():
+    """The company's settings, read once per request or job (a job's app context is its
+    own: thousands of emails of one broadcast ask for it)."""
+    if has_app_context():
         if "company" not in g:
             g.company = Company.current()
         return g.company
