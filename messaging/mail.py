@@ -387,6 +387,14 @@ def _record_failure(email, error, now):
 
 def resend(email):
     """An admin sends a failed email again, with a fresh set of attempts."""
-    Email.update(status=EmailStatus.QUEUED, attempts=0, next_attempt_at=utcnow(), claim=None).where(
-        Email.id == email.id, Email.status == EmailStatus.FAILED
-    ).execute()
+    return resend_failed([email.id])
+
+
+def resend_failed(email_ids):
+    """Queue the failed ones among `email_ids` again, with fresh attempts, in one statement;
+    returns how many. The caller asks for delivery after its commit."""
+    return (
+        Email.update(status=EmailStatus.QUEUED, attempts=0, next_attempt_at=utcnow(), claim=None)
+        .where(Email.id.in_(list(email_ids)), Email.status == EmailStatus.FAILED)
+        .execute()
+    )

@@ -144,12 +144,10 @@ def resend_selected():
     answer is the list as it was asked for (its state is in the query string)."""
     ids = sorted(row_ids(request.form.getlist("email_ids")))[:MAX_SELECTED]
     with write_transaction():
-        failed = list(Email.select().where(Email.id.in_(ids), Email.status == EmailStatus.FAILED))
-        for email in failed:
-            mail.resend(email)
-    if failed:
+        requeued = mail.resend_failed(ids)
+    if requeued:
         mail.request_delivery()
-        toast = ngettext("%(num)d email queued again.", "%(num)d emails queued again.", len(failed))
+        toast = ngettext("%(num)d email queued again.", "%(num)d emails queued again.", requeued)
     else:
         toast = _("No failed emails were selected.")
     listing = email_listing()
