@@ -274,3 +274,20 @@ def test_event_page_adding_or_deleting_a_day_moves_the_reminder_due_times_in_pla
         new_day = session.days.order_by(Day.start_at).first()
     deleted = admin.htmx("delete", f"/admin/days/{new_day.id}")
     assert due in deleted.text and "Feb 28, 2030" in deleted.text
+
+
+def test_event_page_cards_are_drawn_once_per_version_and_language(
+    admin, make_event, make_session, make_day, monkeypatch
+):
+    event = _event_with(make_event, make_session, make_day, sessions=2, days=2)
+    admin_events.CARD_CACHE.clear()
+    admin.get(f"/admin/events/{event.id}")
+    drawn = len(admin_events.CARD_CACHE)
+    assert drawn == 2
+    admin.get(f"/admin/events/{event.id}")
+    assert len(admin_events.CARD_CACHE) == drawn  # the same cards, from the cache
+    with db.connection_context():
+        Session.update(name={"en": "Renamed"}).where(Session.event == event).execute()
+    assert admin.get(f"/admin/events/{event.id}").text.count("<h3>Renamed</h3>") == 2
+    admin.post("/locale", data={"locale": "ru", "next": "/"})
+    assert "Дни" in admin.get(f"/admin/events/{event.id}").text  # another language, drawn anew

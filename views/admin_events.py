@@ -6,7 +6,9 @@ back as the same partial with status 422 and the messages beside the fields.
 """
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from htmx_flask import make_response
+from markupsafe import Markup
 
 from accounts.access import allow
 from foundation.forms import Invalid
@@ -36,6 +38,35 @@ def event_day_or_404(day_id):
 def card(session):
     """A session as its admin card shows it: with its days and reminders."""
     return attach_reminders([session_with_days(session)])[0]
+
+
+CARD_CACHE = {}  # (what a card shows, language) -> its HTML; per worker process
+CARD_CACHE_SIZE = 4000
+
+
+def card_html(session, event):
+    """A session's admin card, drawn once per version of what it shows and per language.
+    It is the same for every admin, and the key is everything it is drawn from (the rows of
+    the session, its days and reminders, the event's dates, the company), so an edit makes a
+    new key and nothing needs to be forgotten by hand."""
+    key = (card_version(session, event), str(get_locale()))
+    html = CARD_CACHE.get(key)
+    if html is None:
+        if len(CARD_CACHE) >= CARD_CACHE_SIZE:
+            CARD_CACHE.clear()
+        html = Markup(render_template("admin/_session_card.html", session=session, event=event))
+        CARD_CACHE[key] = html
+    return html
+
+
+def card_version(session, event):
+    days = [
+        (day.__data__, day.zoom_organizer.name if day.zoom_organizer_id else None)
+        for day in session.day_list
+    ]
+    reminders = [reminder.__data__ for reminder in session.reminder_list]
+    company = current_company().__data__
+    return repr((session.__data__, days, reminders, event.has_date, sorted(company.items())))
 
 
 def invalid(template, errors, **context):
@@ -75,6 +106,7 @@ def event_page(event_id):
         event=event,
         sessions=attach_reminders(attach_days(sessions[:FIRST_SCREEN])),
         later_sessions=sessions[FIRST_SCREEN:],
+        card_html=card_html,
         errors={},
         form={},
     )
@@ -144,7 +176,7 @@ def create_session(event_id):
 @allow(Role.ADMIN)
 def session_card(session_id):
     session = card(event_session_or_404(session_id))
-    return render_template("admin/_session_card.html", session=session, event=session.event)
+    return card_html(session, session.event)
 
 
 @bp.route("/sessions/<int:session_id>/edit")
