@@ -3,7 +3,7 @@
 from conftest import count_queries
 
 from models import Day, Event, Reminder, Session, db
-from views import admin_events
+from views import admin_events, fragments
 
 
 def stored(model, row_id):
@@ -280,12 +280,12 @@ def test_event_page_cards_are_drawn_once_per_version_and_language(
     admin, make_event, make_session, make_day, monkeypatch
 ):
     event = _event_with(make_event, make_session, make_day, sessions=2, days=2)
-    admin_events.CARD_CACHE.clear()
+    fragments.CACHE.clear()
     admin.get(f"/admin/events/{event.id}")
-    drawn = len(admin_events.CARD_CACHE)
+    drawn = len(fragments.CACHE)
     assert drawn == 2
     admin.get(f"/admin/events/{event.id}")
-    assert len(admin_events.CARD_CACHE) == drawn  # the same cards, from the cache
+    assert len(fragments.CACHE) == drawn  # the same cards, from the cache
     with db.connection_context():
         Session.update(name={"en": "Renamed"}).where(Session.event == event).execute()
     assert admin.get(f"/admin/events/{event.id}").text.count("<h3>Renamed</h3>") == 2

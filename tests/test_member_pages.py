@@ -189,3 +189,15 @@ def test_member_pages_issue_a_constant_number_of_queries(
     with count_queries() as home_large:
         member.get("/home")
     assert len(home_small) == len(home_large)
+
+
+def test_member_cards_drawn_once_still_show_the_seats_left_now(sign_in, make_event, make_session):
+    event = make_event(is_active=True)
+    session = make_session(event, name="Daytime", participant_limit=5)
+    first, second = sign_in(Role.MEMBER), sign_in(Role.MEMBER)
+    assert "5 seats left" in first.get(f"/events/{event.id}").text
+    assert "5 seats left" in first.get(f"/events/{event.id}").text  # drawn from the cache
+    second.htmx("post", f"/sessions/{session.id}/signup")
+    assert "4 seats left" in first.get(f"/events/{event.id}").text
+    first.post("/locale", data={"locale": "ru", "next": "/"})
+    assert "5 seats left" not in first.get(f"/events/{event.id}").text

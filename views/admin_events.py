@@ -6,15 +6,14 @@ back as the same partial with status 422 and the messages beside the fields.
 """
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from htmx_flask import make_response
-from markupsafe import Markup
 
 from accounts.access import allow
 from foundation.forms import Invalid
 from foundation.i18n import current_company
 from models import Day, DayFormat, Event, Reminder, Role, Session, User
 from sessions import planning
+from views.fragments import drawn_once, rows_of
 from views.lookups import attach_days, attach_reminders, get_or_404, session_with_days
 
 bp = Blueprint("admin_events", __name__, url_prefix="/admin")
@@ -40,33 +39,12 @@ def card(session):
     return attach_reminders([session_with_days(session)])[0]
 
 
-CARD_CACHE = {}  # (what a card shows, language) -> its HTML; per worker process
-CARD_CACHE_SIZE = 4000
-
-
 def card_html(session, event):
-    """A session's admin card, drawn once per version of what it shows and per language.
-    It is the same for every admin, and the key is everything it is drawn from (the rows of
-    the session, its days and reminders, the event's dates, the company), so an edit makes a
-    new key and nothing needs to be forgotten by hand."""
-    key = (card_version(session, event), str(get_locale()))
-    html = CARD_CACHE.get(key)
-    if html is None:
-        if len(CARD_CACHE) >= CARD_CACHE_SIZE:
-            CARD_CACHE.clear()
-        html = Markup(render_template("admin/_session_card.html", session=session, event=event))
-        CARD_CACHE[key] = html
-    return html
-
-
-def card_version(session, event):
-    days = [
-        (day.__data__, day.zoom_organizer.name if day.zoom_organizer_id else None)
-        for day in session.day_list
-    ]
+    """A session's admin card: the same for every admin, drawn once per version."""
     reminders = [reminder.__data__ for reminder in session.reminder_list]
-    company = current_company().__data__
-    return repr((session.__data__, days, reminders, event.has_date, sorted(company.items())))
+    company = sorted(current_company().__data__.items())
+    version = repr((rows_of(session), reminders, event.has_date, company))
+    return drawn_once("admin/_session_card.html", version, session=session, event=event)
 
 
 def invalid(template, errors, **context):

@@ -7,10 +7,11 @@ from htmx_flask import make_response
 from accounts import access, administration
 from accounts.access import allow, limiter
 from foundation.forms import FormReader, Invalid, row_id
-from foundation.i18n import enabled_locales
+from foundation.i18n import enabled_locales, viewer_timezone
 from foundation.schedule import all_timezones, is_timezone
 from models import Event, Registration, RegistrationRole, Role, Session, Status, User, utcnow
 from sessions import booking
+from views.fragments import drawn_once, rows_of
 from views.lookups import attach_days, get_or_404, session_with_days
 
 bp = Blueprint("member", __name__)
@@ -70,6 +71,13 @@ def home():
     return render_template(template, **context)
 
 
+def session_card_html(session, now):
+    """A session's card as members with no seat in the event see it: the same for all who
+    read it in one language and zone, so drawn once per version."""
+    version = repr((rows_of(session), session.registration_is_open(now), viewer_timezone()))
+    return drawn_once("member/_session_card.html", version, session=session, now=now)
+
+
 def event_context(event, error=None):
     now = utcnow()
     sessions = list(Session.select().where(Session.event == event).order_by(Session.id))
@@ -95,6 +103,7 @@ def event_context(event, error=None):
         "has_alternatives": bool(alternatives),
         "now": now,
         "error": error,
+        "session_card_html": session_card_html,
     }
 
 
@@ -227,9 +236,7 @@ def session_card(session_id):
     if session.event_id is None:
         abort(404)
     session.event = visible_event_or_404(session.event_id)
-    return render_template(
-        "member/_session_card.html", session=session_with_days(session), now=utcnow()
-    )
+    return session_card_html(session_with_days(session), utcnow())
 
 
 @bp.route("/registrations/<int:registration_id>/confirm", methods=["POST"])

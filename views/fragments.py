@@ -1,0 +1,33 @@
+"""Fragments drawn once per version of what they show: a cache of rendered HTML keyed by
+everything the fragment is drawn from (rows, language, zone), so an edit makes a new key and
+nothing has to be forgotten by hand. One per worker process, cleared when it grows past its
+size; use it only for fragments that are the same for everyone who sees that version."""
+
+from flask import render_template
+from flask_babel import get_locale
+from markupsafe import Markup
+
+CACHE = {}
+CACHE_SIZE = 4000
+
+
+def drawn_once(template, version, **context):
+    """`template` rendered with `context`, from the cache when `version` (a repr of what it
+    shows) and the viewer's language were drawn before."""
+    key = (template, version, str(get_locale()))
+    html = CACHE.get(key)
+    if html is None:
+        if len(CACHE) >= CACHE_SIZE:
+            CACHE.clear()
+        html = Markup(render_template(template, **context))
+        CACHE[key] = html
+    return html
+
+
+def rows_of(session):
+    """What a session card is drawn from: the session's row and its days' (with organizers)."""
+    days = [
+        (day.__data__, day.zoom_organizer.name if day.zoom_organizer_id else None)
+        for day in session.day_list
+    ]
+    return session.__data__, days
