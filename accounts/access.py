@@ -23,6 +23,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from config import INSTANCE
+from foundation import rate_limits
 from foundation.forms import Invalid
 from models import Role, User
 
@@ -167,9 +169,10 @@ limiter = Limiter(
 
 
 def init_limiter(app):
-    """Counts live in Redis when REDIS_URL is set (every web worker shares them), else in
-    this process's memory (each gunicorn worker then counts alone)."""
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    """Counts live in Redis when REDIS_URL is set, else in a SQLite file beside the database
+    (foundation/rate_limits.py): either way every web worker shares them."""
+    sqlite_file = f"{rate_limits.SqliteAttempts.STORAGE_SCHEME[0]}://{INSTANCE / 'limits.db'}"
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or sqlite_file)
     limiter.init_app(app)
 
 

@@ -151,6 +151,7 @@ def app(request, backend, tmp_path, sqlite_template):
             "OUTBOX_DIR": str(tmp_path / "outbox"),
             "SMTP_HOST": None,
             "PUBLIC_URL": "http://127.0.0.1:5000",  # whatever HOST and PORT the run has
+            "RATELIMIT_STORAGE_URI": "memory://",  # counts start empty in every test
         }
     )
     if backend == "postgres":

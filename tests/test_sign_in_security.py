@@ -441,16 +441,15 @@ print(json.dumps([client.post("/login", data=data).status_code for _ in range(10
 """
 
 
-def test_limits_are_shared_by_every_worker_through_redis(app, make_user, redis_url, tmp_path):  # noqa: F811
-    """With REDIS_URL the counts live in Redis: failures counted by another process (another
-    gunicorn worker) block this one too."""
-    user = make_user(Role.MEMBER)
+def another_worker_then_this_one(app, user, tmp_path, **storage):
+    """Ten failures counted by another process (another gunicorn worker), then this
+    process's attempt: (the other's answers, this answer)."""
     settings = {
         "DATABASE_URL": app.config["DATABASE_URL"],
         "SECRET_KEY": "test-secret",
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
-        "REDIS_URL": redis_url,
+        **storage,
     }
     worker = subprocess.run(
         [sys.executable, "-c", ANOTHER_WORKER, json.dumps(settings), user.email],
@@ -462,11 +461,27 @@ def test_limits_are_shared_by_every_worker_through_redis(app, make_user, redis_u
     )
     assert worker.returncode == 0, worker.stderr
     this_worker = create_app(settings).test_client()
+    answer = this_worker.post("/login", data={"email": user.email, "password": PASSWORD})
+    return json.loads(worker.stdout.splitlines()[-1]), answer
 
-    response = this_worker.post("/login", data={"email": user.email, "password": PASSWORD})
 
-    assert json.loads(worker.stdout.splitlines()[-1]) == [401] * 10
-    assert response.status_code == 429 and TOO_MANY.search(response.text)
+def test_limits_are_shared_by_every_worker_through_redis(app, make_user, redis_url, tmp_path):  # noqa: F811
+    """With REDIS_URL the counts live in Redis."""
+    others, answer = another_worker_then_this_one(
+        app, make_user(Role.MEMBER), tmp_path, REDIS_URL=redis_url
+    )
+    assert others == [401] * 10
+    assert answer.status_code == 429 and TOO_MANY.search(answer.text)
+
+
+def test_limits_are_shared_by_every_worker_through_a_sqlite_file(app, make_user, tmp_path):
+    """Without Redis (the `make run` default) the counts live in a SQLite file of their own."""
+    storage = f"convene-sqlite://{tmp_path / 'limits.db'}"
+    others, answer = another_worker_then_this_one(
+        app, make_user(Role.MEMBER), tmp_path, RATELIMIT_STORAGE_URI=storage
+    )
+    assert others == [401] * 10
+    assert answer.status_code == 429 and TOO_MANY.search(answer.text)
 
 
 # A forgotten password ----------------------------------------------------------------------
@@ -686,3 +701,14 @@ def test_reset_in_chromium_on_a_phone_with_the_keyboard(page, live_server, make_
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert refusals == []
     assert stored(user).check_password(NEW_PASSWORD)
+
+
+def test_limits_sqlite_window_moves_with_time(tmp_path, clock):
+    from foundation.rate_limits import SqliteAttempts
+
+    attempts = SqliteAttempts(f"convene-sqlite://{tmp_path / 'limits.db'}")
+    assert [attempts.acquire_entry("k", 3, 60) for _ in range(4)] == [True, True, True, False]
+    assert attempts.get_moving_window("k", 3, 60)[1] == 3
+    clock(61)  # the window has moved past every attempt
+    assert attempts.get_moving_window("k", 3, 60)[1] == 0
+    assert attempts.acquire_entry("k", 3, 60) and not attempts.acquire_entry("other", 0, 60)
