@@ -107,9 +107,18 @@ def day_cancelled(day, session=None):
     _day_notice("day_cancelled", f"day_cancelled:{day.id}", day, session)
 
 
-def _day_notice(kind, key, day, session):
+def _day_notice(kind, key, day, session, people=None):
     session = session or Session.get_by_id(day.session_id)
-    queue_broadcast(key, kind, _people_in(session.id), day=_day_snapshot(day, session))
+    people = _people_in(session.id) if people is None else people
+    queue_broadcast(key, kind, people, day=_day_snapshot(day, session))
+
+
+def session_cancelled(session):
+    """Every day of a deleted or cancelled session is cancelled in calendars; who is in the
+    session is read once for all of them."""
+    people = _people_in(session.id)
+    for day in Day.select().where(Day.session == session):
+        _day_notice("day_cancelled", f"day_cancelled:{day.id}", day, session, people)
 
 
 def reminder(reminder_row, user_ids):

@@ -240,8 +240,7 @@ def cancel_group_session(session, now=None):
             .where(Session.id == session.id, Session.cancelled_at.is_null())
             .execute()
         ):
-            for day in Day.select().where(Day.session == session):
-                notifications.day_cancelled(day, session)
+            notifications.session_cancelled(session)
             Registration.update(status=Status.CANCELLED, updated_at=now).where(
                 Registration.session == session, Registration.role == RegistrationRole.PARTICIPANT
             ).execute()

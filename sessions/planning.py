@@ -147,8 +147,7 @@ def save_session(event, session, form, company, now=None):
 def delete_session(session):
     """Everyone in it gets the cancellation of its days."""
     with write_transaction():
-        for day in Day.select().where(Day.session == session):
-            notifications.day_cancelled(day, session)
+        notifications.session_cancelled(session)
         session.delete_instance()
     mail.request_delivery()
 

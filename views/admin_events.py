@@ -147,7 +147,7 @@ def create_session(event_id):
         response.headers["HX-Reswap"] = "outerHTML"
         return response
     session.day_list, session.reminder_list = [], []
-    return render_template("admin/_session_card.html", session=session, event=event)
+    return card_html(session, event)
 
 
 @bp.route("/sessions/<int:session_id>")
@@ -177,7 +177,7 @@ def update_session(session_id):
             "admin/_session_form.html", error.errors, session=session, event=session.event
         )
     session = card(event_session_or_404(session_id))
-    return render_template("admin/_session_card.html", session=session, event=session.event)
+    return card_html(session, session.event)
 
 
 @bp.route("/sessions/<int:session_id>", methods=["DELETE"])

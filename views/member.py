@@ -107,6 +107,16 @@ def event_context(event, error=None):
     }
 
 
+def visible_event_session_or_404(session_id):
+    """A session of an active event, with its event loaded; group sessions are joined on
+    their own page."""
+    session = get_or_404(Session, session_id)
+    if session.event_id is None:
+        abort(404)
+    session.event = visible_event_or_404(session.event_id)
+    return session
+
+
 def visible_event_or_404(event_id):
     event = get_or_404(Event, event_id)
     if not event.is_active:
@@ -150,10 +160,8 @@ def my_session_card(event, mine, toast):
 def act_on_session(session_id, operation, toast, answer=my_session_card):
     """Load the session and its event (or 404), do `operation`, and answer with what
     changed; a refusal redraws the event with its message."""
-    session = get_or_404(Session, session_id)
-    if session.event_id is None:
-        abort(404)  # group sessions are joined on their own page
-    session.event = event = visible_event_or_404(session.event_id)
+    session = visible_event_session_or_404(session_id)
+    event = session.event
     try:
         registration = operation(session)
     except booking.BookingError as refusal:
@@ -232,10 +240,7 @@ def alternatives(registration_id):
 @allow(Role.MEMBER)
 def session_card(session_id):
     """One session's card, loaded as the event page scrolls."""
-    session = get_or_404(Session, session_id)
-    if session.event_id is None:
-        abort(404)
-    session.event = visible_event_or_404(session.event_id)
+    session = visible_event_session_or_404(session_id)
     return session_card_html(session_with_days(session), utcnow())
 
 
