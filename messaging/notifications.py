@@ -65,6 +65,18 @@ def status_changed(registration):
     )
 
 
+def statuses_changed(session_id, status, user_ids, now):
+    """An admin changed many statuses in one session at once: one broadcast row."""
+    stamp = now.strftime("%Y%m%d%H%M%S%f")
+    queue_broadcast(
+        f"status_changed:{session_id}:{status}:{stamp}",
+        "status_changed",
+        user_ids,
+        session_id=session_id,
+        status=status,
+    )
+
+
 def _people_in(session_id):
     """Ids of everyone a change of the session's days concerns: one query, no rows loaded."""
     return [

@@ -22,6 +22,7 @@ from models import (
     Session,
     SessionKind,
     Status,
+    User,
     db,
     utcnow,
     write_transaction,
@@ -317,6 +318,70 @@ def set_status(registration, new_status, now=None):
         changed = _change_status(registration, new_status, now or utcnow())
         notifications.status_changed(Registration.get_by_id(registration.id))
         return changed
+
+    return _in_one_transaction(operation)
+
+
+def _named(registration, message):
+    """A refusal in a bulk change names the person it is about."""
+    return BookingError(
+        _("%(name)s: %(problem)s", name=registration.user.name, problem=message)
+    )
+
+
+def _selected(registration_ids):
+    return (
+        Registration.select(Registration, User)
+        .join(User)
+        .where(Registration.id.in_(registration_ids))
+        .order_by(Registration.id)
+    )
+
+
+def set_statuses(registration_ids, new_status, now=None):
+    """An admin gives many registrations one status: all of them or, if one cannot take it
+    (a full session, a change meanwhile), none, with the reason named. Those it changes are
+    told with one broadcast per session, which the worker expands after the commit."""
+    if new_status not in ADMIN_STATUSES:
+        raise BookingError(_("Choose one of the options."))
+    now = now or utcnow()
+
+    def operation():
+        told = {}
+        for registration in _selected(registration_ids):
+            if registration.status == new_status:
+                continue
+            try:
+                _change_status(registration, new_status, now)
+            except BookingError as refusal:
+                raise _named(registration, refusal.message) from refusal
+            told.setdefault(registration.session_id, []).append(registration.user_id)
+        for session_id, user_ids in told.items():
+            notifications.statuses_changed(session_id, new_status, user_ids, now)
+        return sum(len(user_ids) for user_ids in told.values())
+
+    return _in_one_transaction(operation)
+
+
+def remove_registrations(registration_ids, now=None):
+    """An admin removes registrations from the event: the rows go, each seat they held goes
+    to the first in the waiting list of its session. One transaction; nobody is emailed."""
+    now = now or utcnow()
+
+    def operation():
+        selected = list(_selected(registration_ids))
+        freed = {}
+        for registration in selected:
+            if registration.status in Status.HOLDS_SEAT:
+                freed[registration.session_id] = freed.get(registration.session_id, 0) + 1
+        Registration.delete().where(Registration.id.in_([r.id for r in selected])).execute()
+        for session_id, seats in sorted(freed.items()):
+            for _seat in range(seats):
+                _free_seat(session_id)
+            for _seat in range(seats):
+                if _promote_waiting(session_id, now) is None:
+                    break
+        return len(selected)
 
     return _in_one_transaction(operation)
 

@@ -39,7 +39,7 @@ from sessions import booking
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 EMAIL_HEADERS = {"email", "e-mail", "email address", "почта", "электронная почта"}
 SESSION_HEADERS = {"session", "session name", "сессия"}
-INLINE_ROWS = 500  # larger files are applied by a background job with a progress bar
+INLINE_ROWS = 100  # larger files are applied by a background job with a progress bar
 APPLY_BATCH = 100
 
 

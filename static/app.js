@@ -205,5 +205,14 @@ document.addEventListener("htmx:beforeHistorySave", () => {
 document.addEventListener("change", (event) => {
   const all = event.target.closest("[data-select-all]");
   if (!all) return;
-  all.form.querySelectorAll(`input[type=checkbox][name="${CSS.escape(all.dataset.selectAll)}"]`).forEach((box) => { box.checked = all.checked; });
+  // form.elements also holds the boxes that join the form with form="…" from outside it.
+  Array.from(all.form.elements)
+    .filter((box) => box.type === "checkbox" && box.name === all.dataset.selectAll)
+    .forEach((box) => { box.checked = all.checked; });
+});
+
+// A dialog's [data-close-dialog] button closes it and leaves the page as it was.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-close-dialog]");
+  if (button) button.closest("dialog").close();
 });

@@ -120,6 +120,14 @@ ROUTES = [
     Route("POST", "/admin/registrations/{registration}/status", Role.ADMIN, {"status": "denied"}),
     Route(
         "POST",
+        "/admin/events/{event}/registrations/bulk",
+        Role.ADMIN,
+        {"all_matching": "1", "action": "denied", "confirmed": "1"},
+    ),
+    Route("GET", "/admin/members/suggestions?email=ot", Role.ADMIN),
+    Route("GET", "/admin/events/{event}/imports/sample.csv", Role.ADMIN),
+    Route(
+        "POST",
         "/admin/events/{event}/imports",
         Role.ADMIN,
         lambda: {"file": (io.BytesIO(b"email,session\nother@example.com,Daytime\n"), "people.csv")},

@@ -25,11 +25,13 @@ NO_USER = "No active user has this email."
 # Reading what the pages show ---------------------------------------------------------------
 
 Row = namedtuple("Row", "id name email session status error")
-ROW = re.compile(r'<div class="reg-row" id="registration-(\d+)" role="row">(.*?)</div>', re.S)
-PLAIN_SPAN = re.compile(r"<span>([^<]*)</span>")
+ROW = re.compile(r'<tr id="registration-(\d+)">(.*?)</tr>', re.S)
+PLAIN_CELL = re.compile(r"<t[hd](?: scope=\"row\")?>([^<]*)</t[hd]>")
 SELECTED = re.compile(r'<option value="([a-z_]+)" selected>')
-ROW_ERROR = re.compile(r'<span class="field-error" role="alert">(.*?)</span>', re.S)
-ALERT = re.compile(r'<(p|span) class="[^"]*" role="alert"[^>]*>(.*?)</\1>', re.S)
+ROW_ERROR = re.compile(r'<small class="field-error" id="[^"]*" role="alert">(.*?)</small>', re.S)
+ALERT = re.compile(
+    r'<(p|span|small) class="[^"]*"(?: id="[^"]*")? role="alert"[^>]*>(.*?)</\1>', re.S
+)
 PREVIEW_ROW = re.compile(
     r'<tr class="outcome-([a-z_]+)"><td>(\d+)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>',
     re.S,
@@ -41,7 +43,7 @@ def table_rows(text):
     """The registration rows of a page or partial, as the admin reads them."""
     rows = []
     for registration_id, body in ROW.findall(text):
-        name, email, session = (html.unescape(cell.strip()) for cell in PLAIN_SPAN.findall(body))
+        name, email, session = (html.unescape(cell.strip()) for cell in PLAIN_CELL.findall(body))
         selected = SELECTED.findall(body)
         assert len(selected) == 1, body
         error = ROW_ERROR.search(body)
@@ -204,7 +206,9 @@ def test_registrations_table_lists_each_registration_with_session_and_status(adm
         ("Cat Brown", "cat@corp.example.org", "Evening", "participated"),
     ]
     assert "3 registrations" in page.text
-    assert "dan@example.com" in page.text  # in the member list for the form, not the table
+    assert "dan@example.com" not in page.text  # the form's type-ahead asks for people as typed
+    suggestions = admin.get("/admin/members/suggestions?email=dan")
+    assert "dan@example.com" in suggestions.text and "ann@" not in suggestions.text
     assert alerts(page.text) == []
 
 
@@ -214,7 +218,7 @@ def test_registrations_table_filters_by_session_status_and_search(admin, two_ses
     def names(**query):
         response = table_request(admin, event, **query)
         assert response.status_code == 200
-        assert response.text.lstrip().startswith('<div id="registrations-table">')
+        assert response.text.lstrip().startswith('<div id="registrations-table"')
         assert "<html" not in response.text and 'id="register-form"' not in response.text
         return [row.name for row in table_rows(response.text)]
 
@@ -287,10 +291,12 @@ def test_registrations_session_of_another_event_in_the_filter_is_unknown(
     assert len(table_rows(response.text)) == 3
 
 
-def test_registrations_table_shows_100_rows_a_page(admin, make_event, make_session, run):
+def test_registrations_table_shows_50_rows_a_page_with_real_pager_links(
+    admin, make_event, make_session, run
+):
     event = make_event()
     session = make_session(event, name="Crowd")
-    add_members(101)
+    add_members(51)
     with db.connection_context():
         people = list(User.select().where(User.role == Role.MEMBER).order_by(User.name))
     for person in people:
@@ -298,19 +304,22 @@ def test_registrations_table_shows_100_rows_a_page(admin, make_event, make_sessi
 
     first = admin.get(tab(event))
     rows = table_rows(first.text)
-    assert len(rows) == 100
-    assert rows[0].name == "Person 00000" and rows[-1].name == "Person 00099"
-    assert "101 registrations" in first.text
-    assert 'aria-current="page">1</a>' in first.text
-    assert "page=2" in first.text and "page=3" not in first.text
+    assert len(rows) == 50
+    assert rows[0].name == "Person 00000" and rows[-1].name == "Person 00049"
+    assert "51 registrations" in first.text and "page 1 of 2" in first.text
+    assert f'href="/admin/events/{event.id}/registrations?page=2"' in first.text
+    assert 'href="#"' not in first.text
 
     second = table_request(admin, event, page=2)
-    assert [row.name for row in table_rows(second.text)] == ["Person 00100"]
-    assert 'aria-current="page">2</a>' in second.text
+    assert [row.name for row in table_rows(second.text)] == ["Person 00050"]
+    assert 'aria-current="page"><span class="visually-hidden">Page </span>2</a>' in second.text
 
     for nonsense in ("0", "-1", "two"):
-        assert len(table_rows(table_request(admin, event, page=nonsense).text)) == 100
-    assert table_rows(table_request(admin, event, page=3).text) == []
+        assert len(table_rows(table_request(admin, event, page=nonsense).text)) == 50
+    # Past the last page: the last page.
+    assert [row.name for row in table_rows(table_request(admin, event, page=9).text)] == [
+        "Person 00050"
+    ]
 
 
 def test_registrations_of_an_unknown_event_is_404(admin):

@@ -1,17 +1,20 @@
 """The event's "Applications and visits" tab: who is in which session, their statuses,
 registering people one by one or from a file, and the export."""
 
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from htmx_flask import make_response
 
 from accounts.access import allow
 from foundation.exports import csv_download
-from foundation.forms import page_number, row_id
+from foundation.forms import row_id, row_ids
 from foundation.i18n import current_company, pick_text
 from models import (
     Event,
     ImportJob,
+    NaturalOrder,
     Registration,
     RegistrationRole,
     Role,
@@ -21,33 +24,42 @@ from models import (
     contains_text,
 )
 from sessions import booking, registration_import
+from views.listing import Filter, SortKey, list_response, read_listing, wants_table
 from views.lookups import get_or_404
 
 bp = Blueprint("admin_registrations", __name__, url_prefix="/admin")
-PAGE_SIZE = 100
+
+SORTS = {
+    "session": SortKey(Session.id, (NaturalOrder(User.name), Registration.id)),
+    "name": SortKey(NaturalOrder(User.name), (Registration.id,)),
+    "email": SortKey(NaturalOrder(User.email), (Registration.id,)),
+    "status": SortKey(Registration.status, (NaturalOrder(User.name), Registration.id)),
+    "date": SortKey(Registration.created_at, (Registration.id,), first_dir="desc"),
+}
+# A bulk action names what it does in its value: a status to set, "remove" or "export".
+REMOVE, EXPORT = "remove", "export"
+MAX_SELECTED = 10_000  # rows one bulk action may touch: a whole imported file
 
 
-def read_filters(args, sessions):
-    """Filters from the URL; a value that is not understood is named and ignored."""
-    filters, problems = {"session": None, "status": None, "q": "", "page": 1}, []
-    session_id = args.get("session", "")
-    if session_id:
-        if args.get("session", type=row_id) in {session.id for session in sessions}:
-            filters["session"] = int(session_id)
-        else:
-            problems.append(_("Unknown session in the filter; showing all sessions."))
-    status = args.get("status", "")
-    if status:
-        if status in Status.values():
-            filters["status"] = status
-        else:
-            problems.append(_("Unknown status in the filter; showing all statuses."))
-    filters["q"] = args.get("q", "").strip()[:100]
-    filters["page"] = page_number(args.get("page", "1"))
-    return filters, problems
+def event_listing(event, sessions, args=None):
+    filters = (
+        Filter(
+            "session",
+            tuple(str(session.id) for session in sessions),
+            _l("Unknown session in the filter; showing all sessions."),
+        ),
+        Filter(
+            "status",
+            tuple(Status.values()),
+            _l("Unknown status in the filter; showing all statuses."),
+        ),
+    )
+    return read_listing(
+        "admin_registrations.registrations", SORTS, "session", filters, args, event_id=event.id
+    )
 
 
-def registrations_query(event, filters):
+def registrations_matching(event, listing):
     query = (
         Registration.select(Registration, User, Session)
         .join(User)
@@ -55,45 +67,139 @@ def registrations_query(event, filters):
         .join(Session)
         .where(Registration.event == event, Registration.role == RegistrationRole.PARTICIPANT)
     )
-    if filters["session"]:
-        query = query.where(Registration.session == filters["session"])
-    if filters["status"]:
-        query = query.where(Registration.status == filters["status"])
-    if filters["q"]:
-        text = filters["q"]
+    if listing.filters["session"]:
+        query = query.where(Registration.session == int(listing.filters["session"]))
+    if listing.filters["status"]:
+        query = query.where(Registration.status == listing.filters["status"])
+    if listing.q:
+        text = listing.q
         query = query.where(contains_text(User.name, text) | contains_text(User.email, text))
-    return query.order_by(Session.id, User.name)
+    return query
 
 
-def table_context(event, args):
-    sessions = list(Session.select().where(Session.event == event).order_by(Session.id))
-    filters, problems = read_filters(args, sessions)
-    query = registrations_query(event, filters)
-    total = query.count()
-    rows = list(query.paginate(filters["page"], PAGE_SIZE))
+def event_sessions(event):
+    return list(Session.select().where(Session.event == event).order_by(Session.id))
+
+
+def table_context(event, listing=None, sessions=None, **extra):
+    """What the table shows: one page of the list its URL describes."""
+    sessions = sessions if sessions is not None else event_sessions(event)
+    listing = listing or event_listing(event, sessions)
+    registrations = listing.fetch(registrations_matching(event, listing))
     return {
         "event": event,
         "sessions": sessions,
-        "filters": filters,
-        "problems": problems,
-        "registrations": rows,
-        "total": total,
-        "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        "session_choices": [(str(session.id), pick_text(session.name)) for session in sessions],
+        "listing": listing,
+        "registrations": registrations,
         "admin_statuses": booking.ADMIN_STATUSES,
+        "table_only": wants_table("registrations-table"),
+        "selected": set(),
+        **extra,
     }
 
 
 @bp.route("/events/<int:event_id>/registrations")
 @allow(Role.ADMIN)
 def registrations(event_id):
+    """One page of the event's registrations as the URL says (session, status, search, sort,
+    page); an htmx request from the list itself gets the table only."""
     event = get_or_404(Event, event_id)
-    context = table_context(event, request.args)
-    if request.htmx and request.htmx.target == "registrations-table":
-        return render_template("admin/_registrations_table.html", **context)
-    members = User.select(User.email, User.name).where(User.is_active == True).order_by(User.name)  # noqa: E712
-    return render_template(
-        "admin/registrations.html", members=members, errors={}, form={}, **context
+    context = table_context(event)
+    if context["table_only"]:
+        page = render_template("admin/_registrations_table.html", **context)
+    else:
+        page = render_template("admin/registrations.html", errors={}, form={}, **context)
+    return list_response(context["listing"], page, context["table_only"])
+
+
+# Bulk actions --------------------------------------------------------------------------------
+
+
+def chosen_ids(event, listing, form):
+    """The registrations a bulk action is for: the ticked boxes, or every registration the
+    list's filters match when "all matching" is ticked; always of this event only."""
+    matching = registrations_matching(event, listing)
+    if form.get("all_matching") != "1":
+        ticked = row_ids(form.getlist("registration_ids")[:MAX_SELECTED])
+        matching = matching.where(Registration.id.in_(ticked))
+    return [row.id for row in matching.select(Registration.id).limit(MAX_SELECTED)]
+
+
+def bulk_confirmation(action, count):
+    if action == REMOVE:
+        return ngettext(
+            "Remove %(num)d registration? Seats it holds go to the waiting list.",
+            "Remove %(num)d registrations? Seats they hold go to the waiting list.",
+            count,
+        )
+    return ngettext(
+        'Set the status of %(num)d registration to "%(status)s"?',
+        'Set the status of %(num)d registrations to "%(status)s"?',
+        count,
+        status=Status.label(action),
     )
+
+
+def apply_bulk(action, ids):
+    """Carry out a confirmed action; the toast it answers with."""
+    if action == REMOVE:
+        removed = booking.remove_registrations(ids)
+        return ngettext("%(num)d registration removed.", "%(num)d registrations removed.", removed)
+    changed = booking.set_statuses(ids, action)
+    return ngettext("%(num)d status changed.", "%(num)d statuses changed.", changed)
+
+
+@bp.route("/events/<int:event_id>/registrations/bulk", methods=["POST"])
+@allow(Role.ADMIN)
+def bulk(event_id):
+    """Select rows (or all matching) → set a status, remove, or export them. A change asks
+    once, naming how many it touches, then happens in one transaction: all or nothing."""
+    event = get_or_404(Event, event_id)
+    sessions = event_sessions(event)
+    listing = event_listing(event, sessions)
+    action = request.form.get("action", "")
+    ids = chosen_ids(event, listing, request.form)
+    if action == EXPORT and ids:
+        url = url_for("admin_registrations.export", event_id=event.id, ids=",".join(map(str, ids)))
+        if request.form.get("all_matching") == "1":
+            url = url_for("admin_registrations.export", event_id=event.id, **listing.params())
+        return redirect_response(url)
+    problem = None
+    if not ids:
+        problem = _("Select at least one registration.")
+    elif action != REMOVE and action not in booking.ADMIN_STATUSES:
+        problem = _("Choose what to do with the selected registrations.")
+    elif request.form.get("confirmed") != "1":
+        question = bulk_confirmation(action, len(ids))
+        return bulk_answer(event, listing, sessions, ids, confirm=question)
+    else:
+        try:
+            toast = apply_bulk(action, ids)
+        except booking.BookingError as refusal:
+            problem = refusal.message
+        else:
+            return bulk_answer(event, listing, sessions, trigger={"toast": toast})
+    return bulk_answer(event, listing, sessions, ids, problem=problem, status=422)
+
+
+def bulk_answer(event, listing, sessions, ids=(), status=200, trigger=None, **extra):
+    """The list as it was asked for, with the selection kept while a question is open."""
+    context = table_context(event, listing, sessions, selected=set(ids), **extra)
+    context["all_matching"] = request.form.get("all_matching") == "1" and bool(ids)
+    context["action"] = request.form.get("action", "")
+    if request.htmx:
+        page = render_template("admin/_registrations_table.html", **context)
+    else:
+        page = render_template("admin/registrations.html", errors={}, form={}, **context)
+    return make_response(page, status, trigger=trigger)
+
+
+def redirect_response(url):
+    """A download asked for by htmx is fetched by the browser itself."""
+    if request.htmx:
+        return make_response("", redirect=url)
+    return redirect(url, 303)
 
 
 @bp.route("/registrations/<int:registration_id>/status", methods=["POST"])
@@ -110,9 +216,30 @@ def change_status(registration_id):
         "admin/_registration_row.html",
         registration=registration,
         error=error,
+        selected=(),
         admin_statuses=booking.ADMIN_STATUSES,
     )
     return make_response(row, 422 if error else 200)
+
+
+@bp.route("/members/suggestions")
+@allow(Role.ADMIN)
+def member_suggestions():
+    """Up to ten active people whose name or email holds what was typed, as <option>s of
+    the email field's datalist: type-ahead without sending every member with the page."""
+    text = " ".join(request.args.get("email", "").split())[:100]
+    people = []
+    if len(text) >= 2:
+        people = (
+            User.select(User.email, User.name)
+            .where(
+                User.is_active == True,  # noqa: E712
+                contains_text(User.name, text) | contains_text(User.email, text),
+            )
+            .order_by(NaturalOrder(User.name))
+            .limit(10)
+        )
+    return render_template("admin/_member_suggestions.html", people=people)
 
 
 @bp.route("/events/<int:event_id>/registrations", methods=["POST"])
@@ -146,7 +273,8 @@ def register_user(event_id):
         response.headers["HX-Retarget"] = "#register-form"
         response.headers["HX-Reswap"] = "outerHTML"
         return response
-    table = render_template("admin/_registrations_table.html", **table_context(event, {}))
+    listing = event_listing(event, list(event.sessions), args={})
+    table = render_template("admin/_registrations_table.html", **table_context(event, listing))
     message = _(
         "%(name)s is registered for %(session)s.", name=user.name, session=pick_text(session.name)
     )
@@ -156,13 +284,18 @@ def register_user(event_id):
 @bp.route("/events/<int:event_id>/registrations.csv")
 @allow(Role.ADMIN)
 def export(event_id):
+    """The list's matches as CSV, or the registrations named in `ids` (an export of
+    selected rows)."""
     event = get_or_404(Event, event_id)
-    sessions = list(Session.select().where(Session.event == event))
-    filters, _problems = read_filters(request.args, sessions)
+    listing = event_listing(event, event_sessions(event))
+    matching = registrations_matching(event, listing).order_by(Session.id, User.name)
+    if "ids" in request.args:
+        ids = row_ids(request.args["ids"].split(",")[:MAX_SELECTED])
+        matching = matching.where(Registration.id.in_(ids))
 
     def rows():
         yield [_("Name"), _("Email"), _("Session"), _("Status"), _("Registered at (UTC)")]
-        for registration in registrations_query(event, filters).iterator():
+        for registration in matching.iterator():
             yield [
                 registration.user.name,
                 registration.user.email,
@@ -183,16 +316,34 @@ def upload(event_id):
     event = get_or_404(Event, event_id)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return render_template(
-            "admin/_import_form.html", event=event, problem=_("Choose a file to upload.")
-        ), 422
+        return refused_file(event, _("Choose a file to upload."))
     try:
         job = registration_import.start_import(
             event, g.user, upload.filename, upload.read(), current_company()
         )
     except registration_import.FileProblem as problem:
-        return render_template("admin/_import_form.html", event=event, problem=problem.message), 422
+        return refused_file(event, problem.message)
     return render_import(job)
+
+
+def refused_file(event, problem):
+    """A file that cannot be read is named beside the file field, not in the preview."""
+    form = render_template("admin/_import_form.html", event=event, problem=problem)
+    return make_response(form, 422, retarget="#import-area", reswap="innerHTML")
+
+
+@bp.route("/events/<int:event_id>/imports/sample.csv")
+@allow(Role.ADMIN)
+def import_sample(event_id):
+    """A file to start from: the two columns, and a row for each of the event's sessions."""
+    event = get_or_404(Event, event_id)
+
+    def rows():
+        yield ["email", "session"]
+        for number, session in enumerate(event_sessions(event)[:5], start=1):
+            yield [f"person{number}@example.org", pick_text(session.name)]
+
+    return csv_download(rows(), f"registrations-sample-event-{event.id}.csv")
 
 
 def render_import(job):

@@ -43,6 +43,7 @@ class Listing:
     endpoint: str
     sorts: dict
     default_sort: str
+    route_args: dict = field(default_factory=dict)  # the list's place, e.g. its event
     q: str = ""
     filters: dict = field(default_factory=dict)
     sort: str = ""
@@ -68,7 +69,7 @@ class Listing:
         return {name: value for name, value in values.items() if value not in ("", None)}
 
     def url(self, **changes):
-        return url_for(self.endpoint, **self.params(**changes))
+        return url_for(self.endpoint, **self.route_args, **self.params(**changes))
 
     def first_dir(self, key):
         return self.sorts[key].first_dir
@@ -127,12 +128,12 @@ class Listing:
         return list(self.order(query).paginate(self.page, self.page_size))
 
 
-def read_listing(endpoint, sorts, default_sort, filters=(), args=None):
+def read_listing(endpoint, sorts, default_sort, filters=(), args=None, **route_args):
     """The list state in `args` (the request's query string): search text, the declared
     filters, sort and page. Anything unknown falls back to the default, with a message for
     a filter value (the person chose it and should know it was not applied)."""
     args = request.args if args is None else args
-    listing = Listing(endpoint, sorts, default_sort)
+    listing = Listing(endpoint, sorts, default_sort, route_args)
     listing.q = " ".join(args.get("q", "").split())[:MAX_QUERY]
     for declared in filters:
         value = args.get(declared.name, "")
