@@ -5,6 +5,7 @@ each message next to its field and nothing is saved.
 """
 
 import re
+import secrets
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
@@ -211,3 +212,9 @@ class FormReader:
             if value:
                 texts[code] = value
         return texts
+
+
+def element_id(prefix):
+    """A fresh id for an element a field points at (its hint, its error) through
+    aria-describedby: unique on the page even when several copies of one form are open."""
+    return f"{prefix}-{secrets.token_hex(4)}"
