@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import PASSWORD
 from test_admin_lists import add_emails, add_people
+from test_browser import settle
 
 from bench.seeding import seed_participants
 from models import (
@@ -157,4 +158,103 @@ def test_no_page_has_serious_accessibility_problems(browser, live_server, crowde
         violations = grave_violations(page)
         if violations:
             problems.append(describe(f"{role or 'visitor'} {path}", violations))
+    assert not problems, "\n".join(problems)
+
+
+STRUCTURE = """() => {
+  const problems = [];
+  const ones = document.querySelectorAll("h1").length;
+  if (ones !== 1) problems.push(`${ones} <h1> elements`);
+  let last = 0;
+  for (const heading of document.querySelectorAll("h1, h2, h3, h4, h5, h6")) {
+    const level = Number(heading.tagName[1]);
+    if (level > last + 1) problems.push(`h${level} after h${last}: ${heading.textContent.trim()}`);
+    last = level;
+  }
+  const first = document.querySelector(
+    "a[href], button, input:not([type=hidden]), select, textarea, [tabindex]:not([tabindex='-1'])");
+  if (!first || !first.matches("a.skip-link[href='#content']")) problems.push("the skip link is not the first control");
+  if (!document.querySelector("main#content")) problems.push("no <main id=content>");
+  if (!document.querySelector("body > header") || !document.querySelector("body > footer")) problems.push("no header or footer");
+  if (document.querySelector("[role=tab], [role=tablist]") && !document.querySelector("[role=tabpanel]")) problems.push("tab roles without tab panels");
+  for (const field of document.querySelectorAll("[aria-invalid=true]")) {
+    const described = (field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    if (!described.some((id) => document.getElementById(id)?.matches(".field-error")))
+      problems.push(`${field.name || field.tagName}: its error is not tied to it`);
+  }
+  return problems;
+}"""
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "ru-RU"])
+def test_every_page_has_one_h1_ordered_headings_a_skip_link_and_landmarks(
+    browser, live_server, crowded, locale
+):
+    tabs, problems = {}, []
+    for role, path in pages(crowded):
+        if role not in tabs:
+            tabs[role] = signed_in_page(browser, live_server, locale, crowded["people"].get(role))
+        page = tabs[role]
+        page.goto(f"{live_server.url}{path}")
+        problems += [f"{role or 'visitor'} {path}: {problem}" for problem in page.evaluate(STRUCTURE)]
+        if role is not None:
+            nav = page.locator("header nav[aria-label]")
+            assert nav.count() == 1, path
+    assert not problems, "\n".join(problems)
+
+
+def check(page, where, problems):
+    """axe and the page structure, on the page as it stands after an in-place change."""
+    settle(page)
+    violations = grave_violations(page)
+    if violations:
+        problems.append(describe(where, violations))
+    problems += [f"{where}: {problem}" for problem in page.evaluate(STRUCTURE)]
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "ru-RU"])
+def test_open_forms_errors_and_suggestions_have_no_serious_problems(
+    browser, live_server, crowded, locale
+):
+    problems, people, event = [], crowded["people"], crowded["event"]
+    admin = signed_in_page(browser, live_server, locale, people[Role.ADMIN])
+    admin.goto(f"{live_server.url}/admin/events/{event.id}")
+    card = admin.locator(".session-card").first
+    card.locator(".add-day").click()
+    check(admin, "a new day's form", problems)
+    form = card.locator("form.day-form")
+    form.locator("input[name=start]").fill("2030-03-05T12:00")
+    form.locator("input[name=end]").fill("2030-03-05T10:00")
+    form.locator("textarea[name=address]").fill("Hall B")
+    form.locator("button.primary").click()
+    admin.locator("form.day-form [aria-invalid=true]").first.wait_for()
+    check(admin, "a day's form with an error", problems)
+    card.locator(".session-head button").first.click()
+    check(admin, "a session's form", problems)
+    admin.goto(f"{live_server.url}/admin/users?q=person")
+    admin.locator("#users button").first.click()
+    check(admin, "a user's form", problems)
+    admin.goto(f"{live_server.url}/admin/settings")
+    admin.fill("input[name=timezone]", "Mars/Olympus")
+    admin.locator("#settings-form button.primary").click()
+    admin.locator("#settings-form [aria-invalid=true]").wait_for()
+    check(admin, "the settings with an error", problems)
+
+    member = signed_in_page(browser, live_server, locale, people[Role.MEMBER])
+    member.goto(f"{live_server.url}/events/{event.id}")
+    member.locator("details.alternatives summary").click()
+    member.locator(".alternative").first.wait_for()
+    check(member, "the other sessions", problems)
+
+    host = signed_in_page(browser, live_server, locale, people[Role.HOST])
+    host.goto(f"{live_server.url}/group-sessions/new")
+    host.locator("[role=combobox]").press_sequentially("Person 1")
+    host.locator("[role=option]").first.wait_for()
+    check(host, "the invitee suggestions", problems)
+    host.fill("input[name=title]", " ")
+    host.fill("textarea[name=description]", " ")
+    host.fill("input[name=start]", "2030-05-01T18:00")
+    host.locator("#group-form button.primary").click()
+    host.locator("#group-form [aria-invalid=true]").first.wait_for()
+    check(host, "the group session form with errors", problems)
     assert not problems, "\n".join(problems)
