@@ -52,27 +52,43 @@ def crowded(app, make_user, make_event, make_session, make_day):
     daytime, evening = make_session(event), make_session(event, name="Evening")
     for session in (daytime, evening):
         make_day(session, start="2030-03-01T10:00")
-        make_day(session, start="2030-03-02T10:00", format=DayFormat.ONLINE, address="",
-                 url="https://meet.google.com/abc-defg-hij")
+        make_day(
+            session,
+            start="2030-03-02T10:00",
+            format=DayFormat.ONLINE,
+            address="",
+            url="https://meet.google.com/abc-defg-hij",
+        )
     other = make_event(title="Onboarding", is_active=True)
     for name in ("Morning", "Afternoon"):
         make_day(make_session(other, name=name), start="2030-04-01T10:00")
     people = {role: make_user(role) for role in (Role.ADMIN, Role.MEMBER, Role.HOST)}
     with db.connection_context():
-        Reminder.create(session=daytime, offset=2, offset_unit="days",
-                        due_at=utcnow() + timedelta(days=30))
+        Reminder.create(
+            session=daytime, offset=2, offset_unit="days", due_at=utcnow() + timedelta(days=30)
+        )
         ids = [user.id for user in User.select(User.id).where(User.email.startswith("person"))]
         seed_participants(daytime.id, ids[:ROWS])
         Registration.create(session=evening, event=event, user=people[Role.MEMBER])
         host = people[Role.HOST]
         User.update(handle="a11y-host").where(User.id == host.id).execute()
         start = utcnow() + timedelta(days=10)
-        group = Session.create(kind=SessionKind.GROUP, name={"en": "Pitch practice"},
-                               description="Five minutes each.", timezone="Europe/Moscow",
-                               registration_end_at=start, participant_limit=7,
-                               min_participants=3, host=host)
-        Day.create(session=group, start_at=start, end_at=start + timedelta(hours=1),
-                   format=DayFormat.ONLINE)
+        group = Session.create(
+            kind=SessionKind.GROUP,
+            name={"en": "Pitch practice"},
+            description="Five minutes each.",
+            timezone="Europe/Moscow",
+            registration_end_at=start,
+            participant_limit=7,
+            min_participants=3,
+            host=host,
+        )
+        Day.create(
+            session=group,
+            start_at=start,
+            end_at=start + timedelta(hours=1),
+            format=DayFormat.ONLINE,
+        )
         Registration.create(session=group, user=host, role=RegistrationRole.HOST)
         email_id = db.execute_sql("SELECT max(id) FROM email").fetchone()[0]
     return {"event": event, "other": other, "group": group, "email": email_id, "people": people}
@@ -161,29 +177,7 @@ def test_no_page_has_serious_accessibility_problems(browser, live_server, crowde
     assert not problems, "\n".join(problems)
 
 
-STRUCTURE = """() => {
-  const problems = [];
-  const ones = document.querySelectorAll("h1").length;
-  if (ones !== 1) problems.push(`${ones} <h1> elements`);
-  let last = 0;
-  for (const heading of document.querySelectorAll("h1, h2, h3, h4, h5, h6")) {
-    const level = Number(heading.tagName[1]);
-    if (level > last + 1) problems.push(`h${level} after h${last}: ${heading.textContent.trim()}`);
-    last = level;
-  }
-  const first = document.querySelector(
-    "a[href], button, input:not([type=hidden]), select, textarea, [tabindex]:not([tabindex='-1'])");
-  if (!first || !first.matches("a.skip-link[href='#content']")) problems.push("the skip link is not the first control");
-  if (!document.querySelector("main#content")) problems.push("no <main id=content>");
-  if (!document.querySelector("body > header") || !document.querySelector("body > footer")) problems.push("no header or footer");
-  if (document.querySelector("[role=tab], [role=tablist]") && !document.querySelector("[role=tabpanel]")) problems.push("tab roles without tab panels");
-  for (const field of document.querySelectorAll("[aria-invalid=true]")) {
-    const described = (field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
-    if (!described.some((id) => document.getElementById(id)?.matches(".field-error")))
-      problems.push(`${field.name || field.tagName}: its error is not tied to it`);
-  }
-  return problems;
-}"""
+STRUCTURE = (Path(__file__).parent / "page_structure.js").read_text()
 
 
 @pytest.mark.parametrize("locale", ["en-GB", "ru-RU"])
@@ -196,7 +190,8 @@ def test_every_page_has_one_h1_ordered_headings_a_skip_link_and_landmarks(
             tabs[role] = signed_in_page(browser, live_server, locale, crowded["people"].get(role))
         page = tabs[role]
         page.goto(f"{live_server.url}{path}")
-        problems += [f"{role or 'visitor'} {path}: {problem}" for problem in page.evaluate(STRUCTURE)]
+        where = f"{role or 'visitor'} {path}"
+        problems += [f"{where}: {problem}" for problem in page.evaluate(STRUCTURE)]
         if role is not None:
             nav = page.locator("header nav[aria-label]")
             assert nav.count() == 1, path

@@ -13,9 +13,8 @@ pytestmark = pytest.mark.browser
 
 
 def focused(page):
-    return page.evaluate(
-        "document.activeElement.getAttribute('aria-label') || document.activeElement.textContent.trim()"
-    )
+    active = "document.activeElement"
+    return page.evaluate(f"{active}.getAttribute('aria-label') || {active}.textContent.trim()")
 
 
 def named(name):
