@@ -26,7 +26,7 @@ run: setup demo
 	$(BIN)/gunicorn -c gunicorn.conf.py & \
 	wait -n
 
-test: setup system-test-deps
+test: setup system-test-deps $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -46,6 +46,13 @@ database: $(VENV)/.installed
 
 demo: database
 	$(FLASK) seed-demo
+
+# axe-core for the accessibility checks of the browser suite (tests/test_accessibility.py):
+# installed once from the npm registry, never downloaded while the tests run.
+AXE_VERSION := 4.14.1
+AXE := .cache/axe/node_modules/axe-core/axe.min.js
+$(AXE):
+	npm install --no-save --no-audit --no-fund --prefix .cache/axe axe-core@$(AXE_VERSION)
 
 # Debian's Chromium for the browser tests, PostgreSQL 15 and Redis for the scale-out tests.
 system-test-deps:

@@ -5,8 +5,10 @@ each message next to its field and nothing is saved.
 """
 
 import re
+import secrets
 from datetime import date, datetime, timedelta
 
+from flask import g, request
 from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter
 
@@ -211,3 +213,20 @@ class FormReader:
             if value:
                 texts[code] = value
         return texts
+
+
+def element_id(prefix):
+    """A fresh id for a field, its hint and its error (labels and aria-describedby point at
+    them): counted through the request, so a whole page is the same every time it is drawn.
+    A fragment swapped into a page already drawn (an htmx request), or kept in the card cache,
+    counts after a salt of its own, so its ids never meet the page's."""
+    count = g.get("element_ids", 0) + 1
+    g.element_ids = count
+    salt = g.get("element_id_salt")
+    if salt is None:
+        salt = g.element_id_salt = fresh_id_salt() if request.headers.get("HX-Request") else ""
+    return f"{prefix}-{salt}{count}"
+
+
+def fresh_id_salt():
+    return f"{secrets.token_hex(3)}-"

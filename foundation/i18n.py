@@ -13,6 +13,7 @@ from flask import session as cookie
 from flask_babel import Babel, format_date, get_locale, gettext, ngettext
 
 from config import ROOT
+from foundation import forms
 from foundation.schedule import all_timezones, is_timezone, to_local_naive
 from models import Company
 
@@ -128,6 +129,11 @@ def _span(start_utc, end_utc, zone, locale_code):
     return f"{text} {zone}"
 
 
+def format_day(utc, zone):
+    """The short name of a day in `zone` ("Mon, Mar 4"), for controls that name their day."""
+    return format_skeleton("MMMEd", _local(utc, zone), locale=get_locale())
+
+
 def format_date_only(day):
     return format_date(day, "medium")
 
@@ -156,6 +162,8 @@ def init_app(app):
         format_when=format_when,
         format_span=format_span,
         format_duration=format_duration,
+        format_day=format_day,
+        element_id=forms.element_id,
         input_value=input_value,
         all_timezones=all_timezones,
         current_company=current_company,

@@ -93,6 +93,7 @@ document.addEventListener("htmx:afterSettle", (event) => {
     .flatMap((elt) => [elt, ...elt.querySelectorAll(selector)])
     .find((elt) => elt.matches(selector));
   const { elt } = request;
+  if (elt.matches?.("[data-combobox]")) return; // a combobox keeps the focus in its box
   const field = find("[aria-invalid=true]")
     || (request.opensForm && find("form :is(input:not([type=hidden]), select, textarea):not(:disabled)"))
     || (elt.name && find(`${elt.localName}[name="${CSS.escape(elt.name)}"]`));
@@ -139,21 +140,76 @@ document.addEventListener("htmx:load", (event) => {
   event.detail.elt.querySelectorAll?.("[data-zone-label]").forEach((label) => { label.textContent = zone; });
 });
 
-// Invitations: a chosen suggestion becomes a checked box that the form sends.
-document.addEventListener("click", (event) => {
-  const button = event.target.closest("[data-add-invitee]");
-  if (button) addInvitee(button);
+// Invitations: the type-ahead is an ARIA combobox (group/_form.html). The focus stays in its
+// box while the suggestions swap in; ArrowDown/ArrowUp move through them, Enter picks one
+// (never submits the form), Esc closes them. A chosen suggestion becomes a checked box that
+// the form sends.
+function comboboxParts(input) {
+  const list = document.getElementById(input.getAttribute("aria-controls"));
+  return { list, options: [...list.querySelectorAll("[role=option]")] };
+}
+function setActiveOption(input, option) {
+  const { options } = comboboxParts(input);
+  options.forEach((each) => each.setAttribute("aria-selected", each === option ? "true" : "false"));
+  if (option) {
+    input.setAttribute("aria-activedescendant", option.id);
+    option.scrollIntoView({ block: "nearest" });
+  } else input.removeAttribute("aria-activedescendant");
+}
+function closeCombobox(input) {
+  input.setAttribute("aria-expanded", "false");
+  setActiveOption(input, null);
+}
+document.addEventListener("htmx:afterSwap", (event) => {
+  const input = document.querySelector(`[data-combobox][aria-controls="${CSS.escape(event.target.id)}"]`);
+  if (!input) return;
+  const { options } = comboboxParts(input);
+  input.setAttribute("aria-expanded", options.length ? "true" : "false");
+  setActiveOption(input, null);
 });
-function addInvitee(button) {
+document.addEventListener("keydown", (event) => {
+  const input = event.target.closest?.("[data-combobox]");
+  if (!input) return;
+  const { options } = comboboxParts(input);
+  const active = options.find((option) => option.id === input.getAttribute("aria-activedescendant"));
+  const at = options.indexOf(active);
+  if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+    if (!options.length) return;
+    event.preventDefault();
+    input.setAttribute("aria-expanded", "true");
+    const step = event.key === "ArrowDown" ? 1 : -1;
+    const next = at < 0 ? (step > 0 ? 0 : options.length - 1) : (at + step + options.length) % options.length;
+    setActiveOption(input, options[next]);
+  } else if (event.key === "Enter") {
+    event.preventDefault(); // Enter in the search box never submits the whole form
+    if (active && input.getAttribute("aria-expanded") === "true") addInvitee(active, input);
+  } else if (event.key === "Escape" && input.getAttribute("aria-expanded") === "true") {
+    event.preventDefault();
+    closeCombobox(input);
+  }
+});
+document.addEventListener("click", (event) => {
+  const option = event.target.closest("[data-add-invitee]");
+  if (!option) return;
+  const input = document.querySelector(`[data-combobox][aria-controls="${CSS.escape(option.parentElement.id)}"]`);
+  addInvitee(option, input);
+});
+function addInvitee(option, input) {
   const box = document.getElementById("invitees");
-  if (!box.querySelector(`input[value="${button.dataset.id}"]`)) {
+  if (!box.querySelector(`input[value="${CSS.escape(option.dataset.id)}"]`)) {
     const chip = document.createElement("label");
     chip.className = "chip";
-    const input = Object.assign(document.createElement("input"), { type: "checkbox", name: "invitees", value: button.dataset.id, checked: true });
-    chip.append(input, " ", button.dataset.name);
+    const checkbox = Object.assign(document.createElement("input"), { type: "checkbox", name: "invitees", value: option.dataset.id, checked: true });
+    chip.append(checkbox, " ", option.dataset.name);
     box.append(chip);
   }
-  document.getElementById("invitee-results").replaceChildren();
+  option.parentElement.replaceChildren();
+  if (!input) return;
+  closeCombobox(input);
+  input.value = "";
+  input.focus();
+  const status = document.getElementById("invitee-count");
+  if (status && status.dataset.added) status.textContent = status.dataset.added.replace("{name}", option.dataset.name);
 }
 
 // A form that adds a row resets once the row is in (not after a refusal, which re-renders it).

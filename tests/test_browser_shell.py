@@ -120,6 +120,7 @@ def test_shell_menu_works_with_the_keyboard_and_without_javascript(
     page = browser_admin
     page.set_viewport_size(PHONE)
     page.goto(f"{live_server.url}/admin/events/{long_event.id}")
+    page.keyboard.press("Tab")  # "Skip to content"
     page.keyboard.press("Tab")  # the brand
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "menu-button"

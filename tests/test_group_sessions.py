@@ -249,7 +249,7 @@ def test_invitee_search_shows_names_not_addresses_and_is_limited(host, make_user
     found = host.get("/group-sessions/invitees?q=tati").text
     assert "Tatiana Search" in found and "tatiana@example.com" not in found
     assert "Tatiana Search" in host.get("/group-sessions/invitees?q=tatiana@example.com").text
-    assert host.get("/group-sessions/invitees?q=example.com").text.strip() == ""
+    assert 'role="option"' not in host.get("/group-sessions/invitees?q=example.com").text
     for _attempt in range(60):
         host.get("/group-sessions/invitees?q=ta")
     refused = host.get("/group-sessions/invitees?q=tati")

@@ -3,9 +3,11 @@ everything the fragment is drawn from (rows, language, zone), so an edit makes a
 nothing has to be forgotten by hand. One per worker process, cleared when it grows past its
 size; use it only for fragments that are the same for everyone who sees that version."""
 
-from flask import render_template
+from flask import g, render_template
 from flask_babel import get_locale
 from markupsafe import Markup
+
+from foundation.forms import fresh_id_salt
 
 CACHE = {}
 CACHE_SIZE = 4000
@@ -19,7 +21,11 @@ def drawn_once(template, version, **context):
     if html is None:
         if len(CACHE) >= CACHE_SIZE:
             CACHE.clear()
-        html = Markup(render_template(template, **context))
+        page_salt, g.element_id_salt = g.get("element_id_salt"), fresh_id_salt()
+        try:  # the fragment's ids will sit among other pages' ids
+            html = Markup(render_template(template, **context))
+        finally:
+            g.element_id_salt = page_salt
         CACHE[key] = html
     return html
 

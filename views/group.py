@@ -56,7 +56,8 @@ def searcher():
 def too_many_searches(_request_limit):
     """Said where the suggestions appear (a refused type-ahead is no failure to toast)."""
     message = _("Too many searches. Wait a moment and type again.")
-    return make_response(f'<p class="form-error" role="alert">{escape(message)}</p>')
+    # No options; the combobox's live region says why (group/_invitee_results.html).
+    return make_response(f'<p id="invitee-count" hx-swap-oob="innerHTML">{escape(message)}</p>')
 
 
 @bp.route("/group-sessions/invitees")
@@ -64,8 +65,10 @@ def too_many_searches(_request_limit):
 @limiter.limit(INVITEE_SEARCHES, key_func=searcher, on_breach=too_many_searches)
 def search_invitees():
     require_gate()
-    people = group_sessions.search_members(request.args.get("q", ""))
-    return render_template("group/_invitee_results.html", people=people)
+    text = request.args.get("q", "")
+    people = group_sessions.search_members(text)
+    searched = len(text.strip()) >= 2
+    return render_template("group/_invitee_results.html", people=people, searched=searched)
 
 
 @bp.route("/host/sessions")

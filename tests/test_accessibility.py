@@ -1,0 +1,255 @@
+"""axe-core on every main page, in English and Russian, with hundreds of rows of data.
+
+axe-core is installed by `make test` into .cache/axe (Makefile); it is never downloaded while
+the tests run. The app's Content-Security-Policy refuses inline scripts, so axe is evaluated
+through Playwright (DevTools), which the page's policy does not govern. A page fails on any
+violation of impact "critical" or "serious"; the message names the rule, its help and the
+first elements it found.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from conftest import PASSWORD
+from test_admin_lists import add_emails, add_people
+from test_browser import settle
+
+from bench.seeding import seed_participants
+from models import (
+    Company,
+    Day,
+    DayFormat,
+    EmailStatus,
+    Registration,
+    RegistrationRole,
+    Reminder,
+    Role,
+    Session,
+    SessionKind,
+    User,
+    db,
+    utcnow,
+)
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).resolve().parent.parent / ".cache/axe/node_modules/axe-core/axe.min.js"
+GRAVE = {"critical", "serious"}
+ROWS = 600
+
+
+@pytest.fixture
+def crowded(app, make_user, make_event, make_session, make_day):
+    """600 members registered in one session, 600 emails (some failed), two events, a
+    group session on a host's public profile; the signed-in people of every role."""
+    with db.connection_context():
+        Company.update(allows_group_sessions=True).execute()
+    add_people(ROWS)
+    add_emails(ROWS - 20)
+    add_emails(20, start=ROWS, status=EmailStatus.FAILED, last_error="550 mailbox unavailable")
+    event = make_event(is_active=True)
+    daytime, evening = make_session(event), make_session(event, name="Evening")
+    for session in (daytime, evening):
+        make_day(session, start="2030-03-01T10:00")
+        make_day(
+            session,
+            start="2030-03-02T10:00",
+            format=DayFormat.ONLINE,
+            address="",
+            url="https://meet.google.com/abc-defg-hij",
+        )
+    other = make_event(title="Onboarding", is_active=True)
+    for name in ("Morning", "Afternoon"):
+        make_day(make_session(other, name=name), start="2030-04-01T10:00")
+    people = {role: make_user(role) for role in (Role.ADMIN, Role.MEMBER, Role.HOST)}
+    with db.connection_context():
+        Reminder.create(
+            session=daytime, offset=2, offset_unit="days", due_at=utcnow() + timedelta(days=30)
+        )
+        ids = [user.id for user in User.select(User.id).where(User.email.startswith("person"))]
+        seed_participants(daytime.id, ids[:ROWS])
+        Registration.create(session=evening, event=event, user=people[Role.MEMBER])
+        host = people[Role.HOST]
+        User.update(handle="a11y-host").where(User.id == host.id).execute()
+        start = utcnow() + timedelta(days=10)
+        group = Session.create(
+            kind=SessionKind.GROUP,
+            name={"en": "Pitch practice"},
+            description="Five minutes each.",
+            timezone="Europe/Moscow",
+            registration_end_at=start,
+            participant_limit=7,
+            min_participants=3,
+            host=host,
+        )
+        Day.create(
+            session=group,
+            start_at=start,
+            end_at=start + timedelta(hours=1),
+            format=DayFormat.ONLINE,
+        )
+        Registration.create(session=group, user=host, role=RegistrationRole.HOST)
+        email_id = db.execute_sql("SELECT max(id) FROM email").fetchone()[0]
+    return {"event": event, "other": other, "group": group, "email": email_id, "people": people}
+
+
+def pages(data):
+    """(role, path): every main page, as the role that uses it (None: a visitor)."""
+    event, other, group = data["event"].id, data["other"].id, data["group"].id
+    return [
+        (None, "/login"),
+        (None, "/password/forgot"),
+        (None, "/password/reset/not-a-valid-token"),
+        (None, "/no-such-page"),
+        (None, f"/s/{group}"),
+        (None, "/u/a11y-host"),
+        (None, "/invitations/not-a-valid-token"),
+        (Role.ADMIN, "/admin/events"),
+        (Role.ADMIN, f"/admin/events/{event}"),
+        (Role.ADMIN, f"/admin/events/{event}/registrations"),
+        (Role.ADMIN, "/admin/users"),
+        (Role.ADMIN, "/admin/users?q=person&page=2"),
+        (Role.ADMIN, "/admin/emails"),
+        (Role.ADMIN, f"/admin/emails/{data['email']}"),
+        (Role.ADMIN, "/admin/settings"),
+        (Role.MEMBER, "/home"),
+        (Role.MEMBER, "/home?tab=completed"),
+        (Role.MEMBER, f"/events/{event}"),
+        (Role.MEMBER, f"/events/{other}"),
+        (Role.MEMBER, "/profile"),
+        (Role.MEMBER, f"/s/{group}"),
+        (Role.HOST, "/host/sessions"),
+        (Role.HOST, "/group-sessions/new"),
+        (Role.HOST, f"/s/{group}"),
+        (Role.HOST, f"/group-sessions/{group}/decide/not-a-valid-token"),
+    ]
+
+
+def signed_in_page(browser, live_server, locale, user=None):
+    context = browser.new_context(locale=locale)
+    page = context.new_page()
+    if user is not None:
+        page.goto(f"{live_server.url}/login")
+        page.fill("input[name=email]", user.email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button.primary")
+        page.wait_for_load_state()
+    return page
+
+
+def grave_violations(page):
+    """axe's critical and serious violations on the page as it stands."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text())
+    result = page.evaluate(
+        "() => axe.run(document, {resultTypes: ['violations']})"
+        ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " targets: v.nodes.slice(0, 3).map(n => n.target.join(' ')), count: v.nodes.length})))"
+    )
+    return [violation for violation in result if violation["impact"] in GRAVE]
+
+
+def describe(path, violations):
+    return "\n".join(
+        f"{path}: {v['id']} ({v['impact']}, {v['count']} nodes) — {v['help']}: "
+        + ", ".join(v["targets"])
+        for v in violations
+    )
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "ru-RU"])
+def test_no_page_has_serious_accessibility_problems(browser, live_server, crowded, locale):
+    assert AXE.exists(), "axe-core is missing: `make test` installs it (see the Makefile)"
+    tabs = {}
+    problems = []
+    for role, path in pages(crowded):
+        if role not in tabs:
+            tabs[role] = signed_in_page(browser, live_server, locale, crowded["people"].get(role))
+        page = tabs[role]
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state()
+        expected = "ru" if locale.startswith("ru") else "en"
+        assert page.evaluate("document.documentElement.lang") == expected, path
+        violations = grave_violations(page)
+        if violations:
+            problems.append(describe(f"{role or 'visitor'} {path}", violations))
+    assert not problems, "\n".join(problems)
+
+
+STRUCTURE = (Path(__file__).parent / "page_structure.js").read_text()
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "ru-RU"])
+def test_every_page_has_one_h1_ordered_headings_a_skip_link_and_landmarks(
+    browser, live_server, crowded, locale
+):
+    tabs, problems = {}, []
+    for role, path in pages(crowded):
+        if role not in tabs:
+            tabs[role] = signed_in_page(browser, live_server, locale, crowded["people"].get(role))
+        page = tabs[role]
+        page.goto(f"{live_server.url}{path}")
+        where = f"{role or 'visitor'} {path}"
+        problems += [f"{where}: {problem}" for problem in page.evaluate(STRUCTURE)]
+        if role is not None:
+            nav = page.locator("header nav[aria-label]")
+            assert nav.count() == 1, path
+    assert not problems, "\n".join(problems)
+
+
+def check(page, where, problems):
+    """axe and the page structure, on the page as it stands after an in-place change."""
+    settle(page)
+    violations = grave_violations(page)
+    if violations:
+        problems.append(describe(where, violations))
+    problems += [f"{where}: {problem}" for problem in page.evaluate(STRUCTURE)]
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "ru-RU"])
+def test_open_forms_errors_and_suggestions_have_no_serious_problems(
+    browser, live_server, crowded, locale
+):
+    problems, people, event = [], crowded["people"], crowded["event"]
+    admin = signed_in_page(browser, live_server, locale, people[Role.ADMIN])
+    admin.goto(f"{live_server.url}/admin/events/{event.id}")
+    card = admin.locator(".session-card").first
+    card.locator(".add-day").click()
+    check(admin, "a new day's form", problems)
+    form = card.locator("form.day-form")
+    form.locator("input[name=start]").fill("2030-03-05T12:00")
+    form.locator("input[name=end]").fill("2030-03-05T10:00")
+    form.locator("textarea[name=address]").fill("Hall B")
+    form.locator("button.primary").click()
+    admin.locator("form.day-form [aria-invalid=true]").first.wait_for()
+    check(admin, "a day's form with an error", problems)
+    card.locator(".session-head button").first.click()
+    check(admin, "a session's form", problems)
+    admin.goto(f"{live_server.url}/admin/users?q=person")
+    admin.locator("#users button").first.click()
+    check(admin, "a user's form", problems)
+    admin.goto(f"{live_server.url}/admin/settings")
+    admin.fill("input[name=timezone]", "Mars/Olympus")
+    admin.locator("#settings-form button.primary").click()
+    admin.locator("#settings-form [aria-invalid=true]").wait_for()
+    check(admin, "the settings with an error", problems)
+
+    member = signed_in_page(browser, live_server, locale, people[Role.MEMBER])
+    member.goto(f"{live_server.url}/events/{event.id}")
+    member.locator("details.alternatives summary").click()
+    member.locator(".alternative").first.wait_for()
+    check(member, "the other sessions", problems)
+
+    host = signed_in_page(browser, live_server, locale, people[Role.HOST])
+    host.goto(f"{live_server.url}/group-sessions/new")
+    host.locator("[role=combobox]").press_sequentially("Person 1")
+    host.locator("[role=option]").first.wait_for()
+    check(host, "the invitee suggestions", problems)
+    host.fill("input[name=title]", " ")
+    host.fill("textarea[name=description]", " ")
+    host.fill("input[name=start]", "2030-05-01T18:00")
+    host.locator("#group-form button.primary").click()
+    host.locator("#group-form [aria-invalid=true]").first.wait_for()
+    check(host, "the group session form with errors", problems)
+    assert not problems, "\n".join(problems)
