@@ -15,6 +15,8 @@ API
                                   empty: BigBlueButton
     meeting_url, meeting_id, passcode      the link, Zoom meeting ID and passcode
     link_later                    True: a link platform may be published without its link
+                                  (BigBlueButton needs no link; it is refused with "BigBlueButton
+                                  is not configured..." unless BBB_URL and BBB_SECRET are set)
 
 `check(values, company, session=None, now=None) -> {field: message}`: every problem of
     the values, without writing (what `create` / `edit` would refuse, the clash included;
