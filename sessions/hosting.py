@@ -25,8 +25,11 @@ from models import (
     Choices,
     Day,
     DayFormat,
+    Registration,
+    RegistrationRole,
     Session,
     SessionKind,
+    Status,
     User,
     locked,
     utcnow,
@@ -197,9 +200,23 @@ def move_day(session, day, start_at, end_at, meeting=None):
     changed = any(getattr(day, name) != value for name, value in fields.items())
     if not changed:
         return False
-    Day.update(sequence=Day.sequence + 1, **fields).where(Day.id == day.id).execute()
+    # Until someone holds a seat nobody has been sent the entry (a link added right after
+    # publishing): nothing to update in anyone's calendar, so SEQUENCE stays.
+    told = (
+        Registration.select()
+        .where(
+            Registration.session == session.id,
+            Registration.role == RegistrationRole.PARTICIPANT,
+            Registration.status.in_(Status.HOLDS_SEAT),
+        )
+        .exists()
+    )
+    Day.update(sequence=Day.sequence + (1 if told else 0), **fields).where(
+        Day.id == day.id
+    ).execute()
     Session.update(registration_end_at=start_at).where(Session.id == session.id).execute()
-    notifications.day_changed(Day.get_by_id(day.id), Session.get_by_id(session.id))
+    if told:
+        notifications.day_changed(Day.get_by_id(day.id), Session.get_by_id(session.id))
     return True
 
 

@@ -190,7 +190,7 @@ def test_the_link_step_validates_for_the_platform(admin, app, mentor):
         "zoom",
         "12345678901",
         "pass1",
-        1,
+        0,  # nobody holds a seat yet: nobody's calendar to update
     )
 
 
