@@ -1,5 +1,6 @@
 """Demo data for `make run`: a company, one user of each role, and the event
-"Leadership Training" with its "Daytime" and "Evening" sessions and days of each format."""
+"Leadership Training" with its "Daytime" and "Evening" sessions and days of each format, a
+public group session, and a public and a private mentoring session."""
 
 from datetime import timedelta
 
