@@ -230,6 +230,7 @@ ROUTES = [
     ),
     # Mentoring sessions and hosted sessions (issue 12).
     Route("GET", "/mentoring", Role.HOST),
+    Route("GET", "/images/not-an-image.webp", VISITOR),
     Route("GET", "/mentoring/new", Role.HOST),
     Route("POST", "/mentoring", Role.HOST, lambda: mentoring_form("2030-07-01T10:00")),
     Route("GET", "/mentoring/people?q=ta&for=mentor", Role.HOST),

@@ -9,7 +9,7 @@ from accounts.access import INVITEE_SEARCHES, VISITOR, allow, limiter
 from foundation.forms import Invalid, row_ids
 from foundation.i18n import current_company, viewer_timezone
 from models import Registration, Role, Session, Status, User, utcnow
-from sessions import booking, group_sessions
+from sessions import booking, group_sessions, mentoring
 from sessions.hosting import HOSTED_KINDS, join_is_open
 from views.lookups import attach_days, get_or_404
 
@@ -138,6 +138,7 @@ def public_context(session, error=None):
     )
     return {
         "session": attach_days([session])[0],
+        "image_name": mentoring.image_of(session),
         "host": session.host,
         "mine": mine,
         "invited": invited,
