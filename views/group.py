@@ -11,6 +11,7 @@ from foundation.i18n import current_company, viewer_timezone
 from models import Registration, Role, Session, Status, User, utcnow
 from sessions import booking, group_sessions, mentoring
 from sessions.hosting import HOSTED_KINDS, join_is_open
+from views import hosting as hosting_views
 from views.lookups import attach_days, get_or_404
 
 bp = Blueprint("group", __name__)
@@ -85,7 +86,12 @@ def dashboard():
     else:
         query = query.where(Session.registration_end_at <= now)
     sessions = attach_days(list(query))
-    return render_template("group/dashboard.html", sessions=sessions, tab=tab)
+    return render_template("group/dashboard.html", sessions=attach_attendees(sessions), tab=tab)
+
+
+def attach_attendees(sessions):
+    """Give each session `.attendee_list` of (user, label, status), in one query."""
+    return hosting_views.attendees_of_many(sessions)
 
 
 @bp.route("/u/<handle>")
