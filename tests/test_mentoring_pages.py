@@ -400,3 +400,41 @@ def test_my_sessions_lists_each_sessions_attendees(app, mentor, make_user):
     page = client.get("/host/sessions").text
     assert f'href="/host/sessions/{session.id}"' in page
     assert "Tom Mentee" in page and "Invited" in page and "Attendees (1)" in page
+
+
+@pytest.mark.every_database
+def test_the_list_searches_filters_and_sorts(backend, app, make_user):
+    with app.app_context(), db.connection_context():
+        mentor = make_user(Role.HOST, name="Maria Mentor")
+        other = make_user(Role.HOST, name="Oleg Other")
+        mentee = make_user()
+    create_in_app(app, mentor, title="Career talk", start=datetime(2030, 5, 14, 10))
+    create_in_app(
+        app,
+        other,
+        title="Другая тема",
+        start=datetime(2030, 5, 15, 10),
+        session_type="private",
+        mentees=[mentee],
+    )
+    cancelled = create_in_app(app, mentor, title="Old plan", start=datetime(2030, 5, 16, 10))
+    with app.test_request_context("/"), db.connection_context():
+        mentoring.cancel(cancelled)
+    admin = make_user(Role.ADMIN)
+    client = app.test_client()
+    client.post("/login", data={"email": admin.email, "password": "correct horse battery"})
+    page = client.get("/mentoring").text
+    assert page.index("Old plan") < page.index("Другая тема") < page.index("Career talk")
+    found = client.get("/mentoring?q=другая").text
+    assert "Другая тема" in found and "Career talk" not in found
+    assert "Другая тема" in client.get("/mentoring?q=oleg").text
+    private = client.get("/mentoring?type=private").text
+    assert "Другая тема" in private and "Career talk" not in private
+    gone = client.get("/mentoring?when=cancelled").text
+    assert "Old plan" in gone and "Career talk" not in gone
+    upcoming = client.get("/mentoring?when=upcoming&sort=title&dir=asc").text
+    assert "Old plan" not in upcoming and upcoming.index("Career talk") < upcoming.index("Другая")
+    table = client.get(
+        "/mentoring?when=bogus", headers={"HX-Request": "true", "HX-Target": "mentoring-table"}
+    )
+    assert "Unknown time in the filter" in table.text and "<h1>" not in table.text
