@@ -2,7 +2,7 @@
 (attendees, meeting link, Edit / Reschedule / Cancel), joining the meeting (BigBlueButton
 rooms are made and signed here), and the sessions part of "My events"."""
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from htmx_flask import make_response
 from peewee import JOIN
@@ -252,6 +252,7 @@ def join_meeting(session_id):
             room,
             pick_text(session.name),
             duration_minutes=int((day.end_at - day.start_at).total_seconds() // 60) + 30,
+            logout_url=current_app.config["PUBLIC_URL"] + url_for("member.home"),
         )
         url = bigbluebutton.join_url(room, g.user.name, g.user.id, moderator=moderator)
     except bigbluebutton.BigBlueButtonError as problem:
