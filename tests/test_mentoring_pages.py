@@ -438,3 +438,18 @@ def test_the_list_searches_filters_and_sorts(backend, app, make_user):
         "/mentoring?when=bogus", headers={"HX-Request": "true", "HX-Target": "mentoring-table"}
     )
     assert "Unknown time in the filter" in table.text and "<h1>" not in table.text
+
+
+def test_past_sessions_show_as_completed_without_join_or_leave(app, sign_in, mentor):
+    member = sign_in(Role.MEMBER)
+    session = create_in_app(app, mentor, title="Finished talk")
+    member.htmx("post", f"/s/{session.id}/join")
+    ended = utcnow().replace(second=0, microsecond=0) - timedelta(hours=2)
+    with db.connection_context():
+        Day.update(start_at=ended, end_at=ended + timedelta(hours=1)).execute()
+    home = member.get("/home").text
+    assert "Finished talk" not in home.split('id="my-sessions"')[1].split("</nav>")[1]
+    past = member.get("/home/sessions?when=past").text
+    assert "Finished talk" in past and "Completed" in past
+    assert "leave-session" not in past and f"/s/{session.id}/meeting" not in past
+    assert "This session has ended." in member.get(f"/s/{session.id}/meeting").text

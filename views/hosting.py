@@ -278,9 +278,10 @@ def end_meeting(session_id):
 # "My events": the group and mentoring sessions a person is in ------------------------------
 
 
-def my_sessions(user, when="upcoming", now=None):
-    """(registration, session, day) of the person's group and mentoring sessions: where
-    they hold a seat or host, upcoming soonest first or past latest first."""
+def my_sessions(user, now=None):
+    """{"upcoming": [...], "past": [...]} of (registration, session, day): the person's group
+    and mentoring sessions where they hold a seat or host, upcoming soonest first, past
+    latest first; two queries whatever their number."""
     now = now or utcnow()
     rows = list(
         Registration.select(Registration, Session)
@@ -293,25 +294,25 @@ def my_sessions(user, when="upcoming", now=None):
             | (Registration.role == RegistrationRole.HOST),
         )
     )
-    found = []
     days = {day.session_id: day for day in hosting.days_of([row.session_id for row in rows])}
+    found = {"upcoming": [], "past": []}
     for row in rows:
         day = days.get(row.session_id)
-        if day is None:
-            continue
-        if (day.end_at > now) == (when == "upcoming"):
-            found.append((row, row.session, day))
-    found.sort(key=lambda item: item[2].start_at, reverse=when == "past")
+        if day is not None:
+            found["upcoming" if day.end_at > now else "past"].append((row, row.session, day))
+    found["upcoming"].sort(key=lambda item: item[2].start_at)
+    found["past"].sort(key=lambda item: item[2].start_at, reverse=True)
     return found
 
 
 def sessions_context(when):
     when = when if when in {"upcoming", "past"} else "upcoming"
     now = utcnow()
+    found = my_sessions(g.user, now)
     return {
         "when": when,
-        "items": my_sessions(g.user, when, now),
-        "counts": {key: len(my_sessions(g.user, key, now)) for key in ("upcoming", "past")},
+        "items": found[when],
+        "counts": {key: len(items) for key, items in found.items()},
         "now": now,
         "join_is_open": hosting.join_is_open,
         "display_status": hosting.display_status,
