@@ -178,7 +178,7 @@ def _check_tags(values, problems):
             problems[kind] = _("An option has at most %(max)d characters.", max=TAG_MAX)
 
 
-def _check_people(values, session_type, company, problems):
+def _check_people(values, session_type, limit, problems):
     mentor = values.mentor
     if mentor is None:
         problems["mentor"] = _("Choose a mentor.")
@@ -196,7 +196,7 @@ def _check_people(values, session_type, company, problems):
         )
     elif session_type == SessionType.PRIVATE and not mentees:
         problems["mentees"] = _("A private session needs at least one invited mentee.")
-    elif len(mentees) > company.mentees_per_session_limit:
+    elif len(mentees) > limit:
         problems["mentees"] = booking.seats_full_message()
 
 
@@ -229,7 +229,8 @@ def check(values, company, session=None, now=None):
         problems["session_type"] = _("Choose Public or Private.")
     if values.timezone and not schedule.is_timezone(values.timezone):
         problems["timezone"] = _("Choose a time zone from the list.")
-    _check_people(values, session_type, company, problems)
+    limit = session.participant_limit if session else None
+    _check_people(values, session_type, limit or company.mentees_per_session_limit, problems)
     if details is not None and details.is_published:
         if session_type is not None and (session_type == SessionType.PUBLIC) != session.is_public:
             problems["session_type"] = _("The session type cannot be changed after publishing.")
