@@ -36,6 +36,8 @@ API
     one atomic seat step of `booking`).
 `find_clash(mentor_id, start_at, end_at, ignore_session_id=None)`: the mentor's session
     that overlaps or touches the interval, if any.
+`people_by_email(emails) -> (users, missing addresses)`: accounts for a file's addresses.
+`values_of(session) -> MentoringValues`: what a session has now (an Edit may start there).
 
 Every refusal is `Problems` (a `foundation.forms.Invalid`): `.errors` is {field: message},
 the messages translated plain words. Fields: title, description, session_type, mentor,
@@ -141,6 +143,20 @@ def clean_tags(labels):
             seen.add(text.casefold())
             result.append(text)
     return result
+
+
+def people_by_email(emails):
+    """(users, missing): the accounts of these addresses (any case, blanks and repeats
+    ignored) in the order given, and the addresses that have none."""
+    wanted = []
+    for email in emails or []:
+        address = (email or "").strip().lower()
+        if address and address not in wanted:
+            wanted.append(address)
+    found = (
+        {user.email: user for user in User.select().where(User.email.in_(wanted))} if wanted else {}
+    )
+    return [found[a] for a in wanted if a in found], [a for a in wanted if a not in found]
 
 
 def may_mentor(user):
