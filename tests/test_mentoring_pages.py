@@ -26,7 +26,8 @@ from models import (
     db,
     utcnow,
 )
-from sessions import mentoring
+from messaging import mail
+from sessions import mentoring, reminders
 from sessions.mentoring import MentoringValues
 
 ZONE = "Europe/Moscow"
@@ -453,3 +454,30 @@ def test_past_sessions_show_as_completed_without_join_or_leave(app, sign_in, men
     assert "Finished talk" in past and "Completed" in past
     assert "leave-session" not in past and f"/s/{session.id}/meeting" not in past
     assert "This session has ended." in member.get(f"/s/{session.id}/meeting").text
+
+
+def test_admins_add_reminders_that_carry_the_link(app, admin, mentor, make_user):
+    mentee = make_user()
+    session = create_in_app(
+        app,
+        mentor,
+        start=datetime(2030, 5, 14, 15),
+        platform="Zoom",
+        meeting_url="https://us02web.zoom.us/j/85746065432",
+        passcode="x1y2",
+        mentees=[mentee],
+    )
+    page = admin.get(f"/host/sessions/{session.id}").text
+    assert f"/admin/sessions/{session.id}/reminders" in page
+    added = admin.htmx(
+        "post",
+        f"/admin/sessions/{session.id}/reminders",
+        data={"kind": "relative", "offset": "1", "offset_unit": "days"},
+    )
+    assert added.status_code == 200
+    with app.test_request_context("/"), db.connection_context():
+        reminders.send_due(now=datetime(2030, 5, 13, 15, 1))
+        mail.deliver_due()
+    [reminder] = emails_to(mentee, "reminder")
+    assert "https://us02web.zoom.us/j/85746065432" in reminder.text_body
+    assert "Meeting ID 857 4606 5432 · Passcode x1y2" in reminder.text_body
