@@ -11,6 +11,7 @@ import pytest
 from conftest import BBB_SECRET
 
 from meetings.bigbluebutton import checksum
+from messaging import mail
 from models import (
     Company,
     Day,
@@ -26,7 +27,6 @@ from models import (
     db,
     utcnow,
 )
-from messaging import mail
 from sessions import mentoring, reminders
 from sessions.mentoring import MentoringValues
 
