@@ -40,8 +40,12 @@ def _event_for(day, session, locale, cancelled):
     if day.format == DayFormat.OFFLINE:
         entry.add("location", day.address)
     elif day.format == DayFormat.ONLINE:
-        entry.add("location", day.url)
-        entry.add("url", day.url)
+        # BigBlueButton rooms, and links still to come, open through the app's Join.
+        link = day.url
+        if not link and day.platform:  # a group or mentoring session's day
+            link = f"{current_app.config['PUBLIC_URL']}/s/{day.session_id}/meeting"
+        entry.add("location", link)
+        entry.add("url", link)
     entry.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     return entry
 

@@ -194,17 +194,25 @@ document.addEventListener("click", (event) => {
   const input = document.querySelector(`[data-combobox][aria-controls="${CSS.escape(option.parentElement.id)}"]`);
   addInvitee(option, input);
 });
+// A suggestion may name its box and field (data-into, data-field); data-single keeps one
+// choice (the mentor of a mentoring session), as a radio button. `input` is the combobox the
+// option came from, if any (the invitee type-ahead of group sessions).
 function addInvitee(option, input) {
-  const box = document.getElementById("invitees");
+  const box = document.getElementById(option.dataset.into || "invitees");
+  const single = "single" in option.dataset;
+  if (single) box.replaceChildren();
   if (!box.querySelector(`input[value="${CSS.escape(option.dataset.id)}"]`)) {
     const chip = document.createElement("label");
     chip.className = "chip";
-    const checkbox = Object.assign(document.createElement("input"), { type: "checkbox", name: "invitees", value: option.dataset.id, checked: true });
-    chip.append(checkbox, " ", option.dataset.name);
+    const choice = Object.assign(document.createElement("input"), {
+      type: single ? "radio" : "checkbox", name: option.dataset.field || "invitees", value: option.dataset.id, checked: true,
+    });
+    chip.append(choice, " ", option.dataset.name);
     box.append(chip);
   }
+  const search = input || option.closest("fieldset")?.querySelector("input[type=search]");
   option.parentElement.replaceChildren();
-  if (!input) return;
+  if (!input) return search?.focus(); // type the next name
   closeCombobox(input);
   input.value = "";
   input.focus();

@@ -8,8 +8,10 @@ from markupsafe import escape
 from accounts.access import INVITEE_SEARCHES, VISITOR, allow, limiter
 from foundation.forms import Invalid, row_ids
 from foundation.i18n import current_company, viewer_timezone
-from models import Registration, Role, Session, SessionKind, Status, User, utcnow
-from sessions import booking, group_sessions
+from models import Registration, Role, Session, Status, User, utcnow
+from sessions import booking, group_sessions, mentoring
+from sessions.hosting import HOSTED_KINDS, join_is_open
+from views import hosting as hosting_views
 from views.lookups import attach_days, get_or_404
 
 bp = Blueprint("group", __name__)
@@ -35,9 +37,7 @@ def create_group_session():
     try:
         session = group_sessions.create_group_session(g.user, request.form, current_company())
     except Invalid as error:
-        invitees = User.select().where(
-            User.id.in_(row_ids(request.form.getlist("invitees")))
-        )
+        invitees = User.select().where(User.id.in_(row_ids(request.form.getlist("invitees"))))
         context = {
             "errors": error.errors,
             "form": request.form,
@@ -79,7 +79,7 @@ def dashboard():
     now = utcnow()
     query = (
         Session.select()
-        .where(Session.kind == SessionKind.GROUP, Session.host == g.user)
+        .where(Session.kind.in_(HOSTED_KINDS), Session.host == g.user)
         .order_by(
             Session.registration_end_at if tab == "future" else Session.registration_end_at.desc()
         )
@@ -89,7 +89,12 @@ def dashboard():
     else:
         query = query.where(Session.registration_end_at <= now)
     sessions = attach_days(list(query))
-    return render_template("group/dashboard.html", sessions=sessions, tab=tab)
+    return render_template("group/dashboard.html", sessions=attach_attendees(sessions), tab=tab)
+
+
+def attach_attendees(sessions):
+    """Give each session `.attendee_list` of (user, label, status), in one query."""
+    return hosting_views.attendees_of_many(sessions)
 
 
 @bp.route("/u/<handle>")
@@ -102,7 +107,7 @@ def profile(handle):
         list(
             Session.select()
             .where(
-                Session.kind == SessionKind.GROUP,
+                Session.kind.in_(HOSTED_KINDS),
                 Session.host == host,
                 Session.is_public == True,  # noqa: E712
                 Session.cancelled_at.is_null(),
@@ -117,7 +122,7 @@ def profile(handle):
 def visible_session_or_404(session_id):
     """A group session as the viewer may see it; a private one only for its people."""
     session = get_or_404(Session, session_id)
-    if session.kind != SessionKind.GROUP:
+    if session.kind not in HOSTED_KINDS:
         abort(404)
     user = g.user
     if not session.is_public and not (
@@ -142,12 +147,14 @@ def public_context(session, error=None):
     )
     return {
         "session": attach_days([session])[0],
+        "image_name": mentoring.image_of(session),
         "host": session.host,
         "mine": mine,
         "invited": invited,
         "is_host": bool(user and session.host_id == user.id),
         "attending": group_sessions.participants_count(session),
         "now": utcnow(),
+        "join_open": join_is_open(session, session.day_list[0] if session.day_list else None),
         "error": error,
     }
 
