@@ -123,6 +123,12 @@ def pages(data):
         (Role.HOST, "/group-sessions/new"),
         (Role.HOST, f"/s/{group}"),
         (Role.HOST, f"/group-sessions/{group}/decide/not-a-valid-token"),
+        (Role.HOST, f"/host/sessions/{group}"),
+        (Role.HOST, f"/host/sessions/{group}/edit"),
+        (Role.HOST, "/mentoring/new"),
+        (Role.ADMIN, "/mentoring"),
+        (Role.ADMIN, "/mentoring/new"),
+        (Role.ADMIN, "/admin/mentoring/options"),
     ]
 
 
