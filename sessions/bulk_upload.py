@@ -17,6 +17,7 @@ email (rendered by the mail worker from the upload's id).
 import csv
 import io
 
+import peewee as pw
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
@@ -164,7 +165,7 @@ def _result(upload, row, outcome):
 
 def _counts(upload_id):
     counts = dict.fromkeys(RowStatus.values(), 0)
-    query = BulkUploadRow.select(BulkUploadRow.status, BulkUploadRow.id.count().alias("n"))
+    query = BulkUploadRow.select(BulkUploadRow.status, pw.fn.COUNT(BulkUploadRow.id).alias("n"))
     for found in query.where(BulkUploadRow.upload == upload_id).group_by(BulkUploadRow.status):
         counts[found.status] = found.n
     return counts

@@ -1,0 +1,244 @@
+"""Bulk session upload through the screen and the command: file-level answers, the result
+of every row, the result CSV and its email, the background job."""
+
+import csv
+import io
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+import tasks
+from models import BulkUpload, BulkUploadRow, Company, Email, Role, db
+from sessions.bulk_rows import COLUMNS
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "tests" / "data" / "mentored-sample.csv"
+
+
+def post_file(client, data, filename="sessions.csv", mode="check"):
+    return client.post(
+        "/bulk-upload",
+        data={"file": (io.BytesIO(data), filename), "mode": mode},
+        headers={"HX-Request": "true"},
+    )
+
+
+def read_csv(text):
+    return list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+def only_upload():
+    with db.connection_context():
+        return BulkUpload.get()
+
+
+def result_rows():
+    with db.connection_context():
+        return list(BulkUploadRow.select().order_by(BulkUploadRow.line))
+
+
+@pytest.fixture
+def host_may_create(app):
+    with db.connection_context():
+        Company.update(allows_group_sessions=True).execute()
+
+
+def test_bulk_upload_page_offers_the_sample_and_both_buttons(admin):
+    page = admin.get("/bulk-upload")
+
+    assert page.status_code == 200
+    assert page.text.count("<h1>") == 1
+    assert "Download sample CSV" in page.text
+    assert 'value="check"' in page.text and 'value="apply"' in page.text
+
+
+def test_bulk_upload_sample_has_the_17_columns_and_two_rows(admin):
+    response = admin.get("/bulk-upload/sample.csv")
+
+    rows = read_csv(response.text)
+    assert response.mimetype == "text/csv"
+    assert rows[0] == list(COLUMNS) and len(rows[0]) == 17
+    assert len(rows) == 3
+    assert [row[0] for row in rows[1:]] == ["Create", "Create"]
+
+
+def test_bulk_upload_hosts_need_the_company_to_allow_it(sign_in):
+    host = sign_in(Role.HOST)
+    assert host.get("/bulk-upload").status_code == 403
+    with db.connection_context():
+        Company.update(allows_group_sessions=True).execute()
+    assert host.get("/bulk-upload").status_code == 200
+    assert sign_in(Role.MEMBER).get("/bulk-upload").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "message"),
+    [
+        (b"", "s.csv", "The file is empty."),
+        (b"Action,id\r\n", "s.csv", "Headings missing:"),
+        (",".join(COLUMNS).encode() + b"\r\n", "s.csv", "The file has no rows below its headings."),
+        (b"%PDF-1.4", "s.pdf", "Upload a .csv or .xlsx file."),
+    ],
+)
+def test_bulk_upload_file_problems_answer_at_once(admin, data, filename, message):
+    response = post_file(admin, data, filename)
+
+    assert response.status_code == 422
+    assert message in response.text
+    assert response.headers["HX-Retarget"] == "#bulk-problem"
+    with db.connection_context():
+        assert BulkUpload.select().count() == 0
+
+
+def test_bulk_upload_too_many_rows_for_the_company(admin):
+    with db.connection_context():
+        Company.update(bulk_rows_limit=3).execute()
+    data = SAMPLE.read_bytes()
+
+    response = post_file(admin, data)
+
+    assert response.status_code == 422
+    assert "The file has more than 3 rows; at most 3 are allowed." in response.text
+
+
+def test_bulk_upload_without_a_file(admin):
+    response = admin.post("/bulk-upload", data={"mode": "check"}, headers={"HX-Request": "true"})
+
+    assert response.status_code == 422
+    assert "Choose a CSV file to check or upload." in response.text
+
+
+def test_bulk_upload_result_csv_keeps_every_column_and_adds_status(admin):
+    post_file(admin, SAMPLE.read_bytes(), "mentored-sample.csv")
+    upload = only_upload()
+
+    response = admin.get(f"/bulk-upload/{upload.id}/result.csv")
+
+    rows = read_csv(response.text)
+    assert rows[0] == [*COLUMNS, "Status", "Status message"]
+    assert len(rows) == 6
+    assert all(len(row) == 19 for row in rows)
+    assert rows[3][1] == "123345"  # the Edit row keeps its id
+    assert re.search(r"mentored-sample-result-\d+\.csv", response.headers["Content-Disposition"])
+
+
+def test_bulk_upload_command_prints_a_summary(app, make_user, tmp_path):
+    make_user(Role.ADMIN, email="boss@example.com")
+    out = tmp_path / "result.csv"
+
+    result = app.test_cli_runner().invoke(
+        args=[
+            "sessions",
+            "upload",
+            str(SAMPLE),
+            "--as",
+            "boss@example.com",
+            "--check",
+            "--out",
+            str(out),
+        ]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert re.fullmatch(r"published=0 valid=\d+ deleted=0 invalid=\d+\n", result.output)
+    assert read_csv(out.read_text())[0][-2:] == ["Status", "Status message"]
+
+
+def test_bulk_upload_command_exits_1_on_a_file_problem(app, make_user, tmp_path):
+    make_user(Role.ADMIN, email="boss@example.com")
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+
+    result = app.test_cli_runner().invoke(
+        args=["sessions", "upload", str(empty), "--as", "boss@example.com"]
+    )
+
+    assert result.exit_code == 1
+    assert "The file is empty." in result.output
+
+
+def test_bulk_upload_command_refuses_an_unknown_uploader(app):
+    result = app.test_cli_runner().invoke(
+        args=["sessions", "upload", str(SAMPLE), "--as", "nobody@example.com"]
+    )
+
+    assert result.exit_code == 1
+    with db.connection_context():
+        assert Email.select().count() == 0
+
+
+# The result by email -----------------------------------------------------------------------
+
+
+def test_bulk_upload_emails_the_result_csv_to_the_uploader(admin, smtp):
+    post_file(admin, SAMPLE.read_bytes(), "mentored-sample.csv", mode="apply")
+
+    [message] = smtp.messages
+    assert message["To"] == admin.user.email
+    assert "Bulk upload mentored-sample.csv" in message["Subject"]
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_filename().startswith("mentored-sample-result-")
+    rows = read_csv(attachment.get_content())
+    assert rows[0][-2:] == ["Status", "Status message"] and len(rows) == 6
+
+
+def test_bulk_upload_a_check_sends_no_email(admin, smtp):
+    post_file(admin, SAMPLE.read_bytes(), mode="check")
+
+    assert smtp.messages == []
+
+
+# The background job, in a real Huey consumer -----------------------------------------------
+
+
+@pytest.fixture
+def consumer(app, smtp, tmp_path, monkeypatch):
+    """A real Huey consumer process on a queue file of its own; the app enqueues into it."""
+    queue = tmp_path / "queue.db"
+    monkeypatch.setitem(tasks.huey.storage_kwargs, "filename", str(queue))
+    tasks.huey.immediate = False
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["DATABASE_URL"],
+        "HUEY_SQLITE_PATH": str(queue),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp.port),
+        "SECRET_KEY": "consumer-test",
+        "CONVENE_INSTANCE": str(tmp_path),
+    }
+    command = [str(ROOT / ".venv/bin/huey_consumer"), "tasks.huey", "-k", "thread", "-w", "2"]
+    worker = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+    try:
+        yield worker
+    finally:
+        worker.terminate()
+        worker.wait(20)
+        tasks.huey.immediate = True
+
+
+def wait_for(condition, seconds=60):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_bulk_upload_large_file_runs_in_the_background_and_shows_progress(admin, consumer, smtp):
+    with db.connection_context():
+        Company.update(bulk_background_rows=2).execute()
+
+    response = post_file(admin, SAMPLE.read_bytes(), "mentored-sample.csv", mode="apply")
+
+    assert "<progress" in response.text and 'hx-trigger="every 1s"' in response.text
+    upload = only_upload()
+    wait_for(lambda: not only_upload().is_working)
+    fragment = admin.get(f"/bulk-upload/{upload.id}", headers={"HX-Request": "true"})
+    assert "<progress" not in fragment.text
+    assert "Download the result CSV" in fragment.text
+    wait_for(lambda: len(smtp.messages) == 1)
+    [attachment] = list(smtp.messages[0].iter_attachments())
+    assert len(read_csv(attachment.get_content())) == 6
