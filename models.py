@@ -151,7 +151,7 @@ class Company(BaseModel):
     default_locale = pw.CharField(default="en")
     is_zoom_enabled = pw.BooleanField(default=False)
     allows_group_sessions = pw.BooleanField(default=False)
-    mentees_per_session_limit = pw.IntegerField(default=25)
+    mentees_per_session_limit = pw.IntegerField(default=20)
     bulk_rows_limit = pw.IntegerField(default=10_000)
     bulk_background_rows = pw.IntegerField(default=200)  # larger bulk files run as a job
     min_duration_minutes = pw.IntegerField(default=30)
@@ -257,6 +257,10 @@ class Day(BaseModel):
     zoom_role = pw.CharField(null=True)
     zoom_organizer = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
     sequence = pw.IntegerField(default=0)  # iCalendar SEQUENCE: grows with every change
+    # Meeting platforms (issue 12, meetings/platforms.py): the platform chosen for an online
+    # day, even before its link is known ("set the link later"), and a Zoom meeting ID.
+    platform = pw.CharField(default="")
+    meeting_id = pw.CharField(default="")
 
     class Meta:
         indexes = ((("session", "start_at"), False),)
@@ -381,6 +385,47 @@ class ImportJob(BaseModel):
         return len(self.rows)
 
 
+# Mentoring sessions (issue 12, sessions/mentoring.py) -------------------------------------
+
+
+class MentoringDetails(BaseModel):
+    """What a mentoring session has beyond a session: when it was published (type and mentor
+    are fixed from then on), its tags and its optional image."""
+
+    session = pw.ForeignKeyField(Session, unique=True, backref="mentoring", on_delete="CASCADE")
+    published_at = pw.DateTimeField(null=True)
+    recommended_for = pw.JSONField(default=list)
+    categories = pw.JSONField(default=list)
+    medium = pw.JSONField(default=list)
+    image_name = pw.CharField(default="")  # a file in instance/images, named by the app
+
+    @property
+    def is_published(self):
+        return self.published_at is not None
+
+
+class TagOption(BaseModel):
+    """The options offered for "Recommended for", "Categories" and "Medium"; admins manage
+    them and a creator may add one in place."""
+
+    kind = pw.CharField()  # recommended_for, categories, medium
+    label = pw.CharField(max_length=100)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("kind", "label"), True),)
+
+
+class Invitation(BaseModel):
+    """A mentee invited to a mentoring session by its creator: the seat is theirs at once
+    (status approved) until they leave; this row remembers that they were invited."""
+
+    registration = pw.ForeignKeyField(
+        Registration, unique=True, backref="invitation", on_delete="CASCADE"
+    )
+    invited_at = pw.DateTimeField(default=utcnow)
+
+
 # Bulk session upload (PRODUCT.md C) -------------------------------------------------------
 
 
@@ -431,6 +476,9 @@ ALL_MODELS = [
     Reminder,
     Email,
     Broadcast,
+    MentoringDetails,
+    TagOption,
+    Invitation,
     BulkUpload,
     BulkUploadRow,
 ]

@@ -183,6 +183,20 @@ def _in_one_transaction(operation):
     return result
 
 
+# Steps for rules that hold their own write transaction (mentoring sessions) ---------------
+
+
+def seat_inside(session, user, now):
+    """The atomic seat step and the approved registration, inside the caller's write
+    transaction; BookingError "Session seats full" when no seat is left."""
+    return _seat_and_approve(session, user, now)
+
+
+def release_inside(registration, now):
+    """Cancel a registration inside the caller's write transaction, freeing its seat."""
+    return _change_status(registration, Status.CANCELLED, now)
+
+
 # What members do ---------------------------------------------------------------------------
 
 
@@ -196,7 +210,7 @@ def _check_open(session, now, user=None):
 
 
 def _check_group_session_open(session, user):
-    if session.kind != SessionKind.GROUP:
+    if session.kind not in (SessionKind.GROUP, SessionKind.MENTORING):
         raise BookingError(_("This event is not open for registration."))
     if user is not None and session.host_id == user.id:
         raise BookingError(_("You are the host: you are attending already."))

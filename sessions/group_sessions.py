@@ -240,6 +240,8 @@ def cancel_group_session(session, now=None):
             .where(Session.id == session.id, Session.cancelled_at.is_null())
             .execute()
         ):
+            # A CANCEL must carry a SEQUENCE above the last one sent, or calendars ignore it.
+            Day.update(sequence=Day.sequence + 1).where(Day.session == session).execute()
             notifications.session_cancelled(session)
             Registration.update(status=Status.CANCELLED, updated_at=now).where(
                 Registration.session == session, Registration.role == RegistrationRole.PARTICIPANT

@@ -1,0 +1,237 @@
+"""What hosts do to a session of their own (group and mentoring sessions, one day each):
+its status as shown (derived from time and state, never stored), when Join opens, the
+host-clash rule, rescheduling and cancelling. Mentoring sessions (`mentoring`) and the
+group-session screens both call these; capacity stays with `booking`.
+
+The clash rule: one host never has two live sessions that overlap or touch. Touching
+counts (15:00-16:00 blocks a session that starts at 16:00), so the test is on closed
+intervals: start <= other end and other start <= end. Writes that could create a clash
+lock the host's user row first (`models.locked`: FOR UPDATE on PostgreSQL; on SQLite the
+write transaction is BEGIN IMMEDIATE) and check again inside the transaction, so two
+concurrent writers for one host cannot both pass.
+"""
+
+from datetime import UTC, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from foundation.forms import Invalid
+from foundation.i18n import format_span, pick_text
+from messaging import mail, notifications
+from models import (
+    Choices,
+    Day,
+    Session,
+    SessionKind,
+    User,
+    locked,
+    utcnow,
+    write_transaction,
+)
+from sessions import group_sessions
+
+HOSTED_KINDS = (SessionKind.GROUP, SessionKind.MENTORING)
+MAX_LENGTH = timedelta(hours=24)
+
+
+class Problems(Invalid):
+    """Refused: `errors` is {field: message in plain words}; nothing was changed."""
+
+
+class DisplayStatus(Choices):
+    UPCOMING = "upcoming"
+    LIVE = "live"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    LABELS = {
+        UPCOMING: _l("Upcoming"),
+        LIVE: _l("Live"),
+        COMPLETED: _l("Completed"),
+        CANCELLED: _l("Cancelled"),
+    }
+
+
+def as_utc(moment):
+    """An aware datetime, or a naive one read as UTC, as stored: naive UTC to the minute."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.replace(second=0, microsecond=0)
+
+
+def display_status(session, day, now=None):
+    now = now or utcnow()
+    if session.cancelled_at is not None:
+        return DisplayStatus.CANCELLED
+    if day is None or now < day.start_at:
+        return DisplayStatus.UPCOMING
+    if now < day.end_at:
+        return DisplayStatus.LIVE
+    return DisplayStatus.COMPLETED
+
+
+def join_opens_at(day):
+    minutes = current_app.config.get("JOIN_OPENS_MINUTES", 10)
+    return day.start_at - timedelta(minutes=minutes)
+
+
+def join_is_open(session, day, now=None):
+    """Join is active from shortly before the start (10 minutes) until the end."""
+    now = now or utcnow()
+    return (
+        session.cancelled_at is None and day is not None and join_opens_at(day) <= now < day.end_at
+    )
+
+
+def has_started(day, now=None):
+    return day is not None and day.start_at <= (now or utcnow())
+
+
+def only_day(session):
+    return Day.select().where(Day.session == session).order_by(Day.start_at).first()
+
+
+# The clash rule ----------------------------------------------------------------------------
+
+
+def find_clash(host_id, start_at, end_at, ignore_session_id=None):
+    """The host's live session that overlaps or touches [start_at, end_at], if any (its
+    day is `.slot`)."""
+    query = (
+        Session.select(Session, Day)
+        .join(Day, on=(Day.session == Session.id), attr="slot")
+        .where(
+            Session.host == host_id,
+            Session.kind.in_(HOSTED_KINDS),
+            Session.cancelled_at.is_null(),
+            Day.start_at <= end_at,
+            Day.end_at >= start_at,
+        )
+        .order_by(Day.start_at)
+    )
+    if ignore_session_id is not None:
+        query = query.where(Session.id != ignore_session_id)
+    return query.first()
+
+
+def clash_message(clash):
+    host = User.get_by_id(clash.host_id)
+    return _(
+        "%(name)s already has a session at this time: %(title)s, %(when)s. One mentor's "
+        "sessions cannot overlap or follow each other without a break.",
+        name=host.name,
+        title=pick_text(clash.name),
+        when=format_span(clash.slot.start_at, clash.slot.end_at, clash.timezone),
+    )
+
+
+def lock_host_and_check(host_id, start_at, end_at, ignore_session_id=None):
+    """Inside a write transaction: lock the host's row, then check for a clash again."""
+    locked(User, host_id)
+    clash = find_clash(host_id, start_at, end_at, ignore_session_id)
+    if clash is not None:
+        raise Problems({"start": clash_message(clash)})
+
+
+def check_times(start_at, end_at, company, now, problems, must_be_future=True):
+    """The time rules: start in the future, end after start, at least the company's
+    minimum duration, at most 24 hours. Adds to `problems`."""
+    if start_at is None:
+        problems.setdefault("start", _("This field is required."))
+    elif must_be_future and start_at <= now:
+        problems.setdefault("start", _("Choose a time in the future."))
+    if end_at is None:
+        problems.setdefault("end", _("This field is required."))
+    if start_at is None or end_at is None:
+        return
+    if end_at <= start_at:
+        problems.setdefault("end", _("The end must be after the start."))
+    elif end_at - start_at < timedelta(minutes=company.min_duration_minutes):
+        problems.setdefault(
+            "end",
+            _("A session lasts at least %(num)d minutes.", num=company.min_duration_minutes),
+        )
+    elif end_at - start_at > MAX_LENGTH:
+        problems.setdefault("end", _("A session lasts at most 24 hours."))
+
+
+def check_changeable(session, day, now):
+    """A cancelled session, or one that has started, is no longer edited or deleted."""
+    if session.cancelled_at is not None:
+        return {"session": _("This session is cancelled.")}
+    if has_started(day, now):
+        return {"session": _("A session that has started cannot be edited or deleted.")}
+    return {}
+
+
+# Rescheduling and cancelling ---------------------------------------------------------------
+
+
+def move_day(session, day, start_at, end_at, meeting=None):
+    """Inside a write transaction: give the day its new time (and meeting), raise its
+    SEQUENCE when anything people's calendars show changed, and queue the updated calendar
+    entry for everyone in the session. Answers whether anything changed."""
+    fields = {"start_at": start_at, "end_at": end_at}
+    if meeting is not None:
+        fields |= {
+            "platform": meeting.platform,
+            "url": meeting.url,
+            "meeting_id": meeting.meeting_id,
+            "passcode": meeting.passcode,
+        }
+    changed = any(getattr(day, name) != value for name, value in fields.items())
+    if not changed:
+        return False
+    Day.update(sequence=Day.sequence + 1, **fields).where(Day.id == day.id).execute()
+    Session.update(registration_end_at=start_at).where(Session.id == session.id).execute()
+    notifications.day_changed(Day.get_by_id(day.id), Session.get_by_id(session.id))
+    return True
+
+
+def reschedule(session, start_at, end_at, company, now=None):
+    """Move a group or mentoring session to a new time: clash-checked for its host, and
+    everyone in it gets an updated calendar entry (same UID, higher SEQUENCE)."""
+    now = now or utcnow()
+    start_at, end_at = as_utc(start_at), as_utc(end_at)
+    day = only_day(session)
+    problems = check_changeable(session, day, now)
+    check_times(start_at, end_at, company, now, problems)
+    if problems:
+        raise Problems(problems)
+    with write_transaction():
+        if session.host_id:
+            lock_host_and_check(session.host_id, start_at, end_at, session.id)
+        fresh = locked(Day, day.id)
+        problems = check_changeable(Session.get_by_id(session.id), fresh, now)
+        if problems:
+            raise Problems(problems)
+        move_day(session, fresh, start_at, end_at)
+    mail.request_delivery()
+    return Session.get_by_id(session.id)
+
+
+def cancel(session, now=None):
+    """Cancel a session before it starts; everyone in it gets the calendar cancellation."""
+    now = now or utcnow()
+    problems = check_changeable(session, only_day(session), now)
+    if problems:
+        raise Problems(problems)
+    group_sessions.cancel_group_session(session, now)
+    return Session.get_by_id(session.id)
+
+
+def delete(session, now=None):
+    """Delete a session before it starts; everyone in it gets the calendar cancellation
+    first (the notice keeps a snapshot of the day)."""
+    now = now or utcnow()
+    problems = check_changeable(session, only_day(session), now)
+    if problems:
+        raise Problems(problems)
+    with write_transaction():
+        Day.update(sequence=Day.sequence + 1).where(Day.session == session).execute()
+        notifications.session_cancelled(session)
+        Session.delete().where(Session.id == session.id).execute()
+    mail.request_delivery()
