@@ -1,7 +1,10 @@
 """Reading a bulk session file (PRODUCT.md C, "Bulk upload"): its headings, its rows as a
-stream, and each row's cells turned into plain values with every problem of the row named
-in plain words. Nothing here reads the database: what a row means for the sessions that
-exist is `bulk_upload`'s part, through the mentoring rules.
+stream, and each row's cells turned into plain values, with the problems of the file's own
+formats named in plain words (Action and id, DD-MM-YYYY dates, IST/UTC, 24-hour times, whole
+minutes, email addresses, comma lists). Nothing here reads the database, and no rule of a
+mentoring session is here: titles, types, platforms and links, durations, seats and clashes
+are the mentoring rules' (`sessions.mentoring`, `meetings.platforms`), which `bulk_plan`
+calls with these values.
 
 The file is read with the registration import's readers (CSV in UTF-8 with or without a
 BOM, or Windows-1251; XLSX), which stream and stop at the first malformed line.
@@ -56,41 +59,12 @@ COLUMNS = (
 
 CREATE, EDIT, DELETE = "create", "edit", "delete"
 ZONES = {"IST": "Asia/Kolkata", "UTC": "UTC"}
-ZONE_NAMES = {zone: name for name, zone in ZONES.items()}
-MAX_DURATION = 1440
-TITLE_MAX, DESCRIPTION_MAX, LIST_ITEM_MAX = 180, 5000, 100
-
-BIGBLUEBUTTON, GOOGLE_MEET, WHATSAPP, ZOOM = "bigbluebutton", "google_meet", "whatsapp", "zoom"
-PLATFORM_LABELS = {
-    BIGBLUEBUTTON: "BigBlueButton",
-    GOOGLE_MEET: "Google Meet",
-    WHATSAPP: "WhatsApp",
-    ZOOM: "Zoom",
-}
-# Spellings people write, with case, blanks, dots, dashes and underscores left out.
-PLATFORM_SPELLINGS = {
-    "bigbluebutton": BIGBLUEBUTTON,
-    "bbb": BIGBLUEBUTTON,
-    "bluebutton": BIGBLUEBUTTON,
-    "googlemeet": GOOGLE_MEET,
-    "googlemeets": GOOGLE_MEET,
-    "gmeet": GOOGLE_MEET,
-    "meet": GOOGLE_MEET,
-    "meetgooglecom": GOOGLE_MEET,
-    "whatsapp": WHATSAPP,
-    "whatsup": WHATSAPP,
-    "watsapp": WHATSAPP,
-    "whatapp": WHATSAPP,
-    "zoom": ZOOM,
-    "zoomus": ZOOM,
-    "zoommeeting": ZOOM,
-}
 
 EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 STRICT_DATE = re.compile(r"(\d{2})-(\d{2})-(\d{4})")
 CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)(?:\s*hrs?\.?)?", re.IGNORECASE)
 DIGITS = re.compile(r"[0-9]+")
-SQUEEZE = re.compile(r"[\s._-]+")
+SQUEEZE = re.compile(r"\s+")
 BLANKS_MAX = 10_000
 
 NO_DATA = _l("The file has no rows below its headings.")
@@ -240,7 +214,8 @@ def sheet_rows(filename, data, skip=0):
 
 @dataclass
 class Row:
-    """A row's plain values; `problems` names everything wrong with it, in file order."""
+    """A row's plain values as the file gives them. `problems` holds (column, message) for
+    every problem of the file's formats; `notes` says how a tolerated cell was read."""
 
     line: int
     cells: list
@@ -248,14 +223,12 @@ class Row:
     session_id: int | None = None
     title: str = ""
     description: str = ""
-    is_public: bool | None = None
+    session_type: str = ""
     mentor_email: str = ""
     mentee_emails: list = field(default_factory=list)
     zone: str = ""
-    local_start: datetime | None = None
     start_at: datetime | None = None  # naive UTC
     end_at: datetime | None = None
-    duration: timedelta | None = None
     recommended_for: list = field(default_factory=list)
     categories: list = field(default_factory=list)
     medium: list = field(default_factory=list)
@@ -263,147 +236,127 @@ class Row:
     link: str = ""
     passcode: str = ""
     problems: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
 
     @property
     def is_valid(self):
         return not self.problems
 
-    def refuse(self, message):
-        self.problems.append(str(message))
+    @property
+    def problem_columns(self):
+        return {column for column, _message in self.problems}
+
+    def refuse(self, column, message):
+        self.problems.append((column, str(message)))
+
+    def messages(self):
+        return [message for _column, message in self.problems]
 
 
-def parse_row(line, cells, sheet, min_duration):
+def parse_row(line, cells, sheet):
     """Turn a data row into a Row; every cell is read, so every problem is named."""
     values = {name: (cells[i] if i < len(cells) else "") for name, i in sheet.positions.items()}
     row = Row(line, cells)
     if len(cells) > len(sheet.columns) and any(cells[len(sheet.columns) :]):
-        row.refuse(_("The row has more cells than the file has headings."))
+        row.refuse(None, _("The row has more cells than the file has headings."))
     _read_action(row, values[ACTION], values[ID])
     if row.action == DELETE or not row.action:
         return row
-    _read_texts(row, values)
+    row.title, row.description = values[TITLE], values[DESCRIPTION]
+    row.session_type = values[TYPE]
     _read_people(row, values[MENTOR], values[MENTEES])
-    _read_time(row, values, min_duration)
+    _read_time(row, values)
     row.recommended_for = _list(values[RECOMMENDED_FOR])
     row.categories = _list(values[CATEGORIES])
     row.medium = _list(values[MEDIUM])
-    for name, items in (
-        (RECOMMENDED_FOR, row.recommended_for),
-        (CATEGORIES, row.categories),
-        (MEDIUM, row.medium),
-    ):
-        if any(len(item) > LIST_ITEM_MAX for item in items):
-            row.refuse(
-                _(
-                    "Each item of %(column)s must be at most %(max)d characters.",
-                    column=name,
-                    max=LIST_ITEM_MAX,
-                )
-            )
-    _read_platform(row, values[PLATFORM], values[LINK], values[PASSCODE])
+    row.platform, row.link, row.passcode = values[PLATFORM], values[LINK], values[PASSCODE]
+    if row.link and not row.platform:
+        row.refuse(
+            LINK,
+            _(
+                "Meeting Link is filled in but Meeting Platform is empty: write Google Meet,"
+                " WhatsApp or Zoom."
+            ),
+        )
     return row
 
 
 def _read_action(row, action, session_id):
     word = SQUEEZE.sub("", action).casefold()
     if not word:
-        row.refuse(_("Action is empty: write Create, Edit or Delete."))
+        row.refuse(ACTION, _("Action is empty: write Create, Edit or Delete."))
     elif word not in (CREATE, EDIT, DELETE):
-        row.refuse(_('Action "%(value)s" is not Create, Edit or Delete.', value=action))
+        row.refuse(ACTION, _('Action "%(value)s" is not Create, Edit or Delete.', value=action))
     else:
         row.action = word
     if row.action == CREATE:
         if session_id:
-            row.refuse(_("Leave id empty for Create: the new session's id is written here."))
+            row.refuse(ID, _("Leave id empty for Create: the new session's id is written here."))
     elif row.action in (EDIT, DELETE):
         if not session_id:
-            row.refuse(_("%(action)s needs the id of the session.", action=action.strip()))
+            row.refuse(ID, _("%(action)s needs the id of the session.", action=action.strip()))
         elif not (DIGITS.fullmatch(session_id) and 0 < int(session_id) < 2**31):
             row.refuse(
+                ID,
                 _(
                     'id "%(value)s" is not a session id (a whole number, such as 1234).',
                     value=session_id,
-                )
+                ),
             )
         else:
             row.session_id = int(session_id)
 
 
-def _read_texts(row, values):
-    row.title, row.description = values[TITLE], values[DESCRIPTION]
-    if not row.title:
-        row.refuse(_("Title is empty."))
-    elif len(row.title) > TITLE_MAX:
-        row.refuse(_("Title is longer than %(max)d characters.", max=TITLE_MAX))
-    if not row.description:
-        row.refuse(_("Description is empty."))
-    elif len(row.description) > DESCRIPTION_MAX:
-        row.refuse(_("Description is longer than %(max)d characters.", max=DESCRIPTION_MAX))
-    kind = values[TYPE].strip().casefold()
-    if not kind:
-        row.refuse(_("Type is empty: write Public or Private."))
-    elif kind not in ("public", "private"):
-        row.refuse(_('Type "%(value)s" is not Public or Private.', value=values[TYPE]))
-    else:
-        row.is_public = kind == "public"
-
-
 def _read_people(row, mentor, mentees):
     row.mentor_email = mentor.strip().lower()
     if not row.mentor_email:
-        row.refuse(_("Mentor(Email) is empty."))
+        row.refuse(MENTOR, _("Mentor(Email) is empty."))
     elif not EMAIL.match(row.mentor_email):
-        row.refuse(_('Mentor "%(value)s" is not an email address.', value=mentor))
+        row.refuse(MENTOR, _('Mentor "%(value)s" is not an email address.', value=mentor))
     emails = [email.lower() for email in _list(mentees, separators=r"[,;\s]+")]
     bad = [email for email in emails if not EMAIL.match(email)]
     if bad:
-        row.refuse(_("These mentees are not email addresses: %(emails)s.", emails=", ".join(bad)))
+        row.refuse(
+            MENTEES,
+            _("These mentees are not email addresses: %(emails)s.", emails=", ".join(bad)),
+        )
     row.mentee_emails = [email for email in dict.fromkeys(emails) if email not in bad]
 
 
-def _read_time(row, values, min_duration):
+def _read_time(row, values):
     day = _read_date(row, values[DATE])
     zone_text = values[ZONE].strip().upper()
     if zone_text in ZONES:
         row.zone = ZONES[zone_text]
     else:
         row.refuse(
-            _('Time Zone must be IST or UTC (the file has "%(value)s").', value=values[ZONE])
+            ZONE, _('Time Zone must be IST or UTC (the file has "%(value)s").', value=values[ZONE])
         )
     clock = CLOCK.fullmatch(values[TIME].strip())
     if not clock:
         row.refuse(
+            TIME,
             _(
                 "Time must be 24-hour HH:MM, for example 17:00 or 17:00 Hrs (the file has"
                 ' "%(value)s").',
                 value=values[TIME],
-            )
+            ),
         )
     minutes = values[DURATION].strip()
-    if not DIGITS.fullmatch(minutes):
+    if not DIGITS.fullmatch(minutes) or len(minutes) > 6:
         row.refuse(
+            DURATION,
             _(
                 "Duration must be a whole number of minutes, for example 60 (the file has"
                 ' "%(value)s").',
                 value=values[DURATION],
-            )
+            ),
         )
-    elif not min_duration <= int(minutes) <= MAX_DURATION:
-        row.refuse(
-            _(
-                "Duration must be from %(min)d to %(max)d minutes (the file has %(value)s).",
-                min=min_duration,
-                max=MAX_DURATION,
-                value=int(minutes),
-            )
-        )
-    else:
-        row.duration = timedelta(minutes=int(minutes))
     if day and row.zone and clock:
-        row.local_start = datetime.combine(day, time(int(clock.group(1)), int(clock.group(2))))
-        row.start_at = schedule.to_utc(row.local_start, row.zone)
-        if row.duration:
-            row.end_at = row.start_at + row.duration
+        local_start = datetime.combine(day, time(int(clock.group(1)), int(clock.group(2))))
+        row.start_at = schedule.to_utc(local_start, row.zone)
+        if DIGITS.fullmatch(minutes) and len(minutes) <= 6:
+            row.end_at = row.start_at + timedelta(minutes=int(minutes))
 
 
 def _read_date(row, text):
@@ -411,57 +364,25 @@ def _read_date(row, text):
     match = STRICT_DATE.fullmatch(text)
     if not match:
         row.refuse(
+            DATE,
             _(
                 'Date must be DD-MM-YYYY, for example 31-12-2026 (the file has "%(value)s").',
                 value=text,
-            )
+            ),
         )
         return None
     day, month, year = (int(part) for part in match.groups())
     try:
         found = date(year, month, day)
     except ValueError:
-        row.refuse(_("Date %(value)s does not exist.", value=text))
+        row.refuse(DATE, _("Date %(value)s does not exist.", value=text))
         return None
     if not 2000 <= year <= datetime.now().year + 10:
-        row.refuse(_("Date %(value)s is too far from today.", value=text))
+        row.refuse(DATE, _("Date %(value)s is too far from today.", value=text))
         return None
     return found
 
 
 def _list(text, separators=r"\s*,\s*"):
     items = [item.strip().strip("\"'") for item in re.split(separators, text.strip())]
-    return list(dict.fromkeys(item for item in items if item))
-
-
-def _read_platform(row, platform, link, passcode):
-    word = SQUEEZE.sub("", platform).casefold()
-    row.link, row.passcode = link.strip(), passcode.strip()
-    if not word:
-        if row.link:
-            row.refuse(
-                _(
-                    "Meeting Link is filled in but Meeting Platform is empty: write Google"
-                    " Meet, WhatsApp or Zoom."
-                )
-            )
-        row.platform = BIGBLUEBUTTON
-    elif word in PLATFORM_SPELLINGS:
-        row.platform = PLATFORM_SPELLINGS[word]
-    else:
-        row.refuse(
-            _(
-                'Meeting Platform "%(value)s" is not BigBlueButton, Google Meet, WhatsApp or Zoom.',
-                value=platform,
-            )
-        )
-        return
-    if row.platform == BIGBLUEBUTTON and row.link and word:
-        row.refuse(_("Leave Meeting Link empty for BigBlueButton: the app makes the room."))
-    if row.passcode and row.platform != ZOOM:
-        row.refuse(
-            _(
-                "Meeting Passcode is only for Zoom; leave it empty for %(platform)s.",
-                platform=PLATFORM_LABELS[row.platform],
-            )
-        )
+    return [item for item in items if item]

@@ -126,9 +126,7 @@ def process(upload_id, now=None):
         plan = bulk_plan.Plan(uploader, company, now or utcnow(), apply=not upload.is_check)
         rows = sheet_rows(upload.filename, bytes(upload.data), skip=done)
         for batch in _batches(rows, BATCH):
-            parsed = [
-                parse_row(line, cells, sheet, company.min_duration_minutes) for line, cells in batch
-            ]
+            parsed = [parse_row(line, cells, sheet) for line, cells in batch]
             with write_transaction():
                 plan.prepare(parsed)  # inside: nothing changes between reading and writing
                 results = [_result(upload, row, plan.settle(row)) for row in parsed]
@@ -159,7 +157,7 @@ def _result(upload, row, outcome):
         "cells": row.cells,
         "session_id": session_id,
         "status": status,
-        "message": " ".join(row.problems),
+        "message": " ".join([*row.messages(), *row.notes]),
     }
 
 

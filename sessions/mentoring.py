@@ -208,9 +208,11 @@ def _meeting_for(values):
     )
 
 
-def check(values, company, session=None, now=None):
+def check(values, company, session=None, now=None, clash_finder=find_clash):
     """{field: message} for every problem of `values`, as a new session or as an edit of
-    `session`; empty when they would be accepted."""
+    `session`; empty when they would be accepted. `clash_finder` (`find_clash`'s
+    signature) lets the bulk upload look for clashes in what it loaded once and in the
+    rows before, without writing them."""
     now = now or utcnow()
     problems = {}
     details = day = None
@@ -236,7 +238,7 @@ def check(values, company, session=None, now=None):
     _check_tags(values, problems)
     problems |= _meeting_for(values)[1]
     if "mentor" not in problems and "start" not in problems and "end" not in problems:
-        clash = find_clash(values.mentor.id, start_at, end_at, session.id if session else None)
+        clash = clash_finder(values.mentor.id, start_at, end_at, session.id if session else None)
         if clash is not None:
             problems["start"] = hosting.clash_message(clash)
     return problems
