@@ -14,6 +14,7 @@ locked, against the database.
 from datetime import timedelta
 from types import SimpleNamespace
 
+import peewee as pw
 from flask_babel import gettext as _
 
 from foundation.forms import Invalid
@@ -95,6 +96,7 @@ class Plan:
         self.sessions = {}  # id -> Session, or None (no mentoring session, or deleted here)
         self.deleted_here = set()
         self.slots = {}  # mentor id -> {session id or row key: session with its `.slot`}
+        self.pending = []  # (row, values, outcome) of new sessions to write with the batch
 
     # Loading, once per batch --------------------------------------------------------------
 
@@ -113,9 +115,23 @@ class Plan:
                 )
             }
             self.sessions.update({session_id: found.get(session_id) for session_id in chunk})
-        mentors = {user.id for user in map(self.users.get, emails) if user is not None}
-        mentors |= {session.host_id for session in self.sessions.values() if session}
-        mentors -= set(self.slots)
+        mentors = {
+            self.users[row.mentor_email].id for row in rows if self.users.get(row.mentor_email)
+        }
+        mentors |= {
+            self.sessions[row.session_id].host_id
+            for row in rows
+            if self.sessions.get(row.session_id)
+        }
+        if self.apply:
+            # What the rows before wrote is in the database now, and another writer may
+            # have added since: read the batch's mentors again, their rows locked (SQLite:
+            # the write transaction holds the database).
+            if not isinstance(db.obj, pw.SqliteDatabase):
+                for chunk in _chunks(sorted(mentors)):  # one order: no deadlock between two
+                    list(User.select(User.id).where(User.id.in_(chunk)).for_update())
+        else:
+            mentors -= set(self.slots)
         for chunk in _chunks(mentors):
             for mentor_id in chunk:
                 self.slots[mentor_id] = {}
@@ -162,19 +178,45 @@ class Plan:
         self._note_meeting(row)
         if not row.is_valid:
             return INVALID, row.session_id
+        if self.apply and session is None:
+            outcome = [PUBLISHED, None]  # its id comes when the batch's sessions are written
+            self.pending.append((row, values, outcome))
+            self._remember(values, ("row", row.line), None)
+            return outcome
         if self.apply:
             try:
                 with db.atomic():
-                    if session is None:
-                        session = mentoring.create(values, self.company, self.now)
-                    else:
-                        session = mentoring.edit(session, values, self.company, self.now)
+                    session = mentoring.edit(session, values, self.company, self.now)
             except Invalid as refusal:
                 self._add(row, refusal.errors)
                 return INVALID, row.session_id
         key = session.id if session is not None else ("row", row.line)
         self._remember(values, key, session)
         return (PUBLISHED if self.apply else VALID), (session.id if session else None)
+
+    def flush(self):
+        """Write the batch's new sessions: all at once (`mentoring.create_many`), or, if
+        that fails, each through `mentoring.create` in a savepoint of its own."""
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        try:
+            with db.atomic():
+                ids = mentoring.create_many(
+                    [values for _r, values, _o in pending], self.company, self.now
+                )
+        except Exception:  # noqa: BLE001 - any refusal: the rows go one by one and say why
+            ids = None
+        for index, (row, values, outcome) in enumerate(pending):
+            if ids is not None:
+                outcome[1] = ids[index]
+                continue
+            try:
+                with db.atomic():
+                    outcome[1] = mentoring.create(values, self.company, self.now).id
+            except Invalid as refusal:
+                self._add(row, refusal.errors)
+                outcome[0] = INVALID
 
     def _values(self, row):
         mentor = self.users.get(row.mentor_email)

@@ -129,7 +129,12 @@ def process(upload_id, now=None):
             parsed = [parse_row(line, cells, sheet) for line, cells in batch]
             with write_transaction():
                 plan.prepare(parsed)  # inside: nothing changes between reading and writing
-                results = [_result(upload, row, plan.settle(row)) for row in parsed]
+                outcomes = [plan.settle(row) for row in parsed]
+                plan.flush()
+                results = [
+                    _result(upload, row, outcome)
+                    for row, outcome in zip(parsed, outcomes, strict=True)
+                ]
                 BulkUploadRow.insert_many(results).execute()
                 done += len(parsed)
                 BulkUpload.update(done=done).where(BulkUpload.id == upload.id).execute()
