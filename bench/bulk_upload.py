@@ -112,14 +112,17 @@ def invalid_row(n, k, first_day, seeded_edit, started_id):
     """The k-th kind of invalid row (the kinds in turn), for mentor n."""
     good = create_row(n, day_of(n, first_day), 8)
     edit = {**good, "Action": "Edit", "id": str(seeded_edit[n % MENTORS])}
-    seeded_clash = {**create_row(n, first_day, 10), "Time (24 hrs)": "10:30"}
-    if n >= MENTORS:  # the same mentor's create of 1,000 rows before: a clash in the file
-        file_clash = create_row(n, day_of(n - MENTORS, first_day), hour_of(n - MENTORS))
-        file_clash["Time Zone(IST/UTC)"] = "IST" if (n - MENTORS) % 2 else "UTC"
-        if file_clash["Time Zone(IST/UTC)"] == "IST":
-            file_clash["Time (24 hrs)"] += " Hrs"
-    else:
-        file_clash = seeded_clash
+    # The day-2 sessions of mentors 500-999 are never deleted: a clash with one of them.
+    keeper = MENTORS // 2 + n % (MENTORS // 2)
+    seeded_clash = {
+        **create_row(keeper, first_day + timedelta(days=1), 10, who=mentor(keeper)),
+        "Time (24 hrs)": "10:30",
+    }
+    # The valid create just before this row, again for its mentor: a clash in the file.
+    before = n - 1 if n else n + 1
+    file_clash = create_row(
+        before, day_of(before, first_day), hour_of(before), zone="IST" if before % 2 else "UTC"
+    )
     crowd = ", ".join(f"member{m}@bench.test" for m in range(21))  # one past the 20 seats
     kinds = [
         {**good, "Date(DD-MM-YYYY)": day_of(n, first_day).strftime("%Y-%m-%d")},
