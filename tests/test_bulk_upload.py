@@ -7,12 +7,14 @@ import os
 import re
 import subprocess
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 import tasks
-from models import BulkUpload, BulkUploadRow, Company, Email, Role, db
+from models import BulkUpload, BulkUploadRow, Company, Email, Role, Session, SessionKind, User, db
+from sessions import bulk_upload, mentoring
 from sessions.bulk_rows import COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -242,3 +244,96 @@ def test_bulk_upload_large_file_runs_in_the_background_and_shows_progress(admin,
     wait_for(lambda: len(smtp.messages) == 1)
     [attachment] = list(smtp.messages[0].iter_attachments())
     assert len(read_csv(attachment.get_content())) == 6
+
+
+# The peer product's own sample file ---------------------------------------------------------
+
+
+@pytest.fixture
+def sample_people(app, make_user):
+    app.config.update(BBB_URL="http://127.0.0.1:9/bigbluebutton/", BBB_SECRET="secret")
+    admin = make_user(Role.ADMIN, email="admin@convene.test")
+    for n in (1, 2, 3):
+        make_user(Role.HOST, email=f"mentor{n}@example.com", name=f"Mentor {n}")
+    for n in (1, 2, 3, 4):
+        make_user(Role.MEMBER, email=f"mentee{n}@example.com")
+    return admin
+
+
+def sample_results(app, admin, data, is_check):
+    with app.test_request_context("/"), db.connection_context():
+        started = bulk_upload.start_upload(
+            admin, "mentored-sample.csv", data, Company.current(), is_check
+        )
+        done = bulk_upload.process(started.id)
+        return [(row.status, row.message) for row in bulk_upload.result_rows(done)]
+
+
+def test_bulk_upload_the_peer_sample_as_it_is(app, sample_people):
+    results = sample_results(app, sample_people, SAMPLE.read_bytes(), True)
+
+    assert [status for status, _message in results] == ["invalid"] * 5
+    future = "Date(DD-MM-YYYY), Time (24 hrs): Choose a time in the future."
+    assert results[0][1] == future  # "Big Blue Button" and "13:00 Hrs" are understood
+    assert results[1][1] == future
+    assert "No mentoring session has the id 123345." in results[2][1]
+    assert "No active account has these mentee emails: mentee5@example.org." in results[2][1]
+    assert (
+        'Meeting Link "5551112222" is not a link; it was read as https://zoom.us/j/5551112222.'
+        in results[2][1]
+    )
+    assert "No mentoring session has the id 234555." in results[3][1]
+    assert "Meeting Link: Paste a WhatsApp link" in results[3][1]  # a call link is no meeting
+    assert results[4][1] == "No mentoring session has the id 196745."
+
+
+def test_bulk_upload_the_peer_sample_with_its_sessions_and_a_future_date(
+    app, make_user, sample_people
+):
+    make_user(Role.MEMBER, email="mentee5@example.org")
+    day = datetime.now() + timedelta(days=20)
+    with app.test_request_context("/"), db.connection_context():
+        mentor3 = User.get(User.email == "mentor3@example.com")
+        ids = []
+        for hour in (2, 5, 8):
+            start = datetime.combine(day.date(), datetime.min.time()) + timedelta(hours=hour)
+            values = mentoring.MentoringValues(
+                title=f"At {hour}",
+                description="About",
+                session_type="public",
+                mentor=mentor3,
+                start_at=start,
+                end_at=start + timedelta(minutes=30),
+                timezone="UTC",
+            )
+            ids.append(mentoring.create(values, Company.current()).id)
+    data = SAMPLE.read_bytes().replace(b"05-02-2024", day.strftime("%d-%m-%Y").encode())
+    for old, new in zip((b"123345", b"234555", b"196745"), ids, strict=True):
+        data = data.replace(old, str(new).encode())
+
+    results = sample_results(app, sample_people, data, False)
+
+    statuses = [status for status, _message in results]
+    assert statuses == ["published", "published", "published", "invalid", "deleted"]
+    assert results[0][1] == results[1][1] == ""
+    assert (
+        results[2][1]
+        == 'Meeting Link "5551112222" is not a link; it was read as https://zoom.us/j/5551112222.'
+    )
+    assert "Meeting Link: Paste a WhatsApp link" in results[3][1]
+    assert "Mentor 3 already has a session at this time" in results[3][1]  # row 3 moved there
+
+
+def test_bulk_upload_new_sessions_fall_back_one_by_one(app, sample_people, monkeypatch):
+    def refuse(*_args, **_kwargs):
+        raise RuntimeError("a batch that cannot be written at once")
+
+    monkeypatch.setattr(mentoring, "create_many", refuse)
+    day = (datetime.now() + timedelta(days=9)).strftime("%d-%m-%Y").encode()
+    data = SAMPLE.read_bytes().replace(b"05-02-2024", day)
+
+    results = sample_results(app, sample_people, data, False)
+
+    assert [status for status, _message in results][:2] == ["published", "published"]
+    with db.connection_context():
+        assert Session.select().where(Session.kind == SessionKind.MENTORING).count() == 2
