@@ -29,7 +29,9 @@ from views import (
     calendar_feeds,
     group,
     home,
+    hosting,
     member,
+    mentoring,
 )
 
 csrf = CSRFProtect()
@@ -56,6 +58,8 @@ def create_app(test_config=None):
         member.bp,
         calendar_feeds.bp,
         group.bp,
+        hosting.bp,  # issue 12: hosted sessions (group and mentoring)
+        mentoring.bp,
         admin_events.bp,
         admin_registrations.bp,
         admin_mail.bp,

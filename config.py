@@ -67,6 +67,12 @@ def from_environment():
         "SMTP_TLS": os.environ.get("SMTP_TLS", "none").lower(),  # none, starttls or ssl
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Convene <noreply@convene.local>"),
         "OUTBOX_DIR": os.environ.get("OUTBOX_DIR", str(INSTANCE / "outbox")),
+        # BigBlueButton (meetings/bigbluebutton.py): without URL and secret it is "not
+        # configured" and the other meeting platforms are offered.
+        "BBB_URL": os.environ.get("BBB_URL") or None,
+        "BBB_SECRET": os.environ.get("BBB_SECRET") or None,
+        "BBB_CHECKSUM": os.environ.get("BBB_CHECKSUM", "sha256").lower(),
+        "JOIN_OPENS_MINUTES": int(os.environ.get("JOIN_OPENS_MINUTES", "10")),
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
     }

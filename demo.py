@@ -1,5 +1,6 @@
 """Demo data for `make run`: a company, one user of each role, and the event
-"Leadership Training" with its "Daytime" and "Evening" sessions and days of each format."""
+"Leadership Training" with its "Daytime" and "Evening" sessions and days of each format, a
+public group session, and a public and a private mentoring session."""
 
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from models import (
     utcnow,
     write_transaction,
 )
+from sessions import mentoring
 
 PASSWORD = "convene-demo"
 ADMIN_EMAIL = "admin@convene.test"
@@ -118,6 +120,7 @@ def load_once():
             address="Tverskaya 7, Moscow, room 2",
         )
         _group_session(host, today + timedelta(days=10, hours=18))
+    _mentoring_sessions(host, today)
     return True
 
 
@@ -137,6 +140,56 @@ def _group_session(host, start_local):
     end = start + timedelta(hours=1)
     Day.create(session=session, start_at=start, end_at=end, format=DayFormat.ONLINE)
     Registration.create(session=session, user=host, role=RegistrationRole.HOST)
+
+
+def _mentoring_sessions(host, today):
+    """A public mentoring session with a Zoom link on the demo host's profile, and a
+    private one for Maria Member, made through the same rules as the screens."""
+    company = Company.current()
+    member = User.get(User.email == "member@convene.test")
+    common = {"mentor": host, "timezone": ZONE, "medium": ["English"]}
+    for title, description, days, hour, extra in (
+        (
+            "Planning your next career step",
+            "A mentoring hour for anyone thinking about their next role. Questions welcome.",
+            5,
+            17,
+            {
+                "session_type": "public",
+                "recommended_for": ["Teachers", "Team leads"],
+                "categories": ["Career"],
+                "platform": "Zoom",
+                "meeting_url": "https://us02web.zoom.us/j/85746065432?pwd=demo",
+                "meeting_id": "857 4606 5432",
+                "passcode": "demo42",
+            },
+        ),
+        (
+            "One-to-one: your first 90 days",
+            "A private conversation about settling into a new team.",
+            6,
+            12,
+            {
+                "session_type": "private",
+                "mentees": [member],
+                "categories": ["Leadership"],
+                "platform": "Google Meet",
+                "meeting_url": "https://meet.google.com/jgx-ydjs-ptv",
+            },
+        ),
+    ):
+        start = schedule.to_utc(today + timedelta(days=days, hours=hour), ZONE)
+        mentoring.create(
+            mentoring.MentoringValues(
+                title=title,
+                description=description,
+                start_at=start,
+                end_at=start + timedelta(hours=1),
+                **common,
+                **extra,
+            ),
+            company,
+        )
 
 
 # Generated people, to try the lists at scale: `flask --app app seed-demo --users 1000` -------

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from meetings import bigbluebutton
+from meetings.meeting_links import recognise_platform
 from models import Choices
 
 MEET_CODE = re.compile(r"[a-z]{3}-[a-z]{4}-[a-z]{3}")
@@ -79,7 +80,9 @@ class Meeting:
 
     @property
     def label(self):
-        return MeetingPlatform.label(self.platform)
+        if self.platform in MeetingPlatform.LABELS:
+            return MeetingPlatform.label(self.platform)
+        return _("Web link")
 
     @property
     def is_bigbluebutton(self):
@@ -235,5 +238,9 @@ def _check_zoom(url, meeting_id, passcode, link_later, problems):
 
 
 def meeting_of(day):
-    """The Meeting a stored day describes."""
-    return Meeting(day.platform or MeetingPlatform.DEFAULT, day.url, day.meeting_id, day.passcode)
+    """The Meeting a stored day describes. A day stored before platforms were recorded
+    takes its link's platform (another https link is "other"), or BigBlueButton."""
+    platform = day.platform
+    if not platform:
+        platform = recognise_platform(day.url).key if day.url else MeetingPlatform.DEFAULT
+    return Meeting(platform, day.url, day.meeting_id, day.passcode)

@@ -40,8 +40,10 @@ def _event_for(day, session, locale, cancelled):
     if day.format == DayFormat.OFFLINE:
         entry.add("location", day.address)
     elif day.format == DayFormat.ONLINE:
-        entry.add("location", day.url)
-        entry.add("url", day.url)
+        # BigBlueButton rooms, and links still to come, open through the app's Join.
+        link = day.url or f"{current_app.config['PUBLIC_URL']}/s/{day.session_id}/meeting"
+        entry.add("location", link)
+        entry.add("url", link)
     entry.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     return entry
 

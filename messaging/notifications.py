@@ -102,6 +102,9 @@ def _day_snapshot(day, session):
         "format": day.format,
         "address": day.address,
         "url": day.url,
+        "platform": day.platform,
+        "meeting_id": day.meeting_id,
+        "passcode": day.passcode,
         "sequence": day.sequence,
         "session_id": session.id,
         "session_name": session.name,
@@ -226,10 +229,11 @@ def _day_of(snapshot):
     """The day and its session as they were when the notice was written (either may be
     deleted by now), unsaved."""
     fields = {name: snapshot[name] for name in ("id", "format", "address", "url", "sequence")}
+    fields |= {name: snapshot.get(name, "") for name in ("platform", "meeting_id", "passcode")}
     fields |= {name: datetime.fromisoformat(snapshot[name]) for name in ("start_at", "end_at")}
     event = snapshot["event_id"] and Event(id=snapshot["event_id"], title=snapshot["event_title"])
     session = Session(id=snapshot["session_id"], name=snapshot["session_name"], event=event)
-    return Day(**fields), session
+    return Day(session=session, **fields), session
 
 
 @notice("day_changed")

@@ -19,12 +19,17 @@ from flask_babel import lazy_gettext as _l
 
 from foundation.forms import Invalid
 from foundation.i18n import format_span, pick_text
+from meetings.platforms import check_meeting
 from messaging import mail, notifications
 from models import (
     Choices,
     Day,
+    DayFormat,
+    Registration,
+    RegistrationRole,
     Session,
     SessionKind,
+    Status,
     User,
     locked,
     utcnow,
@@ -73,9 +78,12 @@ def display_status(session, day, now=None):
     return DisplayStatus.COMPLETED
 
 
+def join_minutes():
+    return current_app.config.get("JOIN_OPENS_MINUTES", 10)
+
+
 def join_opens_at(day):
-    minutes = current_app.config.get("JOIN_OPENS_MINUTES", 10)
-    return day.start_at - timedelta(minutes=minutes)
+    return day.start_at - timedelta(minutes=join_minutes())
 
 
 def join_is_open(session, day, now=None):
@@ -92,6 +100,13 @@ def has_started(day, now=None):
 
 def only_day(session):
     return Day.select().where(Day.session == session).order_by(Day.start_at).first()
+
+
+def days_of(session_ids):
+    """The first day of each of these sessions, in one query."""
+    if not session_ids:
+        return []
+    return list(Day.select().where(Day.session.in_(session_ids)).order_by(Day.start_at.desc()))
 
 
 # The clash rule ----------------------------------------------------------------------------
@@ -206,9 +221,23 @@ def move_day(session, day, start_at, end_at, meeting=None):
     changed = any(getattr(day, name) != value for name, value in fields.items())
     if not changed:
         return False
-    Day.update(sequence=Day.sequence + 1, **fields).where(Day.id == day.id).execute()
+    # Until someone holds a seat nobody has been sent the entry (a link added right after
+    # publishing): nothing to update in anyone's calendar, so SEQUENCE stays.
+    told = (
+        Registration.select()
+        .where(
+            Registration.session == session.id,
+            Registration.role == RegistrationRole.PARTICIPANT,
+            Registration.status.in_(Status.HOLDS_SEAT),
+        )
+        .exists()
+    )
+    Day.update(sequence=Day.sequence + (1 if told else 0), **fields).where(
+        Day.id == day.id
+    ).execute()
     Session.update(registration_end_at=start_at).where(Session.id == session.id).execute()
-    notifications.day_changed(Day.get_by_id(day.id), Session.get_by_id(session.id))
+    if told:
+        notifications.day_changed(Day.get_by_id(day.id), Session.get_by_id(session.id))
     return True
 
 
@@ -256,3 +285,48 @@ def delete(session, now=None):
         notifications.session_cancelled(session)
         Session.delete().where(Session.id == session.id).execute()
     mail.request_delivery()
+
+
+def set_meeting(session, platform, url="", meeting_id="", passcode="", link_later=False, now=None):
+    """The meeting-link step: choose the platform and paste the link (or set it later).
+    Everyone in the session gets the updated calendar entry when it changed."""
+    now = now or utcnow()
+    day = only_day(session)
+    problems = check_changeable(session, day, now)
+    meeting, link_problems = check_meeting(platform, url, meeting_id, passcode, link_later)
+    problems |= link_problems
+    if problems:
+        raise Problems(problems)
+    with write_transaction():
+        fresh = locked(Day, day.id)
+        problems = check_changeable(Session.get_by_id(session.id), fresh, now)
+        if problems:
+            raise Problems(problems)
+        if fresh.format != DayFormat.ONLINE:
+            Day.update(format=DayFormat.ONLINE).where(Day.id == fresh.id).execute()
+        move_day(session, fresh, fresh.start_at, fresh.end_at, meeting)
+    mail.request_delivery()
+    return Day.get_by_id(day.id)
+
+
+def edit_details(session, title, description, company, now=None):
+    """A new title and description for a group session (its time: `reschedule`; its
+    link: `set_meeting`)."""
+    now = now or utcnow()
+    problems = check_changeable(session, only_day(session), now)
+    title, description = (title or "").strip(), (description or "").strip()
+    for name, text, limit in (("title", title, 180), ("description", description, 5000)):
+        if not text:
+            problems[name] = _("This field is required.")
+        elif len(text) > limit:
+            problems[name] = _(
+                "At most %(max)d characters (now %(count)d).", max=limit, count=len(text)
+            )
+    if problems:
+        raise Problems(problems)
+    names = dict(session.name) | {company.default_locale: title}
+    with write_transaction():
+        Session.update(name=names, description=description).where(
+            Session.id == session.id
+        ).execute()
+    return Session.get_by_id(session.id)

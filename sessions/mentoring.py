@@ -15,6 +15,8 @@ API
                                   empty: BigBlueButton
     meeting_url, meeting_id, passcode      the link, Zoom meeting ID and passcode
     link_later                    True: a link platform may be published without its link
+                                  (BigBlueButton needs no link; it is refused with "BigBlueButton
+                                  is not configured..." unless BBB_URL and BBB_SECRET are set)
 
 `check(values, company, session=None, now=None) -> {field: message}`: every problem of
     the values, without writing (what `create` / `edit` would refuse, the clash included;
@@ -489,22 +491,8 @@ def edit(session, values, company, now=None):
 
 
 def set_meeting(session, platform, url="", meeting_id="", passcode="", link_later=False, now=None):
-    """The meeting-link step: choose the platform and paste the link (or set it later)."""
-    now = now or utcnow()
-    day = hosting.only_day(session)
-    problems = hosting.check_changeable(session, day, now)
-    meeting, link_problems = check_meeting(platform, url, meeting_id, passcode, link_later)
-    problems |= link_problems
-    if problems:
-        raise Problems(problems)
-    with write_transaction():
-        fresh = locked(Day, day.id)
-        problems = hosting.check_changeable(Session.get_by_id(session.id), fresh, now)
-        if problems:
-            raise Problems(problems)
-        hosting.move_day(session, fresh, fresh.start_at, fresh.end_at, meeting)
-    mail.request_delivery()
-    return Day.get_by_id(day.id)
+    """The "add meeting link" step alone (see `hosting.set_meeting`)."""
+    return hosting.set_meeting(session, platform, url, meeting_id, passcode, link_later, now)
 
 
 def cancel(session, now=None):

@@ -144,16 +144,23 @@ document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-add-invitee]");
   if (button) addInvitee(button);
 });
+// A suggestion may name its box and field (data-into, data-field); data-single keeps one
+// choice (the mentor of a mentoring session), as a radio button.
 function addInvitee(button) {
-  const box = document.getElementById("invitees");
-  if (!box.querySelector(`input[value="${button.dataset.id}"]`)) {
+  const box = document.getElementById(button.dataset.into || "invitees");
+  const single = "single" in button.dataset;
+  if (single) box.replaceChildren();
+  if (!box.querySelector(`input[value="${CSS.escape(button.dataset.id)}"]`)) {
     const chip = document.createElement("label");
     chip.className = "chip";
-    const input = Object.assign(document.createElement("input"), { type: "checkbox", name: "invitees", value: button.dataset.id, checked: true });
+    const input = Object.assign(document.createElement("input"), {
+      type: single ? "radio" : "checkbox", name: button.dataset.field || "invitees", value: button.dataset.id, checked: true,
+    });
     chip.append(input, " ", button.dataset.name);
     box.append(chip);
   }
-  document.getElementById("invitee-results").replaceChildren();
+  button.closest("fieldset")?.querySelector("input[type=search]")?.focus(); // type the next name
+  (button.closest("[data-results]") || document.getElementById("invitee-results")).replaceChildren();
 }
 
 // A form that adds a row resets once the row is in (not after a refusal, which re-renders it).

@@ -371,3 +371,19 @@ def browser_as(page, live_server, make_user):
 @pytest.fixture
 def browser_admin(browser_as):
     return browser_as(Role.ADMIN)
+
+
+# BigBlueButton -------------------------------------------------------------------------------
+
+BBB_SECRET = "639259d4-9dd8-4b25-bf01-95f9567eaf4b"
+
+
+@pytest.fixture
+def bbb(app):
+    """A BigBlueButton stand-in on loopback; the app is configured to use it."""
+    from bbb_standin import BigBlueButtonStandIn
+
+    server = BigBlueButtonStandIn(BBB_SECRET).start()
+    app.config.update(BBB_URL=server.url, BBB_SECRET=BBB_SECRET, BBB_CHECKSUM="sha256")
+    yield server
+    server.stop()

@@ -18,11 +18,13 @@ from models import (
     Email,
     Event,
     ImportJob,
+    MentoringDetails,
     Registration,
     Reminder,
     Role,
     Session,
     SessionKind,
+    TagOption,
     User,
     db,
 )
@@ -233,6 +235,50 @@ ROUTES = [
     Route("POST", "/bulk-upload", Role.HOST, lambda: {"file": (io.BytesIO(BULK_FILE), "s.csv")}),
     Route("GET", "/bulk-upload/{bulk}", Role.HOST, owner_only=True),
     Route("GET", "/bulk-upload/{bulk}/result.csv", Role.HOST, owner_only=True),
+    # Mentoring sessions and hosted sessions (issue 12).
+    Route("GET", "/mentoring", Role.HOST),
+    Route("GET", "/mentoring/new", Role.HOST),
+    Route("POST", "/mentoring", Role.HOST, lambda: mentoring_form("2030-07-01T10:00")),
+    Route("GET", "/mentoring/people?q=ta&for=mentor", Role.HOST),
+    Route("GET", "/mentoring/{mentoring}/edit", Role.HOST, owner_only=True),
+    Route(
+        "POST",
+        "/mentoring/{mentoring}",
+        Role.HOST,
+        lambda: mentoring_form("2030-06-01T10:00", platform="zoom", meeting_url="123456789"),
+        True,
+    ),
+    Route("GET", "/admin/mentoring/options", Role.ADMIN),
+    Route("POST", "/admin/mentoring/options", Role.ADMIN, {"kind": "medium", "label": "Odia"}),
+    Route("DELETE", "/admin/mentoring/options/{option}", Role.ADMIN),
+    Route("GET", "/host/sessions/{mentoring}", Role.HOST, owner_only=True),
+    Route(
+        "POST",
+        "/host/sessions/{mentoring}/meeting",
+        Role.HOST,
+        {"platform": "zoom", "meeting_url": "123456789"},
+        True,
+    ),
+    Route(
+        "POST",
+        "/host/sessions/{mentoring}/reschedule",
+        Role.HOST,
+        {"start": "2030-06-02T10:00", "end": "2030-06-02T11:00"},
+        True,
+    ),
+    Route("POST", "/host/sessions/{mentoring}/cancel", Role.HOST, owner_only=True),
+    Route("GET", "/host/sessions/{group}/edit", Role.HOST, owner_only=True),
+    Route(
+        "POST",
+        "/host/sessions/{group}/edit",
+        Role.HOST,
+        {"title": "Renamed group", "description": "About"},
+        True,
+    ),
+    Route("GET", "/s/{mentoring}/meeting", Role.MEMBER, owner_only=True),
+    Route("POST", "/s/{mentoring}/meeting/end", Role.HOST, owner_only=True),
+    Route("GET", "/home/sessions?when=past", Role.MEMBER),
+    Route("POST", "/s/{mentoring}/leave-session", Role.MEMBER, owner_only=True),
     # Last: it signs its caller out everywhere (the fuzz test walks ROUTES in this order).
     Route("POST", "/profile/sign-out-everywhere", Role.MEMBER),
 ]
@@ -243,6 +289,27 @@ BULK_FILE = (
     b"Meeting Platform,Meeting Link,Meeting Passcode (if needed)\r\n"
     b"Delete,999999,,,,,,,,,,,,,,,\r\n"
 )
+
+
+def mentoring_form(start, **fields):
+    """A mentoring session form that succeeds for an admin (the host is its mentor)."""
+    with db.connection_context():
+        mentor = User.get(User.email == "host@example.com")
+    hour = int(start[11:13]) + 1
+    return {
+        "title": "Mentoring",
+        "description": "About",
+        "session_type": "public",
+        "mentor": str(mentor.id),
+        "start": start,
+        "end": f"{start[:11]}{hour:02d}{start[13:]}",
+        "timezone": "UTC",
+        "platform": "zoom",
+        "link_later": "1",
+        **fields,
+    }
+
+
 GROUP_FORM = {
     "title": "Group",
     "description": "About",
@@ -278,6 +345,23 @@ def ids(make_event, make_session, make_day, make_user):
             participant_limit=5,
         )
         Day.create(session=group, start_at=datetime(2030, 5, 1), end_at=datetime(2030, 5, 1, 1))
+        mentoring_session = Session.create(
+            kind=SessionKind.MENTORING,
+            name={"en": "Mentoring"},
+            timezone="UTC",
+            host=host,
+            registration_end_at=datetime(2030, 6, 1, 10),
+            participant_limit=20,
+        )
+        MentoringDetails.create(session=mentoring_session, published_at=datetime(2030, 1, 1))
+        Day.create(
+            session=mentoring_session,
+            start_at=datetime(2030, 6, 1, 10),
+            end_at=datetime(2030, 6, 1, 11),
+            format="online",
+            platform="zoom",
+        )
+        option = TagOption.create(kind="medium", label="Hindi")
         email = Email.create(
             key="failed-1",
             to_address=user.email,
@@ -300,6 +384,8 @@ def ids(make_event, make_session, make_day, make_user):
         "email": email.id,
         "group": group.id,
         "bulk": bulk.id,
+        "mentoring": mentoring_session.id,
+        "option": option.id,
     }
 
 
@@ -346,6 +432,8 @@ def test_access_matrix_covers_every_route(app):
                 "email",
                 "group",
                 "bulk",
+                "mentoring",
+                "option",
             ],
             1,
         )

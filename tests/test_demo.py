@@ -1,5 +1,7 @@
 """The demo data `make run` loads: what the README and the issues promise a first visitor."""
 
+import re
+
 import demo
 from models import Event, Role, Session, SessionKind, User, db
 
@@ -18,6 +20,29 @@ def test_demo_loads_once_with_every_role_and_a_public_group_session(app):
     profile = visitor.get("/u/demo-host").text
     assert f'href="/s/{group.id}"' in profile
     assert "Sign in to join" in visitor.get(f"/s/{group.id}").text
+
+
+def test_demo_has_a_public_and_a_private_mentoring_session(app, make_user):
+    with app.test_request_context("/"), db.connection_context():
+        demo.load_once()
+        public, private = (
+            Session.select().where(Session.kind == SessionKind.MENTORING).order_by(Session.id)
+        )
+    assert (public.is_public, private.is_public) == (True, False)
+    visitor = app.test_client()
+    profile = visitor.get("/u/demo-host").text
+    assert f'href="/s/{public.id}"' in profile and f'href="/s/{private.id}"' not in profile
+    assert visitor.get(f"/s/{private.id}").status_code == 404
+    member = app.test_client()
+    member.post("/login", data={"email": "member@convene.test", "password": demo.PASSWORD})
+    assert "One-to-one: your first 90 days" in member.get("/home").text  # invited
+    member.post(f"/s/{public.id}/join", headers={"X-CSRFToken": member_token(member)})
+    home = member.get("/home").text
+    assert "Planning your next career step" in home and "Meeting ID 857 4606 5432" in home
+
+
+def member_token(client):
+    return re.search(r'"X-CSRFToken": "([^"]+)"', client.get("/home").text).group(1)
 
 
 def test_seed_demo_adds_generated_members_to_try_the_lists_at_scale(app, sign_in):

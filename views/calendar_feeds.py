@@ -33,8 +33,9 @@ def ics_response(text, filename):
 def day_ics(day_id):
     day = get_or_404(Day, day_id)
     session = day.session
-    mine = session.event_id and booking.live_registration(g.user, session.event_id)
-    if not g.user.is_admin and not (mine and mine.session_id == session.id):
+    mine = booking.live_in(g.user, session)  # its event's, or a group/mentoring session's own
+    is_host = session.event_id is None and session.host_id == g.user.id
+    if not (g.user.is_admin or is_host or (mine and mine.session_id == session.id)):
         abort(404)  # a day of someone else's session does not exist for you
     return ics_response(
         calendar([(day, session)], recipient_locale_of(g.user)), f"day-{day.id}.ics"

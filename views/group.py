@@ -8,8 +8,9 @@ from markupsafe import escape
 from accounts.access import INVITEE_SEARCHES, VISITOR, allow, limiter
 from foundation.forms import Invalid, row_ids
 from foundation.i18n import current_company, viewer_timezone
-from models import Registration, Role, Session, SessionKind, Status, User, utcnow
+from models import Registration, Role, Session, Status, User, utcnow
 from sessions import booking, group_sessions
+from sessions.hosting import HOSTED_KINDS, join_is_open
 from views.lookups import attach_days, get_or_404
 
 bp = Blueprint("group", __name__)
@@ -35,9 +36,7 @@ def create_group_session():
     try:
         session = group_sessions.create_group_session(g.user, request.form, current_company())
     except Invalid as error:
-        invitees = User.select().where(
-            User.id.in_(row_ids(request.form.getlist("invitees")))
-        )
+        invitees = User.select().where(User.id.in_(row_ids(request.form.getlist("invitees"))))
         context = {
             "errors": error.errors,
             "form": request.form,
@@ -76,7 +75,7 @@ def dashboard():
     now = utcnow()
     query = (
         Session.select()
-        .where(Session.kind == SessionKind.GROUP, Session.host == g.user)
+        .where(Session.kind.in_(HOSTED_KINDS), Session.host == g.user)
         .order_by(
             Session.registration_end_at if tab == "future" else Session.registration_end_at.desc()
         )
@@ -99,7 +98,7 @@ def profile(handle):
         list(
             Session.select()
             .where(
-                Session.kind == SessionKind.GROUP,
+                Session.kind.in_(HOSTED_KINDS),
                 Session.host == host,
                 Session.is_public == True,  # noqa: E712
                 Session.cancelled_at.is_null(),
@@ -114,7 +113,7 @@ def profile(handle):
 def visible_session_or_404(session_id):
     """A group session as the viewer may see it; a private one only for its people."""
     session = get_or_404(Session, session_id)
-    if session.kind != SessionKind.GROUP:
+    if session.kind not in HOSTED_KINDS:
         abort(404)
     user = g.user
     if not session.is_public and not (
@@ -145,6 +144,7 @@ def public_context(session, error=None):
         "is_host": bool(user and session.host_id == user.id),
         "attending": group_sessions.participants_count(session),
         "now": utcnow(),
+        "join_open": join_is_open(session, session.day_list[0] if session.day_list else None),
         "error": error,
     }
 

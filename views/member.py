@@ -11,6 +11,7 @@ from foundation.i18n import enabled_locales, viewer_timezone
 from foundation.schedule import all_timezones, is_timezone
 from models import Event, Registration, RegistrationRole, Role, Session, Status, User, utcnow
 from sessions import booking
+from views import hosting
 from views.fragments import drawn_once, rows_of
 from views.lookups import attach_days, get_or_404, session_with_days
 
@@ -63,6 +64,7 @@ def home():
         "open_events": open_events,
         "now": utcnow(),
     }
+    context |= hosting.sessions_context(request.args.get("sessions"))  # group and mentoring
     template = (
         "member/_tabs.html"
         if request.htmx and request.htmx.target == "tabs"

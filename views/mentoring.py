@@ -1,0 +1,267 @@
+"""Mentoring sessions: the list, creating ("Publish and add link") and editing, the people
+type-ahead, and the tag options admins manage. The rules are sessions/mentoring.py."""
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from htmx_flask import make_response
+
+from accounts.access import INVITEE_SEARCHES, allow, limiter
+from foundation import schedule
+from foundation.forms import FormReader, Invalid, row_id, row_ids
+from foundation.i18n import current_company, input_value, viewer_timezone
+from meetings import bigbluebutton
+from meetings.platforms import MeetingPlatform
+from models import MentoringDetails, Role, Session, SessionKind, TagOption, User
+from sessions import group_sessions, hosting, mentoring
+from sessions.mentoring import MentoringValues, SessionType, TagKind
+from views.group import too_many_searches
+from views.lookups import attach_days, get_or_404
+
+bp = Blueprint("mentoring", __name__)
+
+
+def may_create(user):
+    """Admins always; hosts while the company lets hosts create sessions (then they are
+    the mentor of what they create)."""
+    return user.is_admin or current_company().allows_group_sessions
+
+
+def mentoring_session_or_404(session_id):
+    """A mentoring session its mentor or an admin manages."""
+    session = get_or_404(Session, session_id)
+    if session.kind != SessionKind.MENTORING:
+        abort(404)
+    if not (g.user.is_admin or session.host_id == g.user.id):
+        abort(404)
+    return session
+
+
+# Reading the form ---------------------------------------------------------------------------
+
+
+def _tags(form, kind):
+    chosen = form.getlist(kind)
+    typed = (form.get(f"{kind}_new") or "").split(",")
+    return mentoring.clean_tags([*chosen, *typed])
+
+
+def _person(value):
+    try:
+        return User.get_or_none(User.id == row_id(value))
+    except ValueError:
+        return None
+
+
+def read_values(form, session=None):
+    """(MentoringValues, reading problems): times are typed in the creator's zone."""
+    company = current_company()
+    reader = FormReader(form)
+    zone = form.get("timezone") or viewer_timezone()
+    if not schedule.is_timezone(zone):
+        zone = company.timezone
+    local_start = reader.local_datetime("start", zone=zone)
+    local_end = reader.local_datetime("end", zone=zone)
+    mentor = g.user if not g.user.is_admin and session is None else _person(form.get("mentor"))
+    ids = row_ids(form.getlist("mentees"))
+    mentees = list(User.select().where(User.id.in_(ids))) if ids else []
+    if len(mentees) != len(ids):
+        reader.error("mentees", _("Some invited people could not be found."))
+    values = MentoringValues(
+        title=form.get("title", ""),
+        description=form.get("description", ""),
+        session_type=form.get("session_type", ""),
+        mentor=mentor,
+        mentees=mentees,
+        start_at=local_start and schedule.to_utc(local_start, zone),
+        end_at=local_end and schedule.to_utc(local_end, zone),
+        timezone=session.timezone if session else zone,
+        recommended_for=_tags(form, TagKind.RECOMMENDED_FOR),
+        categories=_tags(form, TagKind.CATEGORIES),
+        medium=_tags(form, TagKind.MEDIUM),
+        platform=form.get("platform", ""),
+        meeting_url=form.get("meeting_url", ""),
+        meeting_id=form.get("meeting_id", ""),
+        passcode=form.get("passcode", ""),
+        link_later=form.get("link_later") in {"on", "1"},
+    )
+    return values, reader.errors, zone
+
+
+def form_context(values, errors, zone, session=None):
+    chosen = {kind: getattr(values, kind) for kind in TagKind.values()}
+    offered = {
+        kind: sorted(set(mentoring.options(kind)) | set(chosen[kind]), key=str.casefold)
+        for kind in TagKind.values()
+    }
+    return {
+        "values": values,
+        "errors": errors,
+        "zone": zone,
+        "session": session,
+        "offered": offered,
+        "start_value": input_value(values.start_at, zone) if values.start_at else "",
+        "end_value": input_value(values.end_at, zone) if values.end_at else "",
+        "bbb_ready": bigbluebutton.is_configured(),
+        "platforms": MeetingPlatform.values(),
+        "SessionType": SessionType,
+        "TagKind": TagKind,
+        "MeetingPlatform": MeetingPlatform,
+    }
+
+
+# Screens -----------------------------------------------------------------------------------
+
+
+@bp.route("/mentoring")
+@allow(Role.HOST)
+def list_sessions():
+    query = Session.select().where(Session.kind == SessionKind.MENTORING)
+    if not g.user.is_admin:
+        query = query.where(Session.host == g.user)
+    sessions = attach_days(list(query.order_by(Session.registration_end_at.desc()).limit(200)))
+    mentors = {
+        user.id: user for user in User.select().where(User.id.in_({s.host_id for s in sessions}))
+    }
+    return render_template(
+        "mentoring/list.html",
+        sessions=sessions,
+        mentors=mentors,
+        may_create=may_create(g.user),
+        display_status=hosting.display_status,
+        DisplayStatus=hosting.DisplayStatus,
+    )
+
+
+@bp.route("/mentoring/new")
+@allow(Role.HOST)
+def new_session():
+    if not may_create(g.user):
+        abort(404)
+    company = current_company()
+    values = MentoringValues(
+        mentor=None if g.user.is_admin else g.user,
+        platform=MeetingPlatform.BIGBLUEBUTTON
+        if bigbluebutton.is_configured()
+        else MeetingPlatform.ZOOM,
+        link_later=True,
+    )
+    context = form_context(values, {}, viewer_timezone())
+    return render_template("mentoring/new.html", company=company, **context)
+
+
+def _refused(values, errors, zone, session=None):
+    body = render_template("mentoring/_form.html", **form_context(values, errors, zone, session))
+    return make_response(body, 422)
+
+
+@bp.route("/mentoring", methods=["POST"])
+@allow(Role.HOST)
+def create_session():
+    """ "Publish and add link": publish, then open the session's meeting-link step."""
+    if not may_create(g.user):
+        abort(404)
+    values, errors, zone = read_values(request.form)
+    company = current_company()
+    if errors:
+        return _refused(values, mentoring.check(values, company) | errors, zone)
+    try:
+        session = mentoring.create(values, company)
+    except Invalid as refusal:
+        return _refused(values, refusal.errors, zone)
+    target = url_for("hosting.manage", session_id=session.id, step="link")
+    if request.htmx:
+        return make_response("", 204, redirect=target)
+    return redirect(target, 303)
+
+
+@bp.route("/mentoring/<int:session_id>/edit")
+@allow(Role.HOST)
+def edit_session(session_id):
+    session = mentoring_session_or_404(session_id)
+    values = mentoring.values_of(session)
+    zone = viewer_timezone()
+    return render_template("mentoring/edit.html", **form_context(values, {}, zone, session))
+
+
+@bp.route("/mentoring/<int:session_id>", methods=["POST"])
+@allow(Role.HOST)
+def save_session(session_id):
+    session = mentoring_session_or_404(session_id)
+    values, errors, zone = read_values(request.form, session)
+    company = current_company()
+    if errors:
+        return _refused(values, mentoring.check(values, company, session) | errors, zone, session)
+    try:
+        mentoring.edit(session, values, company)
+    except Invalid as refusal:
+        return _refused(values, refusal.errors, zone, session)
+    target = url_for("hosting.manage", session_id=session.id)
+    if request.htmx:
+        return make_response("", 204, redirect=target)
+    return redirect(target, 303)
+
+
+def searcher():
+    return f"invitee-search:{g.user.id}"
+
+
+@bp.route("/mentoring/people")
+@allow(Role.HOST)
+@limiter.limit(INVITEE_SEARCHES, key_func=searcher, on_breach=too_many_searches)
+def search_people():
+    """Type-ahead for the mentor (hosts) and the mentees (anyone active)."""
+    wanted = request.args.get("for", "mentees")
+    people = group_sessions.search_members(request.args.get("q", ""), limit=20)
+    if wanted == "mentor":
+        people = [person for person in people if mentoring.may_mentor(person)][:8]
+    else:
+        wanted = "mentees"
+        people = people[:8]
+    return render_template("mentoring/_people.html", people=people, wanted=wanted)
+
+
+# Tag options (admins) ----------------------------------------------------------------------
+
+
+def options_context(errors=None):
+    return {
+        "options": {
+            kind: list(TagOption.select().where(TagOption.kind == kind).order_by(TagOption.label))
+            for kind in TagKind.values()
+        },
+        "TagKind": TagKind,
+        "errors": errors or {},
+    }
+
+
+@bp.route("/admin/mentoring/options")
+@allow(Role.ADMIN)
+def tag_options():
+    return render_template("mentoring/options.html", **options_context())
+
+
+@bp.route("/admin/mentoring/options", methods=["POST"])
+@allow(Role.ADMIN)
+def add_tag_option():
+    reader = FormReader(request.form)
+    kind = reader.choice("kind", TagKind.values())
+    label = reader.text("label", required=True, max_length=mentoring.TAG_MAX)
+    errors = reader.errors
+    if not errors:
+        TagOption.insert(kind=kind, label=" ".join(label.split())).on_conflict_ignore().execute()
+    body = render_template("mentoring/_options.html", **options_context(errors))
+    return make_response(
+        body, 422 if errors else 200, trigger=None if errors else {"toast": _("Saved.")}
+    )
+
+
+@bp.route("/admin/mentoring/options/<int:option_id>", methods=["DELETE"])
+@allow(Role.ADMIN)
+def delete_tag_option(option_id):
+    """Removed from the list offered; sessions that carry the label keep it."""
+    get_or_404(TagOption, option_id).delete_instance()
+    return render_template("mentoring/_options.html", **options_context())
+
+
+def tags_of(session):
+    return MentoringDetails.get_or_none(MentoringDetails.session == session)
