@@ -72,15 +72,7 @@ SAME_COLUMN = {DATE: f"{DATE}, {TIME}", TIME: f"{DATE}, {TIME}", ZONE: f"{DATE},
 
 
 def may_create_sessions(user, company):
-    """Admins, and hosts when the company lets hosts create sessions."""
-    if user is None or not user.is_active:
-        return False
-    return user.is_admin or (user.has_role(Role.HOST) and company.allows_group_sessions)
-
-
-def may_change(user, session):
-    """Who manages a hosted session: an admin, or its own host (as on the host's screens)."""
-    return user.is_admin or session.host_id == user.id
+    return user is not None and user.is_active and mentoring.may_create(user, company)
 
 
 def _chunks(values):
@@ -280,7 +272,7 @@ class Plan:
                 message = _("No mentoring session has the id %(id)d.", id=row.session_id)
             row.refuse(ID, message)
             return None
-        if not may_change(self.uploader, session):
+        if not mentoring.may_manage(self.uploader, session):
             row.refuse(
                 ID, _("You cannot change session %(id)d: it is not yours.", id=row.session_id)
             )

@@ -140,6 +140,17 @@ def clean_tags(labels):
     return result
 
 
+def may_create(user, company):
+    """Admins always; hosts while the company lets hosts create sessions (then they are
+    the mentor of what they create)."""
+    return user.is_admin or (user.has_role(Role.HOST) and company.allows_group_sessions)
+
+
+def may_manage(user, session):
+    """A session is managed by its mentor (host) and by admins."""
+    return user.is_admin or session.host_id == user.id
+
+
 def may_mentor(user):
     return user is not None and user.is_active and user.has_role(Role.HOST)
 
