@@ -337,3 +337,28 @@ def test_bulk_upload_new_sessions_fall_back_one_by_one(app, sample_people, monke
     assert [status for status, _message in results][:2] == ["published", "published"]
     with db.connection_context():
         assert Session.select().where(Session.kind == SessionKind.MENTORING).count() == 2
+
+
+def test_bulk_upload_threshold_and_row_limit_are_company_settings(admin):
+    with db.connection_context():
+        company = Company.current()
+    assert (company.bulk_rows_limit, company.bulk_background_rows) == (10_000, 200)
+    form = {
+        "timezone": "UTC",
+        "locales": ["en", "ru"],
+        "default_locale": "en",
+        "mentees_per_session_limit": "20",
+        "bulk_rows_limit": "5000",
+        "bulk_background_rows": "50",
+        "min_duration_minutes": "30",
+        "group_minimum_cutoff_hours": "24",
+    }
+
+    page = admin.get("/admin/settings")
+    response = admin.post("/admin/settings", data=form, headers={"HX-Request": "true"})
+
+    assert 'name="bulk_background_rows"' in page.text
+    assert response.status_code < 400, response.text
+    with db.connection_context():
+        company = Company.current()
+    assert (company.bulk_rows_limit, company.bulk_background_rows) == (5000, 50)
