@@ -11,6 +11,7 @@ import pytest
 from models import (
     Company,
     Day,
+    Email,
     Invitation,
     Registration,
     Role,
@@ -382,7 +383,8 @@ def test_bulk_plan_a_check_writes_nothing(app, world):
     assert mentoring_sessions() == before
 
 
-def test_bulk_plan_upload_creates_with_its_mentees_and_the_new_id(app, world):
+@pytest.mark.every_database
+def test_bulk_plan_upload_creates_with_its_mentees_and_the_new_id(backend, app, world):
     [(status, _message, session_id)] = upload(
         app,
         world,
@@ -405,7 +407,8 @@ def test_bulk_plan_upload_creates_with_its_mentees_and_the_new_id(app, world):
     assert invited == {world["e1"].id, world["e3"].id}
 
 
-def test_bulk_plan_edit_keeps_mentees_who_enrolled_themselves(app, world):
+@pytest.mark.every_database
+def test_bulk_plan_edit_keeps_mentees_who_enrolled_themselves(backend, app, world):
     row = {
         "Action": "Edit",
         "id": str(world["s1"]),
@@ -455,10 +458,43 @@ def test_bulk_plan_a_host_changes_only_their_own_sessions(app, world):
     assert f"You cannot change session {world['s1']}: it is not yours." in results[2][1]
 
 
-def test_bulk_plan_a_bad_row_never_blocks_the_good_ones(app, world):
+@pytest.mark.every_database
+def test_bulk_plan_a_bad_row_never_blocks_the_good_ones(backend, app, world):
     rows = [{"Time (24 hrs)": "06:00"}, {"Date(DD-MM-YYYY)": "bad"}, {"Time (24 hrs)": "20:00"}]
 
     results = upload(app, world, rows, False)
 
     assert [status for status, _m, _i in results] == ["published", "invalid", "published"]
     assert mentoring_sessions() == 3 + 2
+
+
+@pytest.mark.every_database
+def test_bulk_plan_many_new_sessions_in_one_batch(backend, app, world):
+    """A batch's new sessions are written together: ids in file order, each with its day,
+    host, invited mentees and their confirmation emails."""
+    rows = [
+        {
+            "Time (24 hrs)": f"{hour:02d}:00",
+            "title": f"Batch {hour}",
+            "Mentees(Email)": "e3@example.com",
+        }
+        for hour in (0, 2, 4, 6)
+    ] + [{"Mentor(Email)": "m3@example.com", "Time (24 hrs)": "10:00", "title": "Batch m3"}]
+
+    results = upload(app, world, rows, False)
+
+    assert [status for status, _m, _i in results] == ["published"] * 5
+    new_ids = [session_id for _s, _m, session_id in results]
+    with db.connection_context():
+        titles = {
+            session.id: session.name["en"]
+            for session in Session.select().where(Session.id.in_(new_ids))
+        }
+        days = Day.select().where(Day.session.in_(new_ids)).count()
+        emails = (
+            Email.select()
+            .where(Email.kind == "registration_confirmed", Email.to_address == "e3@example.com")
+            .count()
+        )
+    assert [titles[session_id] for session_id in new_ids] == [row["title"] for row in rows]
+    assert days == 5 and emails == 4
