@@ -51,9 +51,9 @@ class RowStatus(Choices):
 # Starting ----------------------------------------------------------------------------------
 
 
-def start_upload(uploader, filename, data, company, is_check):
+def start_upload(uploader, filename, data, company, is_check, locale=None):
     """Read the whole file now (one clear FileProblem if it cannot be used) and keep it for
-    checking or applying."""
+    checking or applying; its messages in `locale` (the page's), else the uploader's."""
     sheet = read_sheet(filename, data, company.bulk_rows_limit)
     with write_transaction():
         return BulkUpload.create(
@@ -61,7 +61,7 @@ def start_upload(uploader, filename, data, company, is_check):
             filename=(filename or "upload.csv")[:255],
             is_check=is_check,
             data=data,
-            locale=recipient_locale_of(uploader),
+            locale=locale or recipient_locale_of(uploader),
             columns=sheet.columns,
             extra_columns=sheet.extra_columns,
             total=sheet.total,

@@ -362,3 +362,44 @@ def test_bulk_upload_threshold_and_row_limit_are_company_settings(admin):
     with db.connection_context():
         company = Company.current()
     assert (company.bulk_rows_limit, company.bulk_background_rows) == (5000, 50)
+
+
+@pytest.mark.parametrize("bbb", [True, False], ids=["with BigBlueButton", "without"])
+def test_bulk_upload_the_downloaded_sample_passes_as_it_is(app, admin, make_user, bbb):
+    make_user(Role.HOST, email="host@example.com")
+    if bbb:
+        app.config.update(BBB_URL="http://127.0.0.1:9/bigbluebutton/", BBB_SECRET="secret")
+    sample = admin.get("/bulk-upload/sample.csv").data
+
+    post_file(admin, sample, "sessions-sample.csv", mode="apply")
+
+    upload = only_upload()
+    assert upload.counts == {"published": 2, "valid": 0, "deleted": 0, "invalid": 0}
+    with db.connection_context():
+        sessions = list(Session.select().where(Session.kind == SessionKind.MENTORING))
+    assert {session.host.email for session in sessions} == {"host@example.com"}
+
+
+def test_bulk_upload_reads_a_workbook_too(admin, make_user):
+    from openpyxl import Workbook
+
+    make_user(Role.HOST, email="host@example.com")
+    sample = read_csv(admin.get("/bulk-upload/sample.csv").data.decode("utf-8-sig"))
+    book = Workbook()
+    for row in sample:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+
+    post_file(admin, out.getvalue(), "sessions.xlsx")
+
+    assert only_upload().counts["valid"] == 2
+
+
+def test_bulk_upload_messages_in_the_page_language(admin):
+    admin.post("/locale", data={"locale": "ru", "next": "/"})
+
+    post_file(admin, SAMPLE.read_bytes())
+
+    rows = result_rows()
+    assert "Нет менторской сессии с id 196745." in rows[4].message

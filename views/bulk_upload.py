@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Blueprint, abort, g, render_template, request, url_for
-from flask_babel import format_decimal
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from htmx_flask import make_response
 
@@ -66,7 +66,7 @@ def upload():
         return _form_problem(_("Choose a CSV file to check or upload."))
     try:
         started = bulk_upload.start_upload(
-            g.user, file.filename, file.read(), current_company(), is_check
+            g.user, file.filename, file.read(), current_company(), is_check, str(get_locale())
         )
     except bulk_upload.FileProblem as problem:
         return _form_problem(problem.message)
