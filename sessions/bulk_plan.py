@@ -11,6 +11,7 @@ written) as in an upload: the first wins. When applying, each valid row goes thr
 locked, against the database.
 """
 
+import logging
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -46,6 +47,7 @@ from sessions.bulk_rows import (
 )
 
 PUBLISHED, VALID, DELETED, INVALID = "published", "valid", "deleted", "invalid"
+log = logging.getLogger(__name__)
 CHUNK = 500  # ids or emails per IN (...) query
 
 # The mentoring rules name their problems by form field; the result names the file's column.
@@ -197,7 +199,8 @@ class Plan:
                 ids = mentoring.create_many(
                     [values for _r, values, _o in pending], self.company, self.now
                 )
-        except Exception:  # noqa: BLE001 - any refusal: the rows go one by one and say why
+        except Exception:  # any failure: the rows go one by one, and each says why
+            log.warning("writing %d new sessions at once failed", len(pending), exc_info=True)
             ids = None
         for index, (row, values, outcome) in enumerate(pending):
             if ids is not None:
