@@ -194,16 +194,21 @@ def result_rows(upload, only_invalid=False, limit=None):
     return query
 
 
+RESULT_COLUMNS = ("Status", "Status message")
+
+
 def result_table(upload):
-    """The result CSV's rows: every column of the file, then Status and Status message."""
+    """The result CSV's rows: every column of the file, then Status and Status message (a
+    result uploaded again gets new ones, not a second pair)."""
     width = len(upload.columns)
     id_column = upload.columns.index(ID)
-    yield [*upload.columns, "Status", "Status message"]
+    kept = [index for index, name in enumerate(upload.columns) if name not in RESULT_COLUMNS]
+    yield [*(upload.columns[index] for index in kept), *RESULT_COLUMNS]
     for row in result_rows(upload).iterator():
-        cells = (list(row.cells) + [""] * width)[:width] + list(row.cells[width:])
+        cells = (list(row.cells) + [""] * width)[:width]
         if row.session_id and not cells[id_column]:
             cells[id_column] = str(row.session_id)
-        yield [*cells[:width], RowStatus.label(row.status), row.message]
+        yield [*(cells[index] for index in kept), RowStatus.label(row.status), row.message]
 
 
 def result_csv(upload):

@@ -403,3 +403,16 @@ def test_bulk_upload_messages_in_the_page_language(admin):
 
     rows = result_rows()
     assert "Нет менторской сессии с id 196745." in rows[4].message
+
+
+def test_bulk_upload_a_result_uploaded_again_keeps_one_status_pair(admin):
+    post_file(admin, SAMPLE.read_bytes())
+    first = admin.get(f"/bulk-upload/{only_upload().id}/result.csv").data
+
+    post_file(admin, first, "again.csv")
+
+    with db.connection_context():
+        again = BulkUpload.select().order_by(BulkUpload.id.desc()).first()
+    assert again.extra_columns == ["Status", "Status message"]
+    rows = read_csv(admin.get(f"/bulk-upload/{again.id}/result.csv").text)
+    assert rows[0] == [*COLUMNS, "Status", "Status message"]
