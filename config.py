@@ -73,6 +73,8 @@ def from_environment():
         "BBB_SECRET": os.environ.get("BBB_SECRET") or None,
         "BBB_CHECKSUM": os.environ.get("BBB_CHECKSUM", "sha256").lower(),
         "JOIN_OPENS_MINUTES": int(os.environ.get("JOIN_OPENS_MINUTES", "10")),
+        "IMAGE_MAX_MB": int(os.environ.get("IMAGE_MAX_MB", "5")),  # session images
+        "IMAGE_DIR": os.environ.get("IMAGE_DIR") or str(INSTANCE / "images"),
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
     }

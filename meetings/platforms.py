@@ -24,6 +24,7 @@ MEET_CODE = re.compile(r"[a-z]{3}-[a-z]{4}-[a-z]{3}")
 MEET_NICKNAME = re.compile(r"lookup/[a-z0-9_-]{1,64}")
 PHONE = re.compile(r"[1-9][0-9]{6,14}")  # E.164: country code first, at most 15 digits
 WHATSAPP_GROUP = re.compile(r"[A-Za-z0-9]{20,24}")
+WHATSAPP_CALL = re.compile(r"(?:voice|video)/[A-Za-z0-9_-]{10,40}")  # call links
 WHATSAPP_CHANNEL = re.compile(r"channel/[A-Za-z0-9]{20,32}")
 ZOOM_ID = re.compile(r"[0-9]{9,11}")
 ZOOM_PATH = re.compile(r"/(?:j|w|wc/join|wc|s)/([0-9]{9,11})/?")
@@ -111,7 +112,8 @@ def normalize_meet(url):
 
 
 def normalize_whatsapp(url):
-    """A wa.me chat, a group invite or a channel link in its canonical form, or None."""
+    """A wa.me chat, a group invite, a call link or a channel link in its canonical form,
+    or None."""
     parts = _parts(url)
     if parts.scheme not in ("http", "https"):
         return None
@@ -119,6 +121,8 @@ def normalize_whatsapp(url):
     if host == "chat.whatsapp.com":
         code = path.removeprefix("invite/")
         return f"https://chat.whatsapp.com/{code}" if WHATSAPP_GROUP.fullmatch(code) else None
+    if host == "call.whatsapp.com" and WHATSAPP_CALL.fullmatch(path):
+        return f"https://call.whatsapp.com/{path}"
     if host == "wa.me" and PHONE.fullmatch(path):
         return f"https://wa.me/{path}"
     if host == "api.whatsapp.com" and path == "send":
@@ -235,6 +239,28 @@ def _check_zoom(url, meeting_id, passcode, link_later, problems):
     if typed_id and typed_id != link_id:
         problems["meeting_id"] = _("The meeting ID does not match the Zoom link.")
     return Meeting(key, link, link_id, passcode), problems
+
+
+def check_pasted_link(url):
+    """(link, problem) for a link pasted where any https link will do (an event's online
+    day, a group session): a link on a known platform's host must be a valid link of that
+    platform (normalised); any other web link stays as it is. `problem` is None or a
+    message for the person."""
+    host = (_parts(url).hostname or "").lower()
+    if host == "meet.google.com":
+        key = MeetingPlatform.GOOGLE_MEET
+    elif host in ("wa.me", "chat.whatsapp.com", "api.whatsapp.com") or host.endswith(
+        "whatsapp.com"
+    ):
+        key = MeetingPlatform.WHATSAPP
+    elif _is_zoom_host(host):
+        key = MeetingPlatform.ZOOM
+    else:
+        return url, None
+    meeting, problems = check_meeting(key, url)
+    if problems:
+        return url, next(iter(problems.values()))
+    return meeting.url, None
 
 
 def meeting_of(day):

@@ -41,7 +41,9 @@ def _event_for(day, session, locale, cancelled):
         entry.add("location", day.address)
     elif day.format == DayFormat.ONLINE:
         # BigBlueButton rooms, and links still to come, open through the app's Join.
-        link = day.url or f"{current_app.config['PUBLIC_URL']}/s/{day.session_id}/meeting"
+        link = day.url
+        if not link and day.platform:  # a group or mentoring session's day
+            link = f"{current_app.config['PUBLIC_URL']}/s/{day.session_id}/meeting"
         entry.add("location", link)
         entry.add("url", link)
     entry.add("status", "CANCELLED" if cancelled else "CONFIRMED")

@@ -11,6 +11,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from foundation import schedule
 from foundation.forms import FormReader, Invalid, row_ids
 from meetings.meeting_links import is_web_url
+from meetings.platforms import check_pasted_link
 from messaging import mail, notifications
 from models import (
     Day,
@@ -52,6 +53,10 @@ def create_group_session(creator, form, company, now=None):
     url = reader.text("meeting_url", max_length=2000)
     if url and not is_web_url(url):
         reader.error("meeting_url", _("Enter a link that starts with https:// or http://."))
+    elif url:
+        url, problem = check_pasted_link(url)  # Meet, WhatsApp and Zoom links checked
+        if problem:
+            reader.error("meeting_url", problem)
     start = local_start and schedule.to_utc(local_start, zone)
     if start and start <= now:
         reader.error("start", _("Choose a time in the future."))

@@ -14,6 +14,8 @@ API
     platform                      a key or a name as typed ("Big Blue Button", "zoom");
                                   empty: BigBlueButton
     meeting_url, meeting_id, passcode      the link, Zoom meeting ID and passcode
+    image_name                    a stored image's name (foundation.images.save_image);
+                                  None keeps the current one, "" removes it
     link_later                    True: a link platform may be published without its link
                                   (BigBlueButton needs no link; it is refused with "BigBlueButton
                                   is not configured..." unless BBB_URL and BBB_SECRET are set)
@@ -121,6 +123,7 @@ class MentoringValues:
     meeting_id: str = ""
     passcode: str = ""
     link_later: bool = False
+    image_name: str | None = None  # a stored image (foundation/images); None keeps, "" removes
 
 
 def read_session_type(text):
@@ -317,6 +320,7 @@ def create(values, company, now=None):
             MentoringDetails.create(
                 session=session,
                 published_at=now,
+                image_name=values.image_name or "",
                 **{kind: clean_tags(getattr(values, kind)) for kind in TagKind.values()},
             )
             _write_day(session, start_at, end_at, meeting)
@@ -483,8 +487,9 @@ def edit(session, values, company, now=None):
                 description=values.description.strip(),
                 timezone=values.timezone or session.timezone,
             ).where(Session.id == session.id).execute()
+            image = {} if values.image_name is None else {"image_name": values.image_name}
             MentoringDetails.update(
-                **{kind: clean_tags(getattr(values, kind)) for kind in TagKind.values()}
+                **{kind: clean_tags(getattr(values, kind)) for kind in TagKind.values()}, **image
             ).where(MentoringDetails.session == session).execute()
             wanted = {person.id: person for person in _unique_people(values.mentees)}
             for registration in invited_registrations(session):
@@ -558,6 +563,12 @@ def leave(user, session, now=None):
     if mine is None:
         raise booking.BookingError(_("You are not registered for this session."))
     return booking.withdraw(mine, now)
+
+
+def image_of(session):
+    """The name of a mentoring session's image, or None."""
+    details = MentoringDetails.get_or_none(MentoringDetails.session == session)
+    return details.image_name if details and details.image_name else None
 
 
 def options(kind):

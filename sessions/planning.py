@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from foundation import schedule
 from foundation.forms import FormReader
 from meetings.meeting_links import is_web_url
+from meetings.platforms import check_pasted_link
 from messaging import mail, notifications
 from models import (
     Day,
@@ -181,6 +182,10 @@ def _read_place(reader, day_format):
         url = reader.text("url", required=True, max_length=URL_MAX)
         if url and not is_web_url(url):
             reader.error("url", _("Enter a link that starts with https:// or http://."))
+        elif url:
+            url, problem = check_pasted_link(url)  # Meet, WhatsApp and Zoom links checked
+            if problem:
+                reader.error("url", problem)
         place["url"] = url
         place["passcode"] = reader.text("passcode", max_length=64)
     elif day_format == DayFormat.ZOOM:

@@ -149,6 +149,7 @@ def app(request, backend, tmp_path, sqlite_template):
             "SECRET_KEY": "test-secret",
             "HUEY_SQLITE_PATH": str(tmp_path / "huey.db"),
             "OUTBOX_DIR": str(tmp_path / "outbox"),
+            "IMAGE_DIR": str(tmp_path / "images"),
             "SMTP_HOST": None,
             "PUBLIC_URL": "http://127.0.0.1:5000",  # whatever HOST and PORT the run has
             "RATELIMIT_STORAGE_URI": "memory://",  # counts start empty in every test

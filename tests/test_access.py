@@ -237,6 +237,7 @@ ROUTES = [
     Route("GET", "/bulk-upload/{bulk}/result.csv", Role.HOST, owner_only=True),
     # Mentoring sessions and hosted sessions (issue 12).
     Route("GET", "/mentoring", Role.HOST),
+    Route("GET", "/images/not-an-image.webp", VISITOR),
     Route("GET", "/mentoring/new", Role.HOST),
     Route("POST", "/mentoring", Role.HOST, lambda: mentoring_form("2030-07-01T10:00")),
     Route("GET", "/mentoring/people?q=ta&for=mentor", Role.HOST),

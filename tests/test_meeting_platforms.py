@@ -46,6 +46,8 @@ def test_whatsapp_links():
     assert normalize_whatsapp(f"https://chat.whatsapp.com/invite/{code}?mode=r") == (
         f"https://chat.whatsapp.com/{code}"
     )
+    call = "https://call.whatsapp.com/video/tK0CUX6h4AjDsWoQNStz1g"
+    assert normalize_whatsapp(call) == call
     for bad in ("https://wa.me/+15551234567", f"https://chat.whatsapp.com.evil/{code}"):
         assert normalize_whatsapp(bad) is None
 
@@ -76,6 +78,21 @@ def test_wrong_link_for_the_platform_and_link_later(ctx):
     assert problems == {} and meeting.link_pending
     _, problems = check_meeting("Teams", "https://teams.microsoft.com/x")
     assert "Choose a meeting platform" in problems["platform"]
+
+
+def test_links_pasted_anywhere_are_checked_for_their_platform(ctx):
+    from meetings.platforms import check_pasted_link
+
+    assert check_pasted_link("https://meet.google.com/ABC-DEFG-HIJ?authuser=0") == (
+        "https://meet.google.com/abc-defg-hij",
+        None,
+    )
+    assert check_pasted_link("https://teams.microsoft.com/l/meetup") == (
+        "https://teams.microsoft.com/l/meetup",
+        None,
+    )
+    _, problem = check_pasted_link("https://meet.google.com/new")
+    assert problem.startswith("Paste a Google Meet link")
 
 
 def test_bigbluebutton_needs_settings_and_no_link(app, ctx):

@@ -391,3 +391,12 @@ def test_status_is_derived_from_time(app, mentor):
         session.cancelled_at = datetime(2030, 1, 1)
         assert display_status(session, day, datetime(2030, 5, 14, 14)) == "cancelled"
     assert User is not None and Status is not None
+
+
+def test_my_sessions_lists_each_sessions_attendees(app, mentor, make_user):
+    session = create_in_app(app, mentor, mentees=[make_user(name="Tom Mentee")])
+    client = app.test_client()
+    client.post("/login", data={"email": mentor.email, "password": "correct horse battery"})
+    page = client.get("/host/sessions").text
+    assert f'href="/host/sessions/{session.id}"' in page
+    assert "Tom Mentee" in page and "Invited" in page and "Attendees (1)" in page

@@ -21,7 +21,7 @@ from models import (
     TagOption,
     db,
 )
-from sessions import booking, mentoring
+from sessions import booking, hosting, mentoring
 from sessions.mentoring import MentoringValues, Problems
 
 BASE = datetime(2030, 5, 14, 15, 0, tzinfo=UTC)  # 15:00 UTC
@@ -298,3 +298,30 @@ def test_concurrent_creations_for_one_mentor_cannot_both_pass(backend, app, make
     assert all("already has a session" in outcome for outcome in outcomes if outcome != "ok")
     with db.connection_context():
         assert Session.select().where(Session.host == mentor.id).count() == 1
+
+
+def test_a_group_session_the_mentor_hosts_clashes_too(company, mentor):
+    group = Session.create(
+        kind="group",
+        name={"en": "Pitch practice"},
+        timezone="UTC",
+        host=mentor,
+        registration_end_at=datetime(2030, 5, 14, 16),
+    )
+    Day.create(session=group, start_at=datetime(2030, 5, 14, 16), end_at=datetime(2030, 5, 14, 17))
+    errors = refusal(lambda: mentoring.create(values(mentor), company))  # 15:00-16:00
+    assert "already has a session at this time: Pitch practice" in errors["start"]
+
+
+def test_rescheduling_into_a_clash_is_refused(company, mentor):
+    first = mentoring.create(values(mentor), company)
+    second = mentoring.create(values(mentor, BASE + timedelta(hours=3)), company)
+
+    errors = refusal(
+        lambda: hosting.reschedule(
+            second, BASE + timedelta(minutes=30), BASE + timedelta(minutes=90), company
+        )
+    )
+    assert "Career talk" in errors["start"]
+    assert Day.get(Day.session == second).start_at == datetime(2030, 5, 14, 18)
+    assert first.id != second.id

@@ -9,8 +9,9 @@ from accounts.access import INVITEE_SEARCHES, VISITOR, allow, limiter
 from foundation.forms import Invalid, row_ids
 from foundation.i18n import current_company, viewer_timezone
 from models import Registration, Role, Session, Status, User, utcnow
-from sessions import booking, group_sessions
+from sessions import booking, group_sessions, mentoring
 from sessions.hosting import HOSTED_KINDS, join_is_open
+from views import hosting as hosting_views
 from views.lookups import attach_days, get_or_404
 
 bp = Blueprint("group", __name__)
@@ -85,7 +86,12 @@ def dashboard():
     else:
         query = query.where(Session.registration_end_at <= now)
     sessions = attach_days(list(query))
-    return render_template("group/dashboard.html", sessions=sessions, tab=tab)
+    return render_template("group/dashboard.html", sessions=attach_attendees(sessions), tab=tab)
+
+
+def attach_attendees(sessions):
+    """Give each session `.attendee_list` of (user, label, status), in one query."""
+    return hosting_views.attendees_of_many(sessions)
 
 
 @bp.route("/u/<handle>")
@@ -138,6 +144,7 @@ def public_context(session, error=None):
     )
     return {
         "session": attach_days([session])[0],
+        "image_name": mentoring.image_of(session),
         "host": session.host,
         "mine": mine,
         "invited": invited,

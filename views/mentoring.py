@@ -1,17 +1,17 @@
 """Mentoring sessions: the list, creating ("Publish and add link") and editing, the people
 type-ahead, and the tag options admins manage. The rules are sessions/mentoring.py."""
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from htmx_flask import make_response
 
-from accounts.access import INVITEE_SEARCHES, allow, limiter
-from foundation import schedule
+from accounts.access import INVITEE_SEARCHES, VISITOR, allow, limiter
+from foundation import images, schedule
 from foundation.forms import FormReader, Invalid, row_id, row_ids
 from foundation.i18n import current_company, input_value, viewer_timezone
 from meetings import bigbluebutton
 from meetings.platforms import MeetingPlatform
-from models import MentoringDetails, Role, Session, SessionKind, TagOption, User
+from models import Role, Session, SessionKind, TagOption, User
 from sessions import group_sessions, hosting, mentoring
 from sessions.mentoring import MentoringValues, SessionType, TagKind
 from views.group import too_many_searches
@@ -82,7 +82,21 @@ def read_values(form, session=None):
         passcode=form.get("passcode", ""),
         link_later=form.get("link_later") in {"on", "1"},
     )
+    if form.get("remove_image") == "1":
+        values.image_name = ""
     return values, reader.errors, zone
+
+
+def with_image(values, errors):
+    """Store the uploaded image (once the rest of the form is accepted)."""
+    upload = request.files.get("image")
+    if upload is None or not upload.filename:
+        return errors
+    try:
+        values.image_name = images.save_image(upload)
+    except Invalid as refusal:
+        return errors | refusal.errors
+    return errors
 
 
 def form_context(values, errors, zone, session=None):
@@ -96,6 +110,7 @@ def form_context(values, errors, zone, session=None):
         "errors": errors,
         "zone": zone,
         "session": session,
+        "image_name": mentoring.image_of(session) if session else None,
         "offered": offered,
         "start_value": input_value(values.start_at, zone) if values.start_at else "",
         "end_value": input_value(values.end_at, zone) if values.end_at else "",
@@ -160,8 +175,10 @@ def create_session():
         abort(404)
     values, errors, zone = read_values(request.form)
     company = current_company()
+    errors = mentoring.check(values, company) | errors
+    errors = errors or with_image(values, errors)
     if errors:
-        return _refused(values, mentoring.check(values, company) | errors, zone)
+        return _refused(values, errors, zone)
     try:
         session = mentoring.create(values, company)
     except Invalid as refusal:
@@ -187,8 +204,10 @@ def save_session(session_id):
     session = mentoring_session_or_404(session_id)
     values, errors, zone = read_values(request.form, session)
     company = current_company()
+    errors = mentoring.check(values, company, session) | errors
+    errors = errors or with_image(values, errors)
     if errors:
-        return _refused(values, mentoring.check(values, company, session) | errors, zone, session)
+        return _refused(values, errors, zone, session)
     try:
         mentoring.edit(session, values, company)
     except Invalid as refusal:
@@ -261,5 +280,13 @@ def delete_tag_option(option_id):
     return render_template("mentoring/_options.html", **options_context())
 
 
-def tags_of(session):
-    return MentoringDetails.get_or_none(MentoringDetails.session == session)
+@bp.route("/images/<name>")
+@allow(VISITOR)
+def image(name):
+    """A stored image: our own WebP re-encoding, under an unguessable name."""
+    path = images.image_path(name)
+    if path is None:
+        abort(404)
+    response = send_file(path, mimetype="image/webp", max_age=86400)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
