@@ -98,8 +98,9 @@ class Plan:
         """Load what `rows` need that earlier batches did not."""
         emails = {email for row in rows for email in (row.mentor_email, *row.mentee_emails)}
         for chunk in _chunks(email for email in emails if email and email not in self.users):
-            found = {user.email: user for user in User.select().where(User.email.in_(chunk))}
-            self.users.update({email: found.get(email) for email in chunk})
+            found, _missing = mentoring.people_by_email(chunk)
+            self.users.update(dict.fromkeys(chunk))
+            self.users.update({user.email: user for user in found})
         ids = {row.session_id for row in rows if row.session_id} - set(self.sessions)
         for chunk in _chunks(ids):
             found = {

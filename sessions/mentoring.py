@@ -36,6 +36,8 @@ API
     one atomic seat step of `booking`).
 `find_clash(mentor_id, start_at, end_at, ignore_session_id=None)`: the mentor's session
     that overlaps or touches the interval, if any.
+`people_by_email(emails) -> (users, missing addresses)`: accounts for a file's addresses.
+`values_of(session) -> MentoringValues`: what a session has now (an Edit may start there).
 
 Every refusal is `Problems` (a `foundation.forms.Invalid`): `.errors` is {field: message},
 the messages translated plain words. Fields: title, description, session_type, mentor,
@@ -154,6 +156,20 @@ def may_manage(user, session):
     return user.is_admin or session.host_id == user.id
 
 
+def people_by_email(emails):
+    """(users, missing): the accounts of these addresses (any case, blanks and repeats
+    ignored) in the order given, and the addresses that have none."""
+    wanted = []
+    for email in emails or []:
+        address = (email or "").strip().lower()
+        if address and address not in wanted:
+            wanted.append(address)
+    found = (
+        {user.email: user for user in User.select().where(User.email.in_(wanted))} if wanted else {}
+    )
+    return [found[a] for a in wanted if a in found], [a for a in wanted if a not in found]
+
+
 def may_mentor(user):
     return user is not None and user.is_active and user.has_role(Role.HOST)
 
@@ -189,7 +205,7 @@ def _check_tags(values, problems):
             problems[kind] = _("An option has at most %(max)d characters.", max=TAG_MAX)
 
 
-def _check_people(values, session_type, company, problems):
+def _check_people(values, session_type, limit, problems):
     mentor = values.mentor
     if mentor is None:
         problems["mentor"] = _("Choose a mentor.")
@@ -207,7 +223,7 @@ def _check_people(values, session_type, company, problems):
         )
     elif session_type == SessionType.PRIVATE and not mentees:
         problems["mentees"] = _("A private session needs at least one invited mentee.")
-    elif len(mentees) > company.mentees_per_session_limit:
+    elif len(mentees) > limit:
         problems["mentees"] = booking.seats_full_message()
 
 
@@ -242,7 +258,8 @@ def check(values, company, session=None, now=None, clash_finder=find_clash):
         problems["session_type"] = _("Choose Public or Private.")
     if values.timezone and not schedule.is_timezone(values.timezone):
         problems["timezone"] = _("Choose a time zone from the list.")
-    _check_people(values, session_type, company, problems)
+    limit = session.participant_limit if session else None
+    _check_people(values, session_type, limit or company.mentees_per_session_limit, problems)
     if details is not None and details.is_published:
         if session_type is not None and (session_type == SessionType.PUBLIC) != session.is_public:
             problems["session_type"] = _("The session type cannot be changed after publishing.")

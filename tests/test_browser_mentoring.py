@@ -101,3 +101,31 @@ def test_mentor_publishes_with_zoom_mentee_joins_and_gets_the_reschedule(
     assert str(update["METHOD"]) == "REQUEST"
     assert event["SEQUENCE"] == 1 and str(event["UID"]) == uid
     assert event.decoded("DTSTART") == later
+
+
+def test_admin_picks_mentor_and_mentees_by_typing(browser_admin, live_server, make_user):
+    make_user(Role.HOST, name="Maria Mentor")
+    make_user(Role.MEMBER, name="Tom Mentee")
+    page = browser_admin
+    page.goto(f"{live_server.url}/mentoring/new")
+    page.fill("input[name=title]", "One to one")
+    page.fill("textarea[name=description]", "First 90 days.")
+    page.check("input[name=session_type][value=private]")
+    page.fill("input[name=start]", "2030-05-14T18:00")
+    page.fill("input[name=end]", "2030-05-14T18:45")
+    page.locator("#mentor-results").locator("..").locator("input[type=search]").fill("Mar")
+    page.locator("#mentor-results button:has-text('Maria Mentor')").click()
+    expect(page.locator("#mentor-chosen input[name=mentor]")).to_be_checked()
+    expect(page.locator("#mentor-results")).to_be_empty()
+    page.click("#mentoring-form button.primary")
+    expect(page.locator("[data-error-for=mentees]")).to_have_text(
+        "A private session needs at least one invited mentee."
+    )
+    settle(page)
+    page.locator("#mentee-results").locator("..").locator("input[type=search]").fill("Tom")
+    page.locator("#mentee-results button:has-text('Tom Mentee')").click()
+    expect(page.locator("#mentees-chosen")).to_contain_text("Tom Mentee")
+    page.click("#mentoring-form button.primary")
+    page.wait_for_url("**/host/sessions/*?step=link")
+    expect(page.locator("#manage")).to_contain_text("Tom Mentee")
+    expect(page.locator("#manage")).to_contain_text("Private")

@@ -400,3 +400,56 @@ def test_my_sessions_lists_each_sessions_attendees(app, mentor, make_user):
     page = client.get("/host/sessions").text
     assert f'href="/host/sessions/{session.id}"' in page
     assert "Tom Mentee" in page and "Invited" in page and "Attendees (1)" in page
+
+
+@pytest.mark.every_database
+def test_the_list_searches_filters_and_sorts(backend, app, make_user):
+    with app.app_context(), db.connection_context():
+        mentor = make_user(Role.HOST, name="Maria Mentor")
+        other = make_user(Role.HOST, name="Oleg Other")
+        mentee = make_user()
+    create_in_app(app, mentor, title="Career talk", start=datetime(2030, 5, 14, 10))
+    create_in_app(
+        app,
+        other,
+        title="Другая тема",
+        start=datetime(2030, 5, 15, 10),
+        session_type="private",
+        mentees=[mentee],
+    )
+    cancelled = create_in_app(app, mentor, title="Old plan", start=datetime(2030, 5, 16, 10))
+    with app.test_request_context("/"), db.connection_context():
+        mentoring.cancel(cancelled)
+    admin = make_user(Role.ADMIN)
+    client = app.test_client()
+    client.post("/login", data={"email": admin.email, "password": "correct horse battery"})
+    page = client.get("/mentoring").text
+    assert page.index("Old plan") < page.index("Другая тема") < page.index("Career talk")
+    found = client.get("/mentoring?q=другая").text
+    assert "Другая тема" in found and "Career talk" not in found
+    assert "Другая тема" in client.get("/mentoring?q=oleg").text
+    private = client.get("/mentoring?type=private").text
+    assert "Другая тема" in private and "Career talk" not in private
+    gone = client.get("/mentoring?when=cancelled").text
+    assert "Old plan" in gone and "Career talk" not in gone
+    upcoming = client.get("/mentoring?when=upcoming&sort=title&dir=asc").text
+    assert "Old plan" not in upcoming and upcoming.index("Career talk") < upcoming.index("Другая")
+    table = client.get(
+        "/mentoring?when=bogus", headers={"HX-Request": "true", "HX-Target": "mentoring-table"}
+    )
+    assert "Unknown time in the filter" in table.text and "<h1>" not in table.text
+
+
+def test_past_sessions_show_as_completed_without_join_or_leave(app, sign_in, mentor):
+    member = sign_in(Role.MEMBER)
+    session = create_in_app(app, mentor, title="Finished talk")
+    member.htmx("post", f"/s/{session.id}/join")
+    ended = utcnow().replace(second=0, microsecond=0) - timedelta(hours=2)
+    with db.connection_context():
+        Day.update(start_at=ended, end_at=ended + timedelta(hours=1)).execute()
+    home = member.get("/home").text
+    assert "Finished talk" not in home.split('id="my-sessions"')[1].split("</nav>")[1]
+    past = member.get("/home/sessions?when=past").text
+    assert "Finished talk" in past and "Completed" in past
+    assert "leave-session" not in past and f"/s/{session.id}/meeting" not in past
+    assert "This session has ended." in member.get(f"/s/{session.id}/meeting").text

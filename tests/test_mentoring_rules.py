@@ -325,3 +325,13 @@ def test_rescheduling_into_a_clash_is_refused(company, mentor):
     assert "Career talk" in errors["start"]
     assert Day.get(Day.session == second).start_at == datetime(2030, 5, 14, 18)
     assert first.id != second.id
+
+
+def test_people_by_email_for_files(company, make_user):
+    tom = make_user(email="tom@example.com")
+    ann = make_user(email="ann@example.com")
+    found, missing = mentoring.people_by_email(
+        [" Ann@Example.com", "", "nobody@example.com", "tom@example.com", "ann@example.com"]
+    )
+    assert [person.id for person in found] == [ann.id, tom.id]
+    assert missing == ["nobody@example.com"]

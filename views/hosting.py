@@ -2,7 +2,7 @@
 (attendees, meeting link, Edit / Reschedule / Cancel), joining the meeting (BigBlueButton
 rooms are made and signed here), and the sessions part of "My events"."""
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from htmx_flask import make_response
 from peewee import JOIN
@@ -252,6 +252,7 @@ def join_meeting(session_id):
             room,
             pick_text(session.name),
             duration_minutes=int((day.end_at - day.start_at).total_seconds() // 60) + 30,
+            logout_url=current_app.config["PUBLIC_URL"] + url_for("member.home"),
         )
         url = bigbluebutton.join_url(room, g.user.name, g.user.id, moderator=moderator)
     except bigbluebutton.BigBlueButtonError as problem:
@@ -277,9 +278,10 @@ def end_meeting(session_id):
 # "My events": the group and mentoring sessions a person is in ------------------------------
 
 
-def my_sessions(user, when="upcoming", now=None):
-    """(registration, session, day) of the person's group and mentoring sessions: where
-    they hold a seat or host, upcoming soonest first or past latest first."""
+def my_sessions(user, now=None):
+    """{"upcoming": [...], "past": [...]} of (registration, session, day): the person's group
+    and mentoring sessions where they hold a seat or host, upcoming soonest first, past
+    latest first; two queries whatever their number."""
     now = now or utcnow()
     rows = list(
         Registration.select(Registration, Session)
@@ -292,25 +294,25 @@ def my_sessions(user, when="upcoming", now=None):
             | (Registration.role == RegistrationRole.HOST),
         )
     )
-    found = []
     days = {day.session_id: day for day in hosting.days_of([row.session_id for row in rows])}
+    found = {"upcoming": [], "past": []}
     for row in rows:
         day = days.get(row.session_id)
-        if day is None:
-            continue
-        if (day.end_at > now) == (when == "upcoming"):
-            found.append((row, row.session, day))
-    found.sort(key=lambda item: item[2].start_at, reverse=when == "past")
+        if day is not None:
+            found["upcoming" if day.end_at > now else "past"].append((row, row.session, day))
+    found["upcoming"].sort(key=lambda item: item[2].start_at)
+    found["past"].sort(key=lambda item: item[2].start_at, reverse=True)
     return found
 
 
 def sessions_context(when):
     when = when if when in {"upcoming", "past"} else "upcoming"
     now = utcnow()
+    found = my_sessions(g.user, now)
     return {
         "when": when,
-        "items": my_sessions(g.user, when, now),
-        "counts": {key: len(my_sessions(g.user, key, now)) for key in ("upcoming", "past")},
+        "items": found[when],
+        "counts": {key: len(items) for key, items in found.items()},
         "now": now,
         "join_is_open": hosting.join_is_open,
         "display_status": hosting.display_status,

@@ -1,8 +1,10 @@
 """Mentoring sessions: the list, creating ("Publish and add link") and editing, the people
 type-ahead, and the tag options admins manage. The rules are sessions/mentoring.py."""
 
+import peewee as pw
 from flask import Blueprint, abort, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from htmx_flask import make_response
 
 from accounts.access import INVITEE_SEARCHES, VISITOR, allow, limiter
@@ -11,11 +13,22 @@ from foundation.forms import FormReader, Invalid, row_id, row_ids
 from foundation.i18n import current_company, input_value, viewer_timezone
 from meetings import bigbluebutton
 from meetings.platforms import MeetingPlatform
-from models import Role, Session, SessionKind, TagOption, User
+from models import (
+    Day,
+    NaturalOrder,
+    Role,
+    Session,
+    SessionKind,
+    TagOption,
+    User,
+    contains_text,
+    utcnow,
+)
 from sessions import group_sessions, hosting, mentoring
 from sessions.mentoring import MentoringValues, SessionType, TagKind
 from views.group import too_many_searches
-from views.lookups import attach_days, get_or_404
+from views.listing import Filter, SortKey, list_response, read_listing, wants_table
+from views.lookups import get_or_404
 
 bp = Blueprint("mentoring", __name__)
 
@@ -125,24 +138,79 @@ def form_context(values, errors, zone, session=None):
 # Screens -----------------------------------------------------------------------------------
 
 
+FILTERS = (
+    Filter(
+        "when",
+        ("upcoming", "past", "cancelled"),
+        _l("Unknown time in the filter; showing every session."),
+    ),
+    Filter("type", tuple(SessionType.values()), _l("Unknown type in the filter; showing both.")),
+)
+
+
+def title_in(locale):
+    """The session's title in `locale`, as SQL (`name ->> 'en'`: SQLite and PostgreSQL)."""
+    return pw.Expression(Session.name, "->>", pw.Value(locale, converter=str))
+
+
+def sorts():
+    return {
+        "start": SortKey(Day.start_at, (Session.id,), "desc"),
+        "title": SortKey(NaturalOrder(title_in(current_company().default_locale)), (Session.id,)),
+    }
+
+
+def sessions_matching(listing):
+    """Mentoring sessions (a host's own; every one for admins), with their day as `.slot`."""
+    now = utcnow()
+    query = (
+        Session.select(Session, Day)
+        .join(Day, on=(Day.session == Session.id), attr="slot")
+        .where(Session.kind == SessionKind.MENTORING)
+    )
+    if not g.user.is_admin:
+        query = query.where(Session.host == g.user)
+    if listing.q:
+        mentors = User.select(User.id).where(contains_text(User.name, listing.q))
+        found = Session.host.in_(mentors)
+        for locale in current_company().locales:
+            found |= contains_text(title_in(locale), listing.q)
+        query = query.where(found)
+    when = listing.filters["when"]
+    if when == "cancelled":
+        query = query.where(Session.cancelled_at.is_null(False))
+    elif when:
+        query = query.where(Session.cancelled_at.is_null())
+        query = query.where(Day.end_at > now if when == "upcoming" else Day.end_at <= now)
+    if listing.filters["type"]:
+        query = query.where(Session.is_public == (listing.filters["type"] == SessionType.PUBLIC))
+    return query
+
+
 @bp.route("/mentoring")
 @allow(Role.HOST)
 def list_sessions():
-    query = Session.select().where(Session.kind == SessionKind.MENTORING)
-    if not g.user.is_admin:
-        query = query.where(Session.host == g.user)
-    sessions = attach_days(list(query.order_by(Session.registration_end_at.desc()).limit(200)))
+    """One page of mentoring sessions, searched (title or mentor), filtered and sorted as
+    the URL says; an htmx request from the list itself gets the table only."""
+    listing = read_listing("mentoring.list_sessions", sorts(), "start", FILTERS)
+    sessions = listing.fetch(sessions_matching(listing))
     mentors = {
         user.id: user for user in User.select().where(User.id.in_({s.host_id for s in sessions}))
     }
-    return render_template(
-        "mentoring/list.html",
+    table_only = wants_table("mentoring-table")
+    template = "mentoring/_table.html" if table_only else "mentoring/list.html"
+    page = render_template(
+        template,
         sessions=sessions,
         mentors=mentors,
+        listing=listing,
+        table_only=table_only,
         may_create=may_create(g.user),
         display_status=hosting.display_status,
         DisplayStatus=hosting.DisplayStatus,
+        SessionType=SessionType,
     )
+    return list_response(listing, page, table_only)
 
 
 @bp.route("/mentoring/new")
