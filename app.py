@@ -25,6 +25,7 @@ from views import (
     admin_settings,
     admin_users,
     auth,
+    bulk_upload,
     calendar_feeds,
     group,
     home,
@@ -64,6 +65,7 @@ def create_app(test_config=None):
         admin_mail.bp,
         admin_settings.bp,
         admin_users.bp,
+        bulk_upload.bp,
     ):
         app.register_blueprint(blueprint)
     app.view_functions["static"].audience = access.VISITOR

@@ -152,7 +152,8 @@ class Company(BaseModel):
     is_zoom_enabled = pw.BooleanField(default=False)
     allows_group_sessions = pw.BooleanField(default=False)
     mentees_per_session_limit = pw.IntegerField(default=20)
-    bulk_rows_limit = pw.IntegerField(default=500)
+    bulk_rows_limit = pw.IntegerField(default=10_000)
+    bulk_background_rows = pw.IntegerField(default=200)  # larger bulk files run as a job
     min_duration_minutes = pw.IntegerField(default=30)
     group_minimum_cutoff_hours = pw.IntegerField(default=24)
 
@@ -425,6 +426,45 @@ class Invitation(BaseModel):
     invited_at = pw.DateTimeField(default=utcnow)
 
 
+# Bulk session upload (PRODUCT.md C) -------------------------------------------------------
+
+
+class BulkUpload(BaseModel):
+    """A bulk session file, checked (a dry run) or applied row by row; every row's result is
+    a BulkUploadRow, written in the same transaction as what the row changed, so `done`
+    says exactly how far an interrupted run got."""
+
+    uploaded_by = pw.ForeignKeyField(User, on_delete="CASCADE")
+    filename = pw.CharField()
+    is_check = pw.BooleanField(default=False)  # a dry run: only the results are written
+    data = pw.BlobField()  # the file as uploaded, read again by the job
+    locale = pw.CharField(default="en")  # the uploader's language, for the messages
+    columns = pw.JSONField(default=list)  # the headings, in file order
+    extra_columns = pw.JSONField(default=list)
+    total = pw.IntegerField(default=0)
+    done = pw.IntegerField(default=0)
+    status = pw.CharField(default="queued")  # queued, working, done
+    counts = pw.JSONField(default=dict)  # {"published": n, "valid": n, ...} once done
+    created_at = pw.DateTimeField(default=utcnow)
+    finished_at = pw.DateTimeField(null=True)
+
+    @property
+    def is_working(self):
+        return self.status != "done"
+
+
+class BulkUploadRow(BaseModel):
+    upload = pw.ForeignKeyField(BulkUpload, backref="rows", on_delete="CASCADE")
+    line = pw.IntegerField()
+    cells = pw.JSONField()  # the row's cells in the order of the file's headings
+    session_id = pw.IntegerField(null=True)  # the created, edited or deleted session
+    status = pw.CharField()  # published, valid, deleted, invalid
+    message = pw.TextField(default="")
+
+    class Meta:
+        indexes = ((("upload", "line"), True), (("upload", "status", "line"), False))
+
+
 ALL_MODELS = [
     Company,
     User,
@@ -439,6 +479,8 @@ ALL_MODELS = [
     MentoringDetails,
     TagOption,
     Invitation,
+    BulkUpload,
+    BulkUploadRow,
 ]
 
 

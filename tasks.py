@@ -13,6 +13,7 @@ from foundation.jobs import huey, periodic_job, run_jobs_in
 from messaging import mail
 from sessions import (
     booking,
+    bulk_upload,  # noqa: F401  (declares the bulk upload job and its email)
     group_sessions,
     registration_import,  # noqa: F401  (declares the import job)
     reminders,

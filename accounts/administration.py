@@ -32,6 +32,12 @@ def save_company_settings(company, form):
         "min_duration_minutes": reader.integer("min_duration_minutes", 1, 1440),
         "group_minimum_cutoff_hours": reader.integer("group_minimum_cutoff_hours", 0, 720),
     }
+    # Bulk upload: larger files are checked and applied in the background (kept as it is
+    # when a form predates the field).
+    background = reader.integer("bulk_background_rows", 0, 100000, required=False)
+    limits["bulk_background_rows"] = (
+        company.bulk_background_rows if background is None else background
+    )
     is_zoom_enabled = reader.flag("is_zoom_enabled")
     allows_group_sessions = reader.flag("allows_group_sessions")
     reader.raise_if_invalid()

@@ -71,6 +71,14 @@ def queue_email(key, user, kind, **context):
     Email.insert(**_email_row(key, user, kind, context)).on_conflict_ignore().execute()
 
 
+def queue_emails(notices):
+    """`queue_email` for many notices at once, [(key, user, kind, context)]: one statement
+    per 500 (a bulk upload's confirmations)."""
+    rows = [_email_row(key, user, kind, context) for key, user, kind, context in notices]
+    for start in range(0, len(rows), 500):
+        Email.insert_many(rows[start : start + 500]).on_conflict_ignore().execute()
+
+
 def queue_broadcast(key, kind, user_ids, **context):
     """One row for notice `kind` to many people; the worker writes their emails after the
     commit (`expand_broadcasts`), each keyed `<key>:<user id>`."""

@@ -9,6 +9,7 @@ uses to turn a notice's context back into what its template shows.
 
 from datetime import datetime
 
+from messaging import mail
 from messaging.calendars import attachment
 from messaging.mail import Obsolete, notice, queue_broadcast, queue_email
 from models import Day, Event, Registration, RegistrationRole, Session, Status, User, utcnow
@@ -35,6 +36,19 @@ def registration_confirmed(
         kind,
         session_id=registration.session_id,
         left_session_id=left_session.id if left_session is not None else None,
+    )
+
+
+def registrations_confirmed(registrations):
+    """`registration_confirmed` for many new registrations at once, [(registration, user)]."""
+    mail.queue_emails(
+        (
+            f"registration_confirmed:{registration.id}:{_stamp(registration)}",
+            user,
+            "registration_confirmed",
+            {"session_id": registration.session_id, "left_session_id": None},
+        )
+        for registration, user in registrations
     )
 
 

@@ -132,6 +132,27 @@ def find_clash(host_id, start_at, end_at, ignore_session_id=None):
     return query.first()
 
 
+def overlaps_or_touches(start_at, end_at, other_start, other_end):
+    """The clash rule of `find_clash` for two intervals in memory (the bulk upload checks a
+    whole file against what it loaded once): closed intervals, so touching counts."""
+    return start_at <= other_end and other_start <= end_at
+
+
+def hosted_slots(host_ids, ending_from):
+    """The hosts' live sessions (day as `.slot`) that end at `ending_from` or later: what
+    `find_clash` looks through, loaded at once for many rows (the bulk upload)."""
+    return (
+        Session.select(Session, Day)
+        .join(Day, on=(Day.session == Session.id), attr="slot")
+        .where(
+            Session.host.in_(list(host_ids)),
+            Session.kind.in_(HOSTED_KINDS),
+            Session.cancelled_at.is_null(),
+            Day.end_at >= ending_from,
+        )
+    )
+
+
 def clash_message(clash):
     host = User.get_by_id(clash.host_id)
     return _(

@@ -200,17 +200,22 @@ def _declares_a_dtd(archive, part):
     return False
 
 
-def read_rows(filename, data, row_limit):
-    """[(line number, email, session name)] from an uploaded file, or FileProblem."""
+def read_table(filename, data):
+    """The cells of an uploaded CSV or XLSX file as a stream of (line number, {column index:
+    cell}), or FileProblem; shared with the bulk session upload."""
     name = (filename or "").lower()
     if not data:
         raise FileProblem(_("The file is empty."))
     if name.endswith(".xlsx"):
-        table = _rows_of_xlsx(data)
-    elif name.endswith((".csv", ".txt")):
-        table = _rows_of_csv(data)
-    else:
-        raise FileProblem(_("Upload a .csv or .xlsx file."))
+        return _rows_of_xlsx(data)
+    if name.endswith((".csv", ".txt")):
+        return _rows_of_csv(data)
+    raise FileProblem(_("Upload a .csv or .xlsx file."))
+
+
+def read_rows(filename, data, row_limit):
+    """[(line number, email, session name)] from an uploaded file, or FileProblem."""
+    table = read_table(filename, data)
     try:
         return _registration_rows(table, row_limit)
     finally:

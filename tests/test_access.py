@@ -12,6 +12,7 @@ from conftest import PASSWORD
 from accounts.access import AUDIENCES, VISITOR
 from models import (
     ALL_MODELS,
+    BulkUpload,
     Company,
     Day,
     Email,
@@ -236,6 +237,12 @@ ROUTES = [
         Role.ADMIN,
         {"email": "target@example.com", "name": "Target", "role": "admin", "is_active": "on"},
     ),
+    # Bulk session upload
+    Route("GET", "/bulk-upload", Role.HOST),
+    Route("GET", "/bulk-upload/sample.csv", Role.HOST),
+    Route("POST", "/bulk-upload", Role.HOST, lambda: {"file": (io.BytesIO(BULK_FILE), "s.csv")}),
+    Route("GET", "/bulk-upload/{bulk}", Role.HOST, owner_only=True),
+    Route("GET", "/bulk-upload/{bulk}/result.csv", Role.HOST, owner_only=True),
     # Mentoring sessions and hosted sessions (issue 12).
     Route("GET", "/mentoring", Role.HOST),
     Route("GET", "/images/not-an-image.webp", VISITOR),
@@ -285,6 +292,12 @@ ROUTES = [
     Route("POST", "/profile/sign-out-everywhere", Role.MEMBER),
 ]
 PROTECTED = [route for route in ROUTES if route.audience != VISITOR]
+BULK_FILE = (
+    b"Action,id,title,description,type,Mentor(Email),Mentees(Email),Date(DD-MM-YYYY),"
+    b"Time Zone(IST/UTC),Time (24 hrs),Duration(Min),recommended_for,categories,medium,"
+    b"Meeting Platform,Meeting Link,Meeting Passcode (if needed)\r\n"
+    b"Delete,999999,,,,,,,,,,,,,,,\r\n"
+)
 
 
 def mentoring_form(start, **fields):
@@ -366,6 +379,9 @@ def ids(make_event, make_session, make_day, make_user):
             html_body="Hi",
             status="failed",
         )
+        bulk = BulkUpload.create(
+            uploaded_by=host, filename="s.csv", data=b"", status="done", columns=["id"]
+        )
     return {
         "event": event.id,
         "session": session.id,
@@ -376,6 +392,7 @@ def ids(make_event, make_session, make_day, make_user):
         "reminder": reminder.id,
         "email": email.id,
         "group": group.id,
+        "bulk": bulk.id,
         "mentoring": mentoring_session.id,
         "option": option.id,
     }
@@ -423,6 +440,7 @@ def test_access_matrix_covers_every_route(app):
                 "reminder",
                 "email",
                 "group",
+                "bulk",
                 "mentoring",
                 "option",
             ],

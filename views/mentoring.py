@@ -34,9 +34,7 @@ bp = Blueprint("mentoring", __name__)
 
 
 def may_create(user):
-    """Admins always; hosts while the company lets hosts create sessions (then they are
-    the mentor of what they create)."""
-    return user.is_admin or current_company().allows_group_sessions
+    return mentoring.may_create(user, current_company())
 
 
 def mentoring_session_or_404(session_id):
@@ -44,7 +42,7 @@ def mentoring_session_or_404(session_id):
     session = get_or_404(Session, session_id)
     if session.kind != SessionKind.MENTORING:
         abort(404)
-    if not (g.user.is_admin or session.host_id == g.user.id):
+    if not mentoring.may_manage(g.user, session):
         abort(404)
     return session
 

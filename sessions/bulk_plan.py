@@ -1,0 +1,401 @@
+"""What each row of a bulk file means for the sessions that exist, in file order. The
+mentoring rules decide (`sessions.mentoring`: check, create, edit, delete; `sessions.hosting`:
+clashes, started sessions; `meetings.platforms`: platforms and links); this module feeds
+them a file in batches and never repeats one of them.
+
+A Plan loads once what a batch of rows needs (the people its emails name, the sessions its
+ids name, each mentor's sessions to come) and keeps in memory what the rows before have
+done, so two clashing rows for one mentor give the same answer in a check (nothing
+written) as in an upload: the first wins. When applying, each valid row goes through
+`mentoring.create` / `edit` / `delete` in a savepoint of its own, which check again,
+locked, against the database.
+"""
+
+import logging
+from datetime import timedelta
+from types import SimpleNamespace
+
+import peewee as pw
+from flask_babel import gettext as _
+
+from foundation.forms import Invalid
+from meetings import bigbluebutton
+from meetings.platforms import MeetingPlatform, check_meeting
+from models import Role, Session, SessionKind, User, db
+from sessions import hosting, mentoring
+from sessions.bulk_rows import (
+    CATEGORIES,
+    COLUMNS,
+    CREATE,
+    DATE,
+    DELETE,
+    DESCRIPTION,
+    DURATION,
+    EDIT,
+    ID,
+    LINK,
+    MEDIUM,
+    MENTEES,
+    MENTOR,
+    PASSCODE,
+    PLATFORM,
+    RECOMMENDED_FOR,
+    TIME,
+    TITLE,
+    TYPE,
+    ZONE,
+)
+
+PUBLISHED, VALID, DELETED, INVALID = "published", "valid", "deleted", "invalid"
+log = logging.getLogger(__name__)
+CHUNK = 500  # ids or emails per IN (...) query
+
+# The mentoring rules name their problems by form field; the result names the file's column.
+COLUMN_OF = {
+    "title": TITLE,
+    "description": DESCRIPTION,
+    "session_type": TYPE,
+    "mentor": MENTOR,
+    "mentees": MENTEES,
+    "start": f"{DATE}, {TIME}",
+    "end": DURATION,
+    "timezone": ZONE,
+    "recommended_for": RECOMMENDED_FOR,
+    "categories": CATEGORIES,
+    "medium": MEDIUM,
+    "platform": PLATFORM,
+    "meeting_url": LINK,
+    "meeting_id": LINK,
+    "passcode": PASSCODE,
+    "session": ID,
+}
+# A problem of the date or the time is one of when the session starts.
+SAME_COLUMN = {DATE: f"{DATE}, {TIME}", TIME: f"{DATE}, {TIME}", ZONE: f"{DATE}, {TIME}"}
+
+
+def may_create_sessions(user, company):
+    return user is not None and user.is_active and mentoring.may_create(user, company)
+
+
+def _chunks(values):
+    values = list(values)
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+class Plan:
+    def __init__(self, uploader, company, now, apply):
+        self.uploader, self.company, self.now, self.apply = uploader, company, now, apply
+        self.users = {}  # email -> User, or None when no account has it
+        self.sessions = {}  # id -> Session, or None (no mentoring session, or deleted here)
+        self.deleted_here = set()
+        self.slots = {}  # mentor id -> {session id or row key: session with its `.slot`}
+        self.pending = []  # (row, values, outcome) of new sessions to write with the batch
+
+    # Loading, once per batch --------------------------------------------------------------
+
+    def prepare(self, rows):
+        """Load what `rows` need that earlier batches did not."""
+        emails = {email for row in rows for email in (row.mentor_email, *row.mentee_emails)}
+        for chunk in _chunks(email for email in emails if email and email not in self.users):
+            found, _missing = mentoring.people_by_email(chunk)
+            self.users.update(dict.fromkeys(chunk))
+            self.users.update({user.email: user for user in found})
+        ids = {row.session_id for row in rows if row.session_id} - set(self.sessions)
+        for chunk in _chunks(ids):
+            found = {
+                session.id: session
+                for session in Session.select().where(
+                    Session.id.in_(chunk), Session.kind == SessionKind.MENTORING
+                )
+            }
+            self.sessions.update({session_id: found.get(session_id) for session_id in chunk})
+        mentors = {
+            self.users[row.mentor_email].id for row in rows if self.users.get(row.mentor_email)
+        }
+        mentors |= {
+            self.sessions[row.session_id].host_id
+            for row in rows
+            if self.sessions.get(row.session_id)
+        }
+        if self.apply:
+            # What the rows before wrote is in the database now, and another writer may
+            # have added since: read the batch's mentors again, their rows locked (SQLite:
+            # the write transaction holds the database).
+            if not isinstance(db.obj, pw.SqliteDatabase):
+                for chunk in _chunks(sorted(mentors)):  # one order: no deadlock between two
+                    list(User.select(User.id).where(User.id.in_(chunk)).for_update())
+        else:
+            mentors -= set(self.slots)
+        for chunk in _chunks(mentors):
+            for mentor_id in chunk:
+                self.slots[mentor_id] = {}
+            for session in hosting.hosted_slots(chunk, self.now):
+                self.slots[session.host_id][session.id] = session
+
+    def find_clash(self, host_id, start_at, end_at, ignore_session_id=None):
+        """`hosting.find_clash` over what was loaded and what the rows before did."""
+        clashes = [
+            session
+            for key, session in self.slots.get(host_id, {}).items()
+            if key != ignore_session_id
+            and hosting.overlaps_or_touches(
+                start_at, end_at, session.slot.start_at, session.slot.end_at
+            )
+        ]
+        return min(clashes, key=lambda session: session.slot.start_at, default=None)
+
+    # A row ------------------------------------------------------------------------------
+
+    def settle(self, row):
+        """(status, session id) of the row; its problems are added to it. Applied when the
+        plan applies and the row is valid."""
+        if row.action == DELETE:
+            return self._delete(row)
+        if row.action not in (CREATE, EDIT):
+            return INVALID, None
+        session = self._session_to_change(row) if row.action == EDIT else None
+        values = self._values(row)
+        if row.action == CREATE:
+            self._check_creator(row, values)
+        missing = (
+            row.session_id is not None
+            and self.sessions.get(row.session_id) is None
+            and row.session_id not in self.deleted_here
+        )
+        if row.action == CREATE or session is not None or missing:
+            # An Edit of a session that is not there is checked as new: its other problems
+            # are named too.
+            problems = mentoring.check(
+                values, self.company, session, self.now, clash_finder=self.find_clash
+            )
+            self._add(row, problems)
+        self._note_meeting(row)
+        if not row.is_valid:
+            return INVALID, row.session_id
+        if self.apply and session is None:
+            outcome = [PUBLISHED, None]  # its id comes when the batch's sessions are written
+            self.pending.append((row, values, outcome))
+            self._remember(values, ("row", row.line), None)
+            return outcome
+        if self.apply:
+            try:
+                with db.atomic():
+                    session = mentoring.edit(session, values, self.company, self.now)
+            except Invalid as refusal:
+                self._add(row, refusal.errors)
+                return INVALID, row.session_id
+        key = session.id if session is not None else ("row", row.line)
+        self._remember(values, key, session)
+        return (PUBLISHED if self.apply else VALID), (session.id if session else None)
+
+    def flush(self):
+        """Write the batch's new sessions: all at once (`mentoring.create_many`), or, if
+        that fails, each through `mentoring.create` in a savepoint of its own."""
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        try:
+            with db.atomic():
+                ids = mentoring.create_many(
+                    [values for _r, values, _o in pending], self.company, self.now
+                )
+        except Exception:  # any failure: the rows go one by one, and each says why
+            log.warning("writing %d new sessions at once failed", len(pending), exc_info=True)
+            ids = None
+        for index, (row, values, outcome) in enumerate(pending):
+            if ids is not None:
+                outcome[1] = ids[index]
+                continue
+            try:
+                with db.atomic():
+                    outcome[1] = mentoring.create(values, self.company, self.now).id
+            except Invalid as refusal:
+                self._add(row, refusal.errors)
+                outcome[0] = INVALID
+
+    def _values(self, row):
+        mentor = self.users.get(row.mentor_email)
+        if row.mentor_email and (mentor is None or not mentor.is_active):
+            if MENTOR not in row.problem_columns:
+                row.refuse(
+                    MENTOR, _("No active account has the email %(email)s.", email=row.mentor_email)
+                )
+            mentor = None
+        unknown = [
+            email
+            for email in row.mentee_emails
+            if self.users.get(email) is None or not self.users[email].is_active
+        ]
+        if unknown:
+            row.refuse(
+                MENTEES,
+                _(
+                    "No active account has these mentee emails: %(emails)s.",
+                    emails=", ".join(unknown),
+                ),
+            )
+        return mentoring.MentoringValues(
+            title=row.title,
+            description=row.description,
+            session_type=row.session_type,
+            mentor=mentor,
+            mentees=[self.users[email] for email in row.mentee_emails if email not in unknown],
+            start_at=row.start_at,
+            end_at=row.end_at,
+            timezone=row.zone,
+            recommended_for=row.recommended_for,
+            categories=row.categories,
+            medium=row.medium,
+            platform=row.platform,
+            meeting_url=row.link,
+            passcode=row.passcode,
+        )
+
+    def _check_creator(self, row, values):
+        if (
+            not self.uploader.is_admin
+            and values.mentor is not None
+            and values.mentor.id != self.uploader.id
+        ):
+            row.refuse(
+                MENTOR, _("As a host you can create sessions only with yourself as the mentor.")
+            )
+
+    def _session_to_change(self, row):
+        """The session an Edit or Delete row names, or None with the reason on the row."""
+        if row.session_id is None:
+            return None
+        session = self.sessions.get(row.session_id)
+        if session is None:
+            if row.session_id in self.deleted_here:
+                message = _(
+                    "Session %(id)d was deleted by an earlier row of this file.", id=row.session_id
+                )
+            else:
+                message = _("No mentoring session has the id %(id)d.", id=row.session_id)
+            row.refuse(ID, message)
+            return None
+        if not mentoring.may_manage(self.uploader, session):
+            row.refuse(
+                ID, _("You cannot change session %(id)d: it is not yours.", id=row.session_id)
+            )
+            return None
+        return session
+
+    def _delete(self, row):
+        session = self._session_to_change(row)
+        if session is None or not row.is_valid:
+            return INVALID, row.session_id
+        self._add(row, hosting.check_changeable(session, hosting.only_day(session), self.now))
+        if not row.is_valid:
+            return INVALID, row.session_id
+        if self.apply:
+            try:
+                with db.atomic():
+                    mentoring.delete(session, self.now)
+            except Invalid as refusal:
+                self._add(row, refusal.errors)
+                return INVALID, row.session_id
+        self.slots.get(session.host_id, {}).pop(session.id, None)
+        self.sessions[session.id] = None
+        self.deleted_here.add(session.id)
+        return (DELETED if self.apply else VALID), session.id
+
+    def _add(self, row, problems):
+        """The mentoring rules' problems, each named by its column, unless the file's own
+        reading already named a problem there."""
+        taken = {SAME_COLUMN.get(column, column) for column in row.problem_columns}
+        for field, message in problems.items():
+            column = COLUMN_OF.get(field)
+            if column in taken:
+                continue
+            label = _("Session %(id)d", id=row.session_id) if field == "session" else column or ""
+            row.refuse(column, f"{label}: {message}" if label else message)
+
+    def _note_meeting(self, row):
+        """How a tolerated meeting cell was read: a Zoom meeting number where the link
+        belongs, a passcode that only Zoom uses."""
+        meeting, _problems = check_meeting(row.platform, row.link, "", row.passcode)
+        if row.link and "://" not in row.link and meeting.url and meeting.url != row.link:
+            row.notes.append(
+                _(
+                    'Meeting Link "%(typed)s" is not a link; it was read as %(url)s.',
+                    typed=row.link,
+                    url=meeting.url,
+                )
+            )
+        if row.passcode and meeting.platform != MeetingPlatform.ZOOM:
+            row.notes.append(_("Meeting Passcode is used only with Zoom; it was left out."))
+
+    def _remember(self, values, key, session):
+        """What a valid row did, for the clash checks of the rows after it."""
+        slot = SimpleNamespace(
+            id=session.id if session else None,
+            host_id=values.mentor.id,
+            name={self.company.default_locale: values.title.strip()},
+            timezone=values.timezone or self.company.timezone,
+            slot=SimpleNamespace(
+                start_at=hosting.as_utc(values.start_at), end_at=hosting.as_utc(values.end_at)
+            ),
+        )
+        self.slots.setdefault(values.mentor.id, {})[key] = slot
+        if session is not None:
+            self.sessions[session.id] = session
+
+
+def sample_rows(uploader, company, now):
+    """The 17 headings and two rows that pass as they are: the first host (else the
+    uploader) as mentor, next week; BigBlueButton when it is configured, else Zoom, then
+    Google Meet."""
+    mentor = uploader
+    if uploader.is_admin:
+        host = (
+            User.select()
+            .where(User.role == Role.HOST, User.is_active == True)  # noqa: E712
+            .order_by(User.id)
+            .first()
+        )
+        mentor = host or uploader
+    first, second = (now + timedelta(days=days) for days in (7, 8))
+    if bigbluebutton.is_configured():
+        meeting = ["BigBlueButton", "", ""]
+    else:
+        meeting = ["Zoom", "https://us02web.zoom.us/j/12345678901?pwd=example", "123456"]
+    yield list(COLUMNS)
+    yield [
+        "Create",
+        "",
+        "School improvement",
+        "Ideas for improving a school, with examples",
+        "Public",
+        mentor.email,
+        "",
+        first.strftime("%d-%m-%Y"),
+        "IST",
+        "17:00 Hrs",
+        "60",
+        "Headmasters, Teachers",
+        "Leadership",
+        "English",
+        *meeting,
+    ]
+    yield [
+        "Create",
+        "",
+        "Pedagogy in practice",
+        "Teaching methods that work in large classes",
+        "Public",
+        mentor.email,
+        "",
+        second.strftime("%d-%m-%Y"),
+        "UTC",
+        "09:30",
+        "90",
+        "Teachers",
+        "Pedagogy, Communication",
+        "English, Hindi",
+        "Google Meet",
+        "https://meet.google.com/abc-mnop-xyz",
+        "",
+    ]
