@@ -67,6 +67,15 @@ def from_environment():
         "SMTP_TLS": os.environ.get("SMTP_TLS", "none").lower(),  # none, starttls or ssl
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Convene <noreply@convene.local>"),
         "OUTBOX_DIR": os.environ.get("OUTBOX_DIR", str(INSTANCE / "outbox")),
+        # Zoom (meetings/zoom.py): an OAuth app's credentials, its webhook secret token, and the
+        # base addresses (tests point them at the stand-in in tests/zoom_standin.py).
+        "ZOOM_CLIENT_ID": os.environ.get("ZOOM_CLIENT_ID") or None,
+        "ZOOM_CLIENT_SECRET": os.environ.get("ZOOM_CLIENT_SECRET") or None,
+        "ZOOM_ACCOUNT_ID": os.environ.get("ZOOM_ACCOUNT_ID") or None,
+        "ZOOM_WEBHOOK_SECRET": os.environ.get("ZOOM_WEBHOOK_SECRET") or None,
+        "ZOOM_API_URL": os.environ.get("ZOOM_API_URL", "https://api.zoom.us/v2").rstrip("/"),
+        "ZOOM_OAUTH_URL": os.environ.get("ZOOM_OAUTH_URL", "https://zoom.us").rstrip("/"),
+        "ZOOM_TOKEN_KEY": os.environ.get("ZOOM_TOKEN_KEY") or None,
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
     }
