@@ -20,7 +20,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.error import HTTPError
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 from urllib.request import Request, urlopen
 
 from werkzeug.serving import make_server
@@ -245,12 +245,12 @@ class ZoomStandin:
         if parts[0] == "meetings" and len(parts) == 2:
             return self.meeting(request, parts[1])
         if parts[0] == "meetings" and len(parts) == 3 and parts[2] == "recordings":
-            files = self.recordings.get(parts[1])
+            files = self.recordings.get(unquote(parts[1]))
             if files is None:
                 return _json({"code": 3301, "message": "This recording does not exist."}, 404)
             return _json({"uuid": parts[1], "recording_files": files})
         if parts[:2] == ["report", "meetings"] and len(parts) == 4:
-            return self.report(request, parts[2])
+            return self.report(request, unquote(parts[2]))
         return _json({"code": 404, "message": "Not found"}, 404)
 
     def create_meeting(self, request):

@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from htmx_flask import make_response
 
 from accounts.access import VISITOR, allow
@@ -25,6 +26,7 @@ from meetings import zoom, zoom_sync
 from models import (
     Day,
     DayFormat,
+    Event,
     Registration,
     Role,
     Status,
@@ -34,6 +36,7 @@ from models import (
     ZoomState,
     utcnow,
 )
+from sessions import zoom_attendance
 from views.lookups import get_or_404
 
 bp = Blueprint("zoom", __name__)
@@ -329,3 +332,35 @@ def zoom_company_connection():
 @bp.app_template_global()
 def zoom_settings():
     return ZoomSettings.current()
+
+
+# Attendance on the Applications tab --------------------------------------------------------
+
+
+@bp.app_template_global()
+def zoom_attendance_of(event_id):
+    """The event's Zoom attendance per user, once per request (None: no Zoom days)."""
+    cache = g.setdefault("zoom_attendance", {})
+    if event_id not in cache:
+        event = Event.get_or_none(Event.id == event_id)
+        shown = event is not None and zoom_attendance.has_zoom_days(event)
+        cache[event_id] = zoom_attendance.attendance(event) if shown else None
+    return cache[event_id]
+
+
+@bp.route("/admin/events/<int:event_id>/zoom-attendance", methods=["POST"])
+@allow(Role.ADMIN)
+def apply_attendance(event_id):
+    """One click: participated or missed from Zoom attendance; answers with the table and,
+    out of band, the panel."""
+    from views.admin_registrations import table_context
+
+    event = get_or_404(Event, event_id)
+    changed = zoom_attendance.apply_attendance(event)
+    g.pop("zoom_attendance", None)
+    context = table_context(event, request.args)
+    body = render_template("admin/_registrations_table.html", **context) + render_template(
+        "zoom/_attendance_panel.html", event=event, oob=True
+    )
+    message = ngettext("%(num)d status changed.", "%(num)d statuses changed.", changed)
+    return make_response(body, 200, trigger={"toast": message})
