@@ -13,6 +13,7 @@
 import logging
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import gettext as _
 
 from foundation.i18n import pick_text
@@ -245,6 +246,14 @@ def refresh_account_type(connection):
         account_type=connection.account_type,
     ).where(ZoomConnection.id == connection.id).execute()
     return connection
+
+
+def join_link(day):
+    """The participants' way in, for emails and calendars: Zoom's join_url once the meeting
+    exists, else Convene's join page (it redirects there when the meeting is ready)."""
+    if getattr(day, "zoom_join_url", ""):
+        return day.zoom_join_url
+    return f"{current_app.config['PUBLIC_URL']}/zoom/days/{day.id}/join"
 
 
 def start_url(day):

@@ -69,7 +69,7 @@ ZoomStandin.dispatch_url = _authorize_redirect
 @pytest.fixture
 def zoom_day(make_event, make_session, make_day, make_user):
     def make(role=ZoomRole.ADMINISTRATOR, hours=2, start="2030-03-01T10:00", **fields):
-        session = make_session(make_event())
+        session = make_session(make_event(is_active=True))
         organizer = make_user(Role.HOST)
         return make_day(
             session,
@@ -395,3 +395,37 @@ def test_zoom_webhooks_are_handled_once_and_attendance_sets_statuses(
     assert "https://zoom.example/rec/play/1" in shown.text and "1 h 55 min" in shown.text.replace(
         "\xa0", " "
     )
+
+
+# Participants ------------------------------------------------------------------------------
+
+
+def test_zoom_join_shortly_before_start_and_in_the_ics(app, sign_in, connected, standin, zoom_day):
+    soon = (utcnow() + timedelta(hours=3, minutes=10)).strftime("%Y-%m-%dT%H:%M")  # Moscow
+    day = zoom_day(start=soon, hours=1)
+    later = zoom_day(start="2030-03-05T10:00", hours=1)
+    with app.test_request_context("/"), db.connection_context():
+        zoom_sync.sync_day_meeting.call_local(day.id)
+        zoom_sync.sync_day_meeting.call_local(later.id)
+    day, later = reload(day), reload(later)
+    member = sign_in(Role.MEMBER)
+    with db.connection_context():
+        for each in (day, later):
+            Registration.create(
+                session=each.session_id, event=each.session.event_id, user=member.user
+            )
+
+    page = member.get(f"/events/{day.session.event_id}")
+    assert f"/zoom/days/{day.id}/join" in page.text
+    joined = member.get(f"/zoom/days/{day.id}/join")
+    assert joined.status_code == 302 and joined.headers["Location"] == day.zoom_join_url
+
+    page = member.get(f"/events/{later.session.event_id}")
+    assert "appears 15 minutes before the start" in page.text
+    assert f"/zoom/days/{later.id}/join" not in page.text
+    assert member.get(f"/zoom/days/{later.id}/join").status_code == 409
+
+    ics = member.get(f"/days/{later.id}.ics").text.replace("\r\n ", "")
+    assert f"LOCATION:{later.zoom_join_url}" in ics and f"URL:{later.zoom_join_url}" in ics
+    stranger = sign_in(Role.MEMBER)
+    assert stranger.get(f"/zoom/days/{later.id}/join").status_code == 404

@@ -4,6 +4,7 @@ and Join, and the webhook endpoint Zoom calls (public, but every call is signed)
 
 import json
 import secrets
+from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -225,8 +226,6 @@ def start(day_id):
 
 def join_is_open(day, now=None):
     now = now or utcnow()
-    from datetime import timedelta
-
     return day.start_at - timedelta(minutes=JOIN_OPENS_MINUTES) <= now <= day.end_at
 
 
@@ -364,3 +363,18 @@ def apply_attendance(event_id):
     )
     message = ngettext("%(num)d status changed.", "%(num)d statuses changed.", changed)
     return make_response(body, 200, trigger={"toast": message})
+
+
+@bp.app_template_global()
+def zoom_join_link(day):
+    return zoom_sync.join_link(day)
+
+
+@bp.app_template_global()
+def zoom_join_open(day):
+    return join_is_open(day)
+
+
+@bp.app_template_global()
+def now_utc():
+    return utcnow()
