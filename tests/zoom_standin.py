@@ -146,6 +146,10 @@ class ZoomStandin:
             return self.revoke(request)
         if path.startswith("/v2/"):
             return self.rest(request, path[3:])
+        if path.startswith(("/s/", "/j/")):  # where start_url and join_url lead
+            verb = "Started" if path.startswith("/s/") else "Joined"
+            page = f"<!doctype html><title>Zoom stand-in</title><h1>{verb} meeting {path[3:]}</h1>"
+            return Response(page, 200, content_type="text/html")
         return _json({"code": 404, "message": "Not found"}, 404)
 
     def _client_ok(self, request):
