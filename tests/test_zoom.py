@@ -175,6 +175,7 @@ def test_zoom_disconnect_revokes_the_token(admin, standin, connected):
 # Meetings follow days ----------------------------------------------------------------------
 
 
+@pytest.mark.every_database
 def test_zoom_day_create_update_delete_idempotent_under_retried_job(
     app, admin, connected, standin, zoom_day
 ):
@@ -317,6 +318,7 @@ def test_zoom_webhook_url_validation_and_refused_signatures(app, live_server, st
     assert unsigned.status_code == 401
 
 
+@pytest.mark.every_database
 def test_zoom_webhooks_are_handled_once_and_attendance_sets_statuses(
     app, admin, live_server, connected, standin, zoom_day, make_user
 ):
@@ -429,3 +431,47 @@ def test_zoom_join_shortly_before_start_and_in_the_ics(app, sign_in, connected, 
     assert f"LOCATION:{later.zoom_join_url}" in ics and f"URL:{later.zoom_join_url}" in ics
     stranger = sign_in(Role.MEMBER)
     assert stranger.get(f"/zoom/days/{later.id}/join").status_code == 404
+
+
+def test_zoom_organizer_connects_own_account_for_participant_days_presence_only(
+    app, sign_in, admin, live_server, connected, standin, zoom_day
+):
+    organizer = sign_in(Role.HOST)
+    start = organizer.post("/zoom/connect")
+    back = urlsplit(standin.dispatch_url(start.headers["Location"]))
+    assert organizer.get(f"{back.path}?{back.query}").headers["Location"].endswith("/profile")
+    assert "Disconnect Zoom" in organizer.get("/profile").text
+    day = zoom_day(role=ZoomRole.PARTICIPANT, start="2024-03-01T10:00", hours=1)
+    with db.connection_context():
+        Day.update(zoom_organizer=organizer.user.id).where(Day.id == day.id).execute()
+        mine = ZoomConnection.get(ZoomConnection.user == organizer.user.id)
+    with app.test_request_context("/"), db.connection_context():
+        assert zoom_sync.connection_for(reload(day)).id == mine.id
+        zoom_sync.sync_day_meeting.call_local(day.id)
+    day = reload(day)
+    member = sign_in(Role.MEMBER, email="dana@example.com")
+    with db.connection_context():
+        Registration.create(
+            session=day.session_id,
+            event=day.session.event_id,
+            user=member.user,
+            status=Status.CONFIRM_PARTICIPATION,
+        )
+    url = f"{live_server.url}/zoom/webhook"
+    obj = {"id": day.zoom_meeting_id, "uuid": "inst-1", "topic": "T", "type": 2}
+    joined = {
+        **obj,
+        "participant": {
+            "user_name": "Dana",
+            "email": "dana@example.com",
+            "join_time": "2024-03-01T07:02:00Z",
+        },
+    }
+    standin.send_webhook(url, "meeting.participant_joined", joined)
+    standin.send_webhook(url, "meeting.ended", obj)
+    assert not any(path.startswith("/report/") for _, path in standin.calls)  # presence only
+    page = admin.get(f"/admin/events/{day.session.event_id}/registrations")
+    assert "Present" in page.text and " min" not in page.text.split("zoom-attended")[1][:60]
+    admin.htmx("post", f"/admin/events/{day.session.event_id}/zoom-attendance")
+    with db.connection_context():
+        assert Registration.get(Registration.user == member.user.id).status == Status.PARTICIPATED
