@@ -13,11 +13,12 @@
 import logging
 from datetime import datetime
 
-from flask import current_app
+from flask import current_app, g
 from flask_babel import gettext as _
+from huey import crontab
 
 from foundation.i18n import pick_text
-from foundation.jobs import job
+from foundation.jobs import job, periodic_job
 from meetings.zoom import ZoomClient, ZoomError
 from models import (
     Day,
@@ -59,6 +60,28 @@ def connection_for(day):
         if own is not None:
             return own
     return company_connection()
+
+
+def _accounts_of_request():
+    """Every connection, read once per request (pages draw many Zoom days)."""
+    if "zoom_accounts" not in g:
+        g.zoom_accounts = {row.user_id: row for row in ZoomConnection.select()}
+    return g.zoom_accounts
+
+
+def accounts_version():
+    """What Zoom warnings on cached admin cards depend on: the connected accounts' types."""
+    return sorted(
+        (row.id, row.user_id or 0, row.account_type or 0) for row in _accounts_of_request().values()
+    )
+
+
+def shown_connection_for(day):
+    """`connection_for` for pages, from the request's one read of the connections."""
+    accounts = _accounts_of_request()
+    if day.zoom_role == ZoomRole.PARTICIPANT and day.zoom_organizer_id in accounts:
+        return accounts[day.zoom_organizer_id]
+    return accounts.get(None)
 
 
 def role_mismatch(role, connection):
@@ -254,6 +277,16 @@ def join_link(day):
     if getattr(day, "zoom_join_url", ""):
         return day.zoom_join_url
     return f"{current_app.config['PUBLIC_URL']}/zoom/days/{day.id}/join"
+
+
+@periodic_job(crontab(hour="4", minute="17"))
+def refresh_account_types():
+    """Once a day: an account may have been upgraded or downgraded since it was connected."""
+    for connection in ZoomConnection.select():
+        try:
+            refresh_account_type(connection)
+        except ZoomError as error:
+            log.warning("Zoom users/me for connection %s failed: %s", connection.id, error.message)
 
 
 def start_url(day):

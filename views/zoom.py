@@ -189,7 +189,8 @@ def zoom_day_or_404(day_id):
 @allow(Role.ADMIN)
 def day_state(day_id):
     """The day's conference block; the page polls it while the meeting is being made."""
-    return render_template("zoom/_day_state.html", day=zoom_day_or_404(day_id))
+    day = zoom_day_or_404(day_id)
+    return render_template("zoom/_day_state.html", day=day, session=day.session)
 
 
 @bp.route("/admin/days/<int:day_id>/zoom/retry", methods=["POST"])
@@ -197,7 +198,7 @@ def day_state(day_id):
 def retry_day(day_id):
     day = zoom_day_or_404(day_id)
     zoom_sync.retry(day)
-    return render_template("zoom/_day_state.html", day=Day.get_by_id(day.id))
+    return render_template("zoom/_day_state.html", day=Day.get_by_id(day.id), session=day.session)
 
 
 # Start and join ----------------------------------------------------------------------------
@@ -300,19 +301,19 @@ def webhook():
 
 
 @bp.app_template_global()
-def zoom_warnings(day):
+def zoom_warnings(day, session):
     """What the admin should know about a Zoom day: the free account's limits, and a role
-    that does not match the account Zoom reports."""
+    that does not match the account Zoom reports. No query of its own per day."""
     warnings = []
     if zoom_sync.is_longer_than_free_limit(day):
         warnings.append(
             _("A Participant account ends meetings after 40 minutes; this day is longer.")
         )
     if day.zoom_role == "participant":
-        limit = day.session.participant_limit
+        limit = session.participant_limit
         if limit is None or limit > zoom_sync.FREE_CAPACITY:
             warnings.append(_("A Participant account admits up to 100 people."))
-    mismatch = zoom_sync.role_mismatch(day.zoom_role, zoom_sync.connection_for(day))
+    mismatch = zoom_sync.role_mismatch(day.zoom_role, zoom_sync.shown_connection_for(day))
     if mismatch:
         warnings.append(mismatch)
     return warnings
