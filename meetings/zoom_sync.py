@@ -11,7 +11,7 @@
 """
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import current_app, g
 from flask_babel import gettext as _
@@ -328,9 +328,14 @@ def disconnect(connection):
 # Webhooks ----------------------------------------------------------------------------------
 
 
+def _mapping(value):
+    """A webhook's part as a dict: a signed body of an unexpected shape changes nothing."""
+    return value if isinstance(value, dict) else {}
+
+
 def _event_key(event):
-    obj = (event.get("payload") or {}).get("object") or {}
-    participant = obj.get("participant") or {}
+    obj = _mapping(_mapping(event.get("payload")).get("object"))
+    participant = _mapping(obj.get("participant"))
     parts = [
         event.get("event", ""),
         str(obj.get("uuid") or obj.get("id") or ""),
@@ -343,21 +348,23 @@ def _event_key(event):
         str(participant.get("join_time") or participant.get("leave_time") or ""),
     ]
     if event.get("event") == "recording.completed":
-        parts.append(",".join(sorted(str(f.get("id")) for f in obj.get("recording_files") or [])))
+        files = obj.get("recording_files") if isinstance(obj.get("recording_files"), list) else []
+        parts.append(",".join(sorted(str(_mapping(f).get("id")) for f in files)))
     return "|".join(parts)[:250]
 
 
 def _parse_time(text):
     try:
-        return datetime.fromisoformat(str(text).replace("Z", "+00:00")).replace(tzinfo=None)
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     except ValueError:
         return None
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def handle_event(event):
     """Apply one verified webhook delivery, once. Unknown meetings and events are ignored."""
-    name = event.get("event", "")
-    obj = (event.get("payload") or {}).get("object") or {}
+    name = str(event.get("event", ""))
+    obj = _mapping(_mapping(event.get("payload")).get("object"))
     meeting_id = str(obj.get("id") or "")
     day = Day.get_or_none(Day.zoom_meeting_id == meeting_id) if meeting_id else None
     if day is None:
@@ -373,9 +380,10 @@ def handle_event(event):
         if name in ("meeting.started", "meeting.ended") and obj.get("uuid"):
             _set(day.id, zoom_instance_uuid=str(obj["uuid"])[:250])
         elif name == "meeting.participant_joined":
-            _participant_seen(day, obj.get("participant") or {})
+            _participant_seen(day, _mapping(obj.get("participant")))
         elif name == "recording.completed":
-            _keep_recordings(day, obj.get("recording_files") or [])
+            files = obj.get("recording_files")
+            _keep_recordings(day, [_mapping(f) for f in files] if isinstance(files, list) else [])
     if name == "meeting.ended":
         import_attendance(day.id)
     return True
@@ -386,12 +394,12 @@ def _person(email, fallback):
 
 
 def _participant_seen(day, participant):
-    email = (participant.get("email") or "").strip().lower()
+    email = str(participant.get("email") or "").strip().lower()[:250]
     person = _person(email, participant.get("participant_user_id") or participant.get("user_name"))
     if not person:
         return
     ZoomAttendance.insert(
-        day=day, person=person, email=email, name=(participant.get("user_name") or "")[:250]
+        day=day, person=person, email=email, name=str(participant.get("user_name") or "")[:250]
     ).on_conflict_ignore().execute()
 
 
@@ -412,7 +420,7 @@ def _keep_recordings(day, files):
             file_type=str(item.get("file_type") or "")[:50],
             start_at=_parse_time(item.get("recording_start")),
             end_at=_parse_time(item.get("recording_end")),
-            file_size=int(item.get("file_size") or 0),
+            file_size=int(item["file_size"]) if str(item.get("file_size")).isdigit() else 0,
             play_url=str(item.get("play_url") or ""),
             download_url=str(item.get("download_url") or ""),
         ).on_conflict_ignore().execute()

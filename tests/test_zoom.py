@@ -475,3 +475,33 @@ def test_zoom_organizer_connects_own_account_for_participant_days_presence_only(
     admin.htmx("post", f"/admin/events/{day.session.event_id}/zoom-attendance")
     with db.connection_context():
         assert Registration.get(Registration.user == member.user.id).status == Status.PARTICIPATED
+
+
+def test_zoom_webhook_of_any_shape_never_fails(app, live_server, connected, standin, zoom_day):
+    day = zoom_day()
+    with app.test_request_context("/"), db.connection_context():
+        zoom_sync.sync_day_meeting.call_local(day.id)
+    meeting_id = reload(day).zoom_meeting_id
+    url = f"{live_server.url}/zoom/webhook"
+    shapes = [
+        {"id": meeting_id, "participant": []},
+        {"id": meeting_id, "recording_files": [1, None, {"id": "x", "file_size": "big"}]},
+        {"id": meeting_id, "recording_files": "none"},
+        {"id": [meeting_id]},
+    ]
+    for event in ("meeting.participant_joined", "recording.completed", "meeting.ended"):
+        for obj in shapes:
+            assert standin.send_webhook(url, event, obj)[0] == 204
+    assert standin.send_webhook(url, "meeting.started", None, extra={"payload": [1]})[0] == 204
+    signed_list = b"[1, 2]"
+    stamp = str(int(time.time()))
+    answer = app.test_client().post(
+        "/zoom/webhook",
+        data=signed_list,
+        headers={
+            "x-zm-request-timestamp": stamp,
+            "x-zm-signature": standin.sign(signed_list, stamp),
+        },
+        without_csrf=True,
+    )
+    assert answer.status_code == 400
