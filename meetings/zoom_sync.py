@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from flask import current_app, g
 from flask_babel import gettext as _
 from huey import crontab
+from huey.exceptions import TaskLockedException
 
 from foundation.i18n import pick_text
-from foundation.jobs import job, periodic_job
+from foundation.jobs import huey, job, periodic_job
 from meetings.zoom import ZoomClient, ZoomError
 from models import (
     Day,
@@ -37,6 +38,7 @@ from models import (
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
+LOCKED_DELAY = 5  # seconds a job waits while another one works on the same day
 FREE_LIMIT_MINUTES = 40
 FREE_CAPACITY = 100
 
@@ -178,7 +180,16 @@ def backoff(attempt, retry_after=None):
 
 @job()
 def sync_day_meeting(day_id, attempt=0):
-    """Create, update or delete the Zoom meeting of a day so that it matches the day."""
+    """Create, update or delete the Zoom meeting of a day so that it matches the day. One
+    job per day at a time (two quick saves must not both create): a second one waits."""
+    try:
+        with huey.lock_task(f"zoom-day-{day_id}"):
+            _sync_day_meeting(day_id, attempt)
+    except TaskLockedException:
+        sync_day_meeting.schedule(args=(day_id, attempt), delay=LOCKED_DELAY)
+
+
+def _sync_day_meeting(day_id, attempt):
     day = Day.get_or_none(Day.id == day_id)
     if day is None:
         return

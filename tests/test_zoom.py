@@ -12,6 +12,7 @@ from meetings import zoom, zoom_sync
 from models import (
     Day,
     DayFormat,
+    Email,
     Registration,
     Role,
     Status,
@@ -505,3 +506,32 @@ def test_zoom_webhook_of_any_shape_never_fails(app, live_server, connected, stan
         without_csrf=True,
     )
     assert answer.status_code == 400
+
+
+def test_zoom_join_link_in_the_confirmation_email(app, sign_in, connected, standin, zoom_day):
+    day = zoom_day()
+    with app.test_request_context("/"), db.connection_context():
+        zoom_sync.sync_day_meeting.call_local(day.id)
+    day = reload(day)
+    member = sign_in(Role.MEMBER)
+    assert member.htmx("post", f"/sessions/{day.session_id}/signup").status_code == 200
+    with db.connection_context():
+        email = Email.get(Email.user == member.user.id)
+    assert email.status == "sent"
+    assert f"Join: {day.zoom_join_url}" in email.text_body
+    assert f'href="{day.zoom_join_url}"' in email.html_body.replace("&amp;", "&")
+    calendar = email.attachments[0]["data"].replace("\r\n ", "")
+    assert f"URL:{day.zoom_join_url}" in calendar
+
+
+def test_zoom_one_job_per_day_at_a_time(app, connected, standin, zoom_day):
+    day = zoom_day()
+    with app.test_request_context("/"), db.connection_context():
+        huey = zoom_sync.sync_day_meeting.huey
+        huey.flush()  # nothing scheduled by earlier tests
+        with huey.lock_task(f"zoom-day-{day.id}"):  # another worker is on this day
+            zoom_sync.sync_day_meeting.call_local(day.id)
+        assert standin.meetings == {}
+        assert [task.args for task in huey.scheduled()] == [(day.id, 0)]
+        zoom_sync.sync_day_meeting.call_local(day.id)  # the postponed run
+    assert reload(day).zoom_state == "ready" and len(standin.meetings) == 1
