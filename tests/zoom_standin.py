@@ -343,12 +343,22 @@ class ZoomStandin:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=9100)
+    parser.add_argument("--send", metavar="EVENT", help="send one signed webhook and exit")
+    parser.add_argument("--to", default="http://127.0.0.1:5000/zoom/webhook")
+    parser.add_argument("--meeting", default="", help="the Zoom meeting id shown on the day")
     options = parser.parse_args()
     standin = ZoomStandin(port=options.port)
+    if options.send:
+        obj = {"id": options.meeting, "uuid": f"instance-{options.meeting}", "type": 2}
+        if options.send == "endpoint.url_validation":
+            obj = {"plainToken": secrets.token_urlsafe(16)}
+        print(*standin.send_webhook(options.to, options.send, obj))
+        return
     standin.server = make_server("127.0.0.1", options.port, standin, threaded=True)
     print("Zoom stand-in on", standin.url)
     for name, value in {**standin.config(), "ZOOM_TOKEN_KEY": "change-me-to-a-long-secret"}.items():
         print(f"  export {name}={value}")
+    print("Send a signed webhook: python tests/zoom_standin.py --send meeting.ended --meeting ID")
     standin.server.serve_forever()
 
 
