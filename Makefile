@@ -12,7 +12,7 @@ PG_BIN ?= /usr/lib/postgresql/15/bin
 # binds to them and reads WEB_WORKERS (default: two per core).
 export HOST PORT
 
-.PHONY: run test setup translations database demo system-test-deps lint messages
+.PHONY: run test setup translations database demo system-test-deps lint messages zoom-standin
 
 run: setup demo
 	@echo
@@ -63,3 +63,9 @@ system-test-deps:
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot --ignore-dirs=".venv migrations tests bench .git docs" .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+
+# The local Zoom stand-in (OAuth, REST, signed webhooks) for trying Zoom days by hand; it
+# prints the ZOOM_* variables to give `make run` (README, "Zoom conferences").
+ZOOM_STANDIN_PORT ?= 9100
+zoom-standin: $(VENV)/.installed
+	$(BIN)/python tests/zoom_standin.py --port $(ZOOM_STANDIN_PORT)

@@ -261,6 +261,12 @@ class Day(BaseModel):
     # day, even before its link is known ("set the link later"), and a Zoom meeting ID.
     platform = pw.CharField(default="")
     meeting_id = pw.CharField(default="")
+    # Zoom conference days (meetings/zoom_sync.py): the meeting Convene made and its state.
+    zoom_meeting_id = pw.CharField(null=True)
+    zoom_join_url = pw.TextField(default="")
+    zoom_state = pw.CharField(default="")  # ZoomState
+    zoom_error = pw.TextField(default="")
+    zoom_instance_uuid = pw.CharField(default="")  # the last instance that ended
 
     class Meta:
         indexes = ((("session", "start_at"), False),)
@@ -463,6 +469,88 @@ class BulkUploadRow(BaseModel):
 
     class Meta:
         indexes = ((("upload", "line"), True), (("upload", "status", "line"), False))
+# Zoom (meetings/zoom.py, meetings/zoom_sync.py) --------------------------------------------
+
+
+class ZoomState(Choices):
+    NONE = ""
+    CREATING = "creating"
+    READY = "ready"
+    REFUSED = "refused"
+    LABELS = {NONE: "", CREATING: _l("Creating…"), READY: _l("Ready"), REFUSED: _l("Zoom refused")}
+
+
+class ZoomConnection(BaseModel):
+    """A connected Zoom account: the company's (`user` None) or an organizer's own. Tokens are
+    encrypted (meetings/zoom.py seal/unseal); `account_type` is GET /users/me `type`."""
+
+    OAUTH = "oauth"
+    SERVER_TO_SERVER = "s2s"
+
+    user = pw.ForeignKeyField(User, null=True, unique=True, on_delete="CASCADE")
+    kind = pw.CharField(default=OAUTH)
+    zoom_user_id = pw.CharField(default="")
+    email = pw.CharField(default="")
+    account_type = pw.IntegerField(null=True)
+    access_token = pw.TextField(default="")
+    refresh_token = pw.TextField(default="")
+    expires_at = pw.DateTimeField(null=True)
+    scope = pw.TextField(default="")
+    problem = pw.CharField(default="")  # "revoked": connect again
+    connected_at = pw.DateTimeField(default=utcnow)
+
+    @property
+    def is_licensed(self):
+        return self.account_type == 2
+
+
+class ZoomSettings(BaseModel):
+    """Company-wide Zoom settings (one row)."""
+
+    attendance_threshold = pw.IntegerField(default=50)  # % of the day that counts as present
+    keeps_records = pw.BooleanField(default=True)  # the records (training) module
+
+    @classmethod
+    def current(cls):
+        return cls.select().order_by(cls.id).first() or cls.create()
+
+
+class ZoomAttendance(BaseModel):
+    """One person in a Zoom day: from the participants report (with time spent) or from
+    participant webhooks (presence only)."""
+
+    day = pw.ForeignKeyField(Day, backref="zoom_attendance", on_delete="CASCADE")
+    person = pw.CharField()  # the e-mail, lower-case; else the Zoom participant id or name
+    email = pw.CharField(default="")
+    name = pw.CharField(default="")
+    seconds = pw.IntegerField(null=True)  # None: presence only (Participant role)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("day", "person"), True),)
+
+
+class ZoomRecording(BaseModel):
+    day = pw.ForeignKeyField(Day, backref="zoom_recordings", on_delete="CASCADE")
+    file_id = pw.CharField(unique=True)
+    recording_type = pw.CharField(default="")
+    file_type = pw.CharField(default="")
+    start_at = pw.DateTimeField(null=True)
+    end_at = pw.DateTimeField(null=True)
+    file_size = pw.BigIntegerField(default=0)
+    play_url = pw.TextField(default="")
+    download_url = pw.TextField(default="")
+
+
+class ZoomWebhookEvent(BaseModel):
+    """Webhook deliveries already handled, so a repeated one changes nothing."""
+
+    key = pw.CharField(unique=True)
+    event = pw.CharField()
+    received_at = pw.DateTimeField(default=utcnow)
+
+
+ZOOM_MODELS = [ZoomConnection, ZoomSettings, ZoomAttendance, ZoomRecording, ZoomWebhookEvent]
 
 
 ALL_MODELS = [
@@ -481,6 +569,7 @@ ALL_MODELS = [
     Invitation,
     BulkUpload,
     BulkUploadRow,
+    *ZOOM_MODELS,
 ]
 
 

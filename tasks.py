@@ -10,6 +10,7 @@ from huey import crontab
 from app import create_app
 from foundation.i18n import current_company
 from foundation.jobs import huey, periodic_job, run_jobs_in
+from meetings import zoom_sync  # noqa: F401  (declares the Zoom jobs)
 from messaging import mail
 from sessions import (
     booking,

@@ -288,6 +288,21 @@ ROUTES = [
     Route("POST", "/s/{mentoring}/meeting/end", Role.HOST, owner_only=True),
     Route("GET", "/home/sessions?when=past", Role.MEMBER),
     Route("POST", "/s/{mentoring}/leave-session", Role.MEMBER, owner_only=True),
+    # Zoom (views/zoom.py); the ids' day is not a Zoom day, so its Zoom pages do not exist.
+    Route("POST", "/admin/zoom/connect", Role.ADMIN),
+    Route("POST", "/admin/zoom/server-to-server", Role.ADMIN),
+    Route("POST", "/admin/zoom/disconnect", Role.ADMIN),
+    Route("POST", "/admin/zoom/settings", Role.ADMIN, {"attendance_threshold": "60"}),
+    Route("POST", "/zoom/connect", Role.MEMBER),
+    Route("POST", "/zoom/disconnect", Role.MEMBER),
+    Route("GET", "/zoom/oauth/callback?state=forged&code=x", Role.MEMBER, owner_only=True),
+    Route("GET", "/admin/days/{day}/zoom", Role.ADMIN, owner_only=True),
+    Route("POST", "/admin/days/{day}/zoom/retry", Role.ADMIN, owner_only=True),
+    Route("GET", "/zoom/days/{day}/start", Role.MEMBER, owner_only=True),
+    Route("GET", "/zoom/days/{day}/join", Role.MEMBER, owner_only=True),
+    Route("GET", "/zoom/days/{day}/recordings", Role.MEMBER, owner_only=True),
+    Route("POST", "/admin/events/{event}/zoom-attendance", Role.ADMIN),
+    Route("POST", "/zoom/webhook", VISITOR),  # public; unsigned calls are answered 401
     # Last: it signs its caller out everywhere (the fuzz test walks ROUTES in this order).
     Route("POST", "/profile/sign-out-everywhere", Role.MEMBER),
 ]
