@@ -24,6 +24,7 @@ from views import (
     admin_registrations,
     admin_settings,
     admin_users,
+    assessments,
     auth,
     calendar_feeds,
     group,
@@ -60,6 +61,7 @@ def create_app(test_config=None):
         admin_mail.bp,
         admin_settings.bp,
         admin_users.bp,
+        assessments.bp,  # assessment sessions (issue 14): catalog, surveys, report
     ):
         app.register_blueprint(blueprint)
     app.view_functions["static"].audience = access.VISITOR

@@ -3,6 +3,7 @@
 
 from datetime import timedelta
 
+from assessments import demo_data
 from foundation import schedule
 from models import (
     Company,
@@ -50,7 +51,7 @@ def load_once():
         company.save()
         _user(ADMIN_EMAIL, "Alice Admin", Role.ADMIN)
         host = _user("host@convene.test", "Hugo Host", Role.HOST, handle="demo-host")
-        _user("member@convene.test", "Maria Member", Role.MEMBER)
+        member = _user("member@convene.test", "Maria Member", Role.MEMBER)
 
         today = schedule.to_local_naive(utcnow(), ZONE).replace(
             hour=0, minute=0, second=0, microsecond=0
@@ -118,6 +119,7 @@ def load_once():
             address="Tverskaya 7, Moscow, room 2",
         )
         _group_session(host, today + timedelta(days=10, hours=18))
+        demo_data.load(host, member, ZONE, member.password_hash)  # assessment sessions
     return True
 
 
