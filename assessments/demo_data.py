@@ -226,7 +226,7 @@ def load(host, member, zone, password_hash):
     for number, on in enumerate(
         (today - timedelta(days=38), today - timedelta(days=31), today - timedelta(days=10)), 1
     ):
-        due_at = planning.send_time(on, zone)
+        due_at = planning.send_time(on, zone, planning.REMINDER_HOUR)
         AssessmentReminder.create(
             assessment_session=finished,
             number=number,
@@ -276,6 +276,6 @@ def load(host, member, zone, password_hash):
         assessment_session=in_progress,
         number=1,
         due_on=today + timedelta(days=14),
-        due_at=planning.send_time(today + timedelta(days=14), zone),
+        due_at=planning.send_time(today + timedelta(days=14), zone, planning.REMINDER_HOUR),
     )
     return finished

@@ -30,14 +30,17 @@ from models import (
     write_transaction,
 )
 
-SEND_HOUR = time(9, 0)  # invitations and reminders go out at 09:00 on their day, session time
+# Session time: invitations go out at 09:00 on their day, reminders at 17:00 on theirs (a
+# reminder on the invitation date, as the seed suggests, then comes at the end of that day).
+SEND_HOUR = time(9, 0)
+REMINDER_HOUR = time(17, 0)
 MAX_REMINDERS = 3
 TITLE_MAX = 180
 REMINDER_FIELDS = tuple(f"reminder_{number}" for number in range(1, MAX_REMINDERS + 1))
 
 
-def send_time(day, zone):
-    return schedule.to_utc(datetime.combine(day, SEND_HOUR), zone)
+def send_time(day, zone, hour=SEND_HOUR):
+    return schedule.to_utc(datetime.combine(day, hour), zone)
 
 
 def closing_time(completion_on, zone):
@@ -196,7 +199,7 @@ def _save_reminders(detail, dates, zone):
                 row.delete_instance()
             continue
         row = row or AssessmentReminder(assessment_session=detail, number=number)
-        row.due_on, row.due_at = day, send_time(day, zone)
+        row.due_on, row.due_at = day, send_time(day, zone, REMINDER_HOUR)
         row.save()
     if errors:
         raise Invalid(errors)

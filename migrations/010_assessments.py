@@ -31,7 +31,9 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
         id = pw.AutoField()
         session = pw.ForeignKeyField(migrator.orm["session"], unique=True, on_delete="CASCADE")
         assessment = pw.ForeignKeyField(migrator.orm["assessment"], on_delete="RESTRICT")
-        client = pw.ForeignKeyField(migrator.orm["client_organization"], null=True, on_delete="SET NULL")
+        client = pw.ForeignKeyField(
+            migrator.orm["client_organization"], null=True, on_delete="SET NULL"
+        )
         session_on = pw.DateField()
         invitation_on = pw.DateField()
         completion_on = pw.DateField()
@@ -44,7 +46,9 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
     @migrator.create_model
     class AssessmentReminder(pw.Model):
         id = pw.AutoField()
-        assessment_session = pw.ForeignKeyField(migrator.orm["assessment_session"], on_delete="CASCADE")
+        assessment_session = pw.ForeignKeyField(
+            migrator.orm["assessment_session"], on_delete="CASCADE"
+        )
         number = pw.IntegerField()
         due_on = pw.DateField()
         due_at = pw.DateTimeField(index=True)
@@ -58,7 +62,9 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
     @migrator.create_model
     class AssessmentParticipant(pw.Model):
         id = pw.AutoField()
-        registration = pw.ForeignKeyField(migrator.orm["registration"], unique=True, on_delete="CASCADE")
+        registration = pw.ForeignKeyField(
+            migrator.orm["registration"], unique=True, on_delete="CASCADE"
+        )
         invited_at = pw.DateTimeField(null=True)
         answers = pw.JSONField()
         saved_at = pw.DateTimeField(null=True)
@@ -70,7 +76,9 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
     @migrator.create_model
     class Rater(pw.Model):
         id = pw.AutoField()
-        participant = pw.ForeignKeyField(migrator.orm["assessment_participant"], on_delete="CASCADE")
+        participant = pw.ForeignKeyField(
+            migrator.orm["assessment_participant"], on_delete="CASCADE"
+        )
         name = pw.CharField()
         email = pw.CharField()
         relationship = pw.CharField()
