@@ -94,14 +94,16 @@ def register_commands(blueprint):
 
         from foundation.i18n import default_locale
 
-        with db.connection_context():
+        with (
+            current_app.test_request_context("/"),
+            force_locale(locale or default_locale()),
+            db.connection_context(),
+        ):
             detail = AssessmentSession.get_or_none(AssessmentSession.session == session_id)
             if detail is None:
                 raise click.BadParameter(
                     "no assessment session has this id", param_hint="SESSION_ID"
                 )
-            with current_app.test_request_context("/"), force_locale(locale or default_locale()):
-                g.user = None
-                html = report_html(detail, for_pdf=True)
-                Path(pdf_path).write_bytes(pdf_bytes(html))
+            g.user = None
+            Path(pdf_path).write_bytes(pdf_bytes(report_html(detail, for_pdf=True)))
         click.echo(f"Report written to {pdf_path}.")
