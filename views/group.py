@@ -35,7 +35,9 @@ def create_group_session():
     try:
         session = group_sessions.create_group_session(g.user, request.form, current_company())
     except Invalid as error:
-        invitees = User.select().where(User.id.in_(row_ids(request.form.getlist("invitees"))))
+        invitees = User.select().where(
+            User.id.in_(row_ids(request.form.getlist("invitees")))
+        )
         context = {
             "errors": error.errors,
             "form": request.form,
