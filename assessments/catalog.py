@@ -15,6 +15,14 @@ NOT_OBSERVED = "na"
 KINDS = ("rating", "text")
 MAX_TEXT = 2000  # characters of one free-text answer
 MAX_DOCUMENT = 200_000  # characters of an imported file
+# The labels of the scale when a document gives none.
+DEFAULT_SCALE = {
+    "1": {"en": "Strongly disagree", "ru": "Совершенно не согласен"},
+    "2": {"en": "Disagree", "ru": "Не согласен"},
+    "3": {"en": "Neither agree nor disagree", "ru": "Ни да, ни нет"},
+    "4": {"en": "Agree", "ru": "Согласен"},
+    "5": {"en": "Strongly agree", "ru": "Полностью согласен"},
+}
 
 
 def _texts(value, where, errors):
@@ -43,7 +51,7 @@ def validate(document):
         "name": _texts(document.get("name"), _("The name"), errors),
         "description": _texts(document.get("description") or {"en": "-"}, "description", []),
     }
-    scale = document.get("scale") or {}
+    scale = document.get("scale") or DEFAULT_SCALE
     clean["scale"] = (
         {
             str(point): _texts(scale.get(str(point)), _("Scale point %(n)d", n=point), errors)

@@ -27,13 +27,7 @@ def _t(en, ru):
     return {"en": en, "ru": ru}
 
 
-AGREEMENT = {
-    "1": _t("Strongly disagree", "Совершенно не согласен"),
-    "2": _t("Disagree", "Не согласен"),
-    "3": _t("Neither agree nor disagree", "Ни да, ни нет"),
-    "4": _t("Agree", "Согласен"),
-    "5": _t("Strongly agree", "Полностью согласен"),
-}
+AGREEMENT = catalog.DEFAULT_SCALE
 
 
 def _group(key, title, questions, comment=None):
