@@ -194,6 +194,13 @@ def update_session(session_id):
     return go_to(url_for("assessments.session_page", session_id=session_id))
 
 
+def chosen_client(value):
+    try:
+        return row_id(value or "")
+    except ValueError:
+        return None
+
+
 @bp.route("/admin/client-organizations", methods=["POST"])
 @allow(Role.ADMIN)
 def add_client():
@@ -206,7 +213,7 @@ def add_client():
     html = render_template(
         "assessments/_client_field.html",
         clients=clients,
-        chosen=chosen.id if chosen else row_id(request.form.get("client")),
+        chosen=chosen.id if chosen else chosen_client(request.form.get("client")),
         errors=errors,
     )
     return html, 422 if errors else 200
