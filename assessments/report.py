@@ -144,7 +144,7 @@ GROUP_GAP = 14
 
 
 def chart(report):
-    """The geometry of one participant's chart (templates/assessments/_chart.svg draws it)."""
+    """The geometry of one participant's chart (templates/assessments/_chart_svg.html draws it)."""
     plot = CHART_WIDTH - LABEL_WIDTH - 40
     y = 24
     bars, headings = [], []
