@@ -258,6 +258,7 @@ ROUTES = [
         "/admin/assessment-sessions/{future}/participants/{future_participant}/remove",
         Role.ADMIN,
     ),
+    Route("POST", "/admin/assessment-sessions/{asession}/raters/{rater}/revoke", Role.ADMIN),
     Route("GET", "/assessments", Role.MEMBER),
     Route("GET", "/assessments/{participant}", Role.MEMBER, owner_only=True),
     Route(

@@ -284,3 +284,15 @@ def test_the_demo_report_opens_with_a_chart(app, sign_in):
         f"/assessment-sessions/{finished.session_id}/report", headers={"Accept-Language": "ru"}
     )
     assert ru.status_code == 200
+
+
+def test_an_admin_revokes_a_rater_link(admin, assessment, make_user, app):
+    detail, [participant] = open_session(assessment, [make_user(name="Pat Person")])
+    with db.connection_context():
+        [rater] = give_raters(participant, [("peer", None)])
+    base = f"/admin/assessment-sessions/{detail.session_id}"
+    tab = admin.get(f"{base}/registrations").text
+    assert "Raters of Pat Person" in tab and rater.name in tab
+    revoked = admin.htmx("post", f"{base}/raters/{rater.id}/revoke")
+    assert "Link revoked" in revoked.text
+    assert app.test_client().get(f"/r/{rater.token}").status_code == 404

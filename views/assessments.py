@@ -16,6 +16,7 @@ from models import (
     AssessmentReminder,
     AssessmentSession,
     ClientOrganization,
+    Rater,
     RaterRelationship,
     Registration,
     Role,
@@ -224,9 +225,13 @@ def add_client():
 
 def registrations_context(detail, errors=None, form=None):
     rows = planning.participants(detail)
+    raters = {}
+    for rater in Rater.select().where(Rater.participant.in_([row.id for row in rows])):
+        raters.setdefault(rater.participant_id, []).append(rater)
     return {
         "detail": detail,
         "participants": rows,
+        "raters": raters,
         "progress": surveys.progress(detail, rows),
         "errors": errors or {},
         "form": form or {},
@@ -293,4 +298,26 @@ def remove_participant(session_id, participant_id):
         return render_template("assessments/_registrations.html", **context), 422 if errors else 200
     if errors:
         return render_template("assessments/registrations.html", **context), 422
+    return go_to(url_for("assessments.registrations", session_id=session_id))
+
+
+@bp.route(
+    "/admin/assessment-sessions/<int:session_id>/raters/<int:rater_id>/revoke", methods=["POST"]
+)
+@allow(Role.ADMIN)
+def revoke_rater_link(session_id, rater_id):
+    """An admin stops a rater's link (the participant may send a new one)."""
+    detail = detail_or_404(session_id)
+    rater = (
+        Rater.select()
+        .join(AssessmentParticipant)
+        .join(Registration)
+        .where(Rater.id == rater_id, Registration.session == session_id)
+        .first()
+    )
+    if rater is None:
+        abort(404)
+    surveys.revoke_link(rater)
+    if request.htmx:
+        return render_template("assessments/_registrations.html", **registrations_context(detail))
     return go_to(url_for("assessments.registrations", session_id=session_id))
