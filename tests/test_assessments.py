@@ -164,7 +164,8 @@ def test_a_bad_assessment_file_is_refused_in_plain_words(raw, words):
 # Invitations ---------------------------------------------------------------------------------
 
 
-def test_invitations_go_once_on_the_invitation_date(quiet, assessment, make_user):
+@pytest.mark.every_database
+def test_invitations_go_once_on_the_invitation_date(backend, quiet, assessment, make_user):
     detail = make_detail(assessment)
     anna, boris = make_user(name="Anna"), make_user(name="Boris")
     add_people(detail, [anna, boris])
@@ -210,7 +211,8 @@ def test_participants_are_removed_only_before_the_invitation_date(quiet, assessm
 # Reminders -----------------------------------------------------------------------------------
 
 
-def test_reminders_go_only_to_those_not_done_and_once(quiet, assessment, make_user):
+@pytest.mark.every_database
+def test_reminders_go_only_to_those_not_done_and_once(backend, quiet, assessment, make_user):
     detail = make_detail(assessment)
     done, lazy, short = make_user(name="Done"), make_user(name="Lazy"), make_user(name="Short")
     p_done, p_lazy, p_short = add_people(detail, [done, lazy, short])
@@ -271,7 +273,8 @@ def rater_form(name="Rhea", email="rhea@example.com", relationship="peer"):
     return MultiDict({"name": name, "email": email, "relationship": relationship})
 
 
-def test_a_rater_gets_a_private_link_that_only_they_can_use(invited):
+@pytest.mark.every_database
+def test_a_rater_gets_a_private_link_that_only_they_can_use(backend, invited):
     detail, participant = invited
     now = INVITATION + timedelta(days=1)
     rhea = surveys.add_rater(participant, rater_form(), now=now)
@@ -359,7 +362,8 @@ def test_a_survey_saves_as_it_goes_and_is_submitted_once(invited):
 # The report ----------------------------------------------------------------------------------
 
 
-def test_report_numbers_and_the_anonymity_threshold(invited):
+@pytest.mark.every_database
+def test_report_numbers_and_the_anonymity_threshold(backend, invited):
     detail, participant = invited
     assessment = detail.assessment
     participant.answers = rated(assessment, 5)
