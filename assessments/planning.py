@@ -2,13 +2,14 @@
 reminder ≤ completion < session date, all days in the session's time zone), the guidance
 beside the dates, and the participants on its Registrations tab."""
 
+from contextlib import suppress
 from datetime import datetime, time, timedelta
 
 from flask_babel import gettext as _
 
 from assessments import outreach
 from foundation import schedule
-from foundation.forms import FormReader, Invalid
+from foundation.forms import FormReader, Invalid, row_id
 from foundation.i18n import current_company
 from messaging import mail
 from models import (
@@ -246,8 +247,8 @@ def add_participant(detail, form, now=None):
         reader.error("person", _("This field is required."))
     reader.raise_if_invalid()
     person = None
-    if raw.isdigit() and len(raw) < 12:
-        person = User.get_or_none(User.id == int(raw), User.is_active == True)  # noqa: E712
+    with suppress(ValueError):  # a picked suggestion sends the person's id, typing an email
+        person = User.get_or_none(User.id == row_id(raw), User.is_active == True)  # noqa: E712
     if person is None:
         person = User.get_or_none(User.email == raw.lower(), User.is_active == True)  # noqa: E712
     if person is None:
