@@ -88,6 +88,18 @@ def queue_broadcast(key, kind, user_ids, **context):
         ).on_conflict_ignore().execute()
 
 
+def queue_broadcasts(broadcasts):
+    """`queue_broadcast` for many notices at once, [(key, kind, user_ids, context)]: one
+    statement per 500 (a bulk upload's changed and cancelled days)."""
+    rows = [
+        {"key": key[:255], "kind": kind, "context": context, "user_ids": list(user_ids)}
+        for key, kind, user_ids, context in broadcasts
+        if user_ids
+    ]
+    for start in range(0, len(rows), 500):
+        Broadcast.insert_many(rows[start : start + 500]).on_conflict_ignore().execute()
+
+
 def expand_broadcasts():
     """Turn every pending broadcast into one outbox row per person, in short transactions.
     Keys make a repeated or concurrent expansion write each email once."""
