@@ -25,7 +25,16 @@ from foundation.exports import spreadsheet_safe
 from foundation.i18n import recipient_locale_of
 from foundation.jobs import job
 from messaging import mail
-from models import BulkUpload, BulkUploadRow, Choices, Company, User, utcnow, write_transaction
+from models import (
+    BulkUpload,
+    BulkUploadRow,
+    Choices,
+    Company,
+    User,
+    db,
+    utcnow,
+    write_transaction,
+)
 from sessions import bulk_plan
 from sessions.bulk_rows import COLUMNS, ID, Sheet, headings, parse_row, read_sheet, sheet_rows
 from sessions.registration_import import FileProblem
@@ -126,11 +135,8 @@ def process(upload_id, now=None):
         plan = bulk_plan.Plan(uploader, company, now or utcnow(), apply=not upload.is_check)
         rows = sheet_rows(upload.filename, bytes(upload.data), skip=done)
         for batch in _batches(rows, BATCH):
-            parsed = [parse_row(line, cells, sheet) for line, cells in batch]
             with write_transaction():
-                plan.prepare(parsed)  # inside: nothing changes between reading and writing
-                outcomes = [plan.settle(row) for row in parsed]
-                plan.flush()
+                parsed, outcomes = _settle_batch(plan, sheet, batch)
                 results = [
                     _result(upload, row, outcome)
                     for row, outcome in zip(parsed, outcomes, strict=True)
@@ -151,6 +157,25 @@ def process(upload_id, now=None):
                     upload_id=upload.id,
                 )
     return BulkUpload.get_by_id(upload.id)
+
+
+def _settle_batch(plan, sheet, batch):
+    """Inside the batch's write transaction (nothing changes between reading and writing):
+    each row's outcome, its change written. A row that fails when written alone (after the
+    batch's write at once failed) may have kept a later row out with a clash that never
+    happened: then the batch is undone and planned again, that row refused up front."""
+    failed = {}
+    while True:
+        parsed = [parse_row(line, cells, sheet) for line, cells in batch]
+        with db.atomic() as savepoint:
+            plan.prepare(parsed, failed)
+            outcomes = [plan.settle(row) for row in parsed]
+            refused = plan.flush()
+            if not refused or refused.keys() <= failed.keys():
+                return parsed, outcomes
+            failed |= refused
+            savepoint.rollback()
+            plan.undo()
 
 
 def _result(upload, row, outcome):
