@@ -60,6 +60,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from foundation import schedule
+from foundation.bulk_insert import insert_rows
 from foundation.i18n import pick_text
 from meetings.platforms import Meeting, MeetingPlatform, check_meeting, meeting_of
 from messaging import mail, notifications
@@ -374,35 +375,33 @@ def create_many(values_list, company, now=None):
     if not values_list:
         return []
     mentees = [_unique_people(values.mentees) for values in values_list]
-    session_ids = [
-        row.id
-        for row in Session.insert_many(
-            [
-                {
-                    "kind": SessionKind.MENTORING,
-                    "name": {company.default_locale: values.title.strip()},
-                    "description": values.description.strip(),
-                    "timezone": values.timezone or company.timezone,
-                    "registration_end_at": as_utc(values.start_at),
-                    "participant_limit": company.mentees_per_session_limit,
-                    "host": values.mentor.id,
-                    "is_public": read_session_type(values.session_type) == SessionType.PUBLIC,
-                    "seats_taken": len(people),
-                    "created_at": now,
-                }
-                for values, people in zip(values_list, mentees, strict=True)
-            ]
-        )
-        .returning(Session.id)
-        .execute()
-    ]
-    MentoringDetails.insert_many(
+    session_ids = insert_rows(
+        Session,
+        [
+            {
+                "kind": SessionKind.MENTORING,
+                "name": {company.default_locale: values.title.strip()},
+                "description": values.description.strip(),
+                "timezone": values.timezone or company.timezone,
+                "registration_end_at": as_utc(values.start_at),
+                "participant_limit": company.mentees_per_session_limit,
+                "host": values.mentor.id,
+                "is_public": read_session_type(values.session_type) == SessionType.PUBLIC,
+                "seats_taken": len(people),
+                "created_at": now,
+            }
+            for values, people in zip(values_list, mentees, strict=True)
+        ],
+        returning=Session.id,
+    )
+    insert_rows(
+        MentoringDetails,
         [
             {"session": session_id, "published_at": now}
             | {kind: clean_tags(getattr(values, kind)) for kind in TagKind.values()}
             for session_id, values in zip(session_ids, values_list, strict=True)
-        ]
-    ).execute()
+        ],
+    )
     days = []
     for session_id, values in zip(session_ids, values_list, strict=True):
         meeting = _meeting_for(values)[0]
@@ -418,8 +417,9 @@ def create_many(values_list, company, now=None):
                 "passcode": meeting.passcode,
             }
         )
-    Day.insert_many(days).execute()
-    Registration.insert_many(
+    insert_rows(Day, days)
+    insert_rows(
+        Registration,
         [
             {
                 "session": session_id,
@@ -429,38 +429,36 @@ def create_many(values_list, company, now=None):
                 "updated_at": now,
             }
             for session_id, values in zip(session_ids, values_list, strict=True)
-        ]
-    ).execute()
+        ],
+    )
     seats = [
         (session_id, person)
         for session_id, people in zip(session_ids, mentees, strict=True)
         for person in people
     ]
     if seats:
-        registration_ids = [
-            row.id
-            for row in Registration.insert_many(
-                [
-                    {
-                        "session": session_id,
-                        "user": person.id,
-                        "role": RegistrationRole.PARTICIPANT,
-                        "status": Status.APPROVED,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for session_id, person in seats
-                ]
-            )
-            .returning(Registration.id)
-            .execute()
-        ]
-        Invitation.insert_many(
+        registration_ids = insert_rows(
+            Registration,
+            [
+                {
+                    "session": session_id,
+                    "user": person.id,
+                    "role": RegistrationRole.PARTICIPANT,
+                    "status": Status.APPROVED,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for session_id, person in seats
+            ],
+            returning=Registration.id,
+        )
+        insert_rows(
+            Invitation,
             [
                 {"registration": registration_id, "invited_at": now}
                 for registration_id in registration_ids
-            ]
-        ).execute()
+            ],
+        )
         notifications.registrations_confirmed(
             (Registration(id=registration_id, session=session_id, updated_at=now), person)
             for registration_id, (session_id, person) in zip(registration_ids, seats, strict=True)

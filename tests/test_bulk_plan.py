@@ -498,3 +498,63 @@ def test_bulk_plan_many_new_sessions_in_one_batch(backend, app, world):
         )
     assert [titles[session_id] for session_id in new_ids] == [row["title"] for row in rows]
     assert days == 5 and emails == 4
+
+
+def _edit_rows(app, world, count, first_day):
+    """`count` sessions of m3 on days of their own with e1 invited, and an Edit row for
+    each that moves it two hours later and renames it."""
+    with app.test_request_context("/"), db.connection_context():
+        company = Company.current()
+        first = datetime.combine(DAY, datetime.min.time()) + timedelta(days=first_day, hours=8)
+        values = [
+            mentoring.MentoringValues(
+                title=f"To edit {n}",
+                description="About",
+                session_type="public",
+                mentor=world["m3"],
+                mentees=[world["e1"]],
+                start_at=first + timedelta(days=n),
+                end_at=first + timedelta(days=n, hours=1),
+                timezone="UTC",
+            )
+            for n in range(count)
+        ]
+        session_ids = mentoring.create_many(values, company)
+    return [
+        {
+            "Action": "Edit",
+            "id": str(session_id),
+            "title": f"Edited {n}",
+            "Mentor(Email)": "m3@example.com",
+            "Mentees(Email)": "e1@example.com",
+            "Date(DD-MM-YYYY)": (first + timedelta(days=n)).strftime("%d-%m-%Y"),
+            "Time (24 hrs)": "10:00",
+        }
+        for n, session_id in enumerate(session_ids)
+    ]
+
+
+@pytest.mark.every_database
+def test_bulk_plan_statements_per_edit_row_stay_a_small_constant(backend, app, world):
+    """Edits are written a batch at a time: ten times the Edit rows cost a few statements
+    more per row (the session, its details and its day), not the twenty-odd of one
+    `mentoring.edit` each."""
+    from messaging import mail
+    from tests.conftest import count_queries
+
+    counts = {}
+    for count, first_day in ((3, 1), (30, 4)):
+        rows = _edit_rows(app, world, count, first_day)
+        # The emails are sent after the upload (by the worker): not counted here.
+        with app.test_request_context("/"), mail.one_delivery_request():
+            with count_queries() as statements:
+                results = upload(app, world, rows, False)
+        assert [status for status, _m, _i in results] == ["published"] * count
+        counts[count] = len(statements)
+
+    per_row = (counts[30] - counts[3]) / 27
+    assert per_row <= 4, counts
+    with db.connection_context():
+        changed = Email.select().where(Email.kind == "registration_confirmed").count()
+        broadcasts = Day.select().where(Day.sequence == 1).count()
+    assert changed >= 33 and broadcasts == 33  # the calendar entries were updated
