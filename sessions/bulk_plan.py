@@ -86,7 +86,7 @@ def _chunks(values):
 class Plan:
     def __init__(self, uploader, company, now, apply):
         self.uploader, self.company, self.now, self.apply = uploader, company, now, apply
-        self.users = {}  # email -> User, or None when no account has it (this batch's)
+        self.users = {}  # email -> User, or None when no account has it
         self.sessions = {}  # id -> Session, or None (no mentoring session, or deleted here)
         self.days = {}  # session id -> its day (`hosting.only_day`)
         self.details = {}  # session id -> its MentoringDetails
@@ -115,9 +115,8 @@ class Plan:
         if self.apply:
             self._deleted_before = set(self.deleted_here)
             self.sessions, self.days, self.details, self.slots = {}, {}, {}, {}
-        self.users = {}
         emails = {email for row in rows for email in (row.mentor_email, *row.mentee_emails)}
-        for chunk in _chunks(email for email in emails if email):
+        for chunk in _chunks(email for email in emails if email and email not in self.users):
             found, _missing = mentoring.people_by_email(chunk)
             self.users.update(dict.fromkeys(chunk))
             self.users.update({user.email: user for user in found})

@@ -12,6 +12,7 @@ concurrent writers for one host cannot both pass.
 """
 
 from datetime import UTC, timedelta
+from types import SimpleNamespace
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -139,18 +140,31 @@ def overlaps_or_touches(start_at, end_at, other_start, other_end):
 
 
 def hosted_slots(host_ids, ending_from):
-    """The hosts' live sessions (day as `.slot`) that end at `ending_from` or later: what
-    `find_clash` looks through, loaded at once for many rows (the bulk upload)."""
-    return (
-        Session.select(Session, Day)
-        .join(Day, on=(Day.session == Session.id), attr="slot")
+    """The hosts' live sessions that end at `ending_from` or later: what `find_clash` looks
+    through, loaded at once for many rows (the bulk upload). Only what the clash rule and
+    its message read (id, host_id, name, timezone; the day as `.slot`: start_at, end_at),
+    as light records: a file's mentors may have thousands."""
+    query = (
+        Session.select(
+            Session.id, Session.host, Session.name, Session.timezone, Day.start_at, Day.end_at
+        )
+        .join(Day, on=(Day.session == Session.id))
         .where(
             Session.host.in_(list(host_ids)),
             Session.kind.in_(HOSTED_KINDS),
             Session.cancelled_at.is_null(),
             Day.end_at >= ending_from,
         )
+        .tuples()
     )
+    for session_id, host_id, name, timezone, start_at, end_at in query:
+        yield SimpleNamespace(
+            id=session_id,
+            host_id=host_id,
+            name=name,
+            timezone=timezone,
+            slot=SimpleNamespace(start_at=start_at, end_at=end_at),
+        )
 
 
 def clash_message(clash):
