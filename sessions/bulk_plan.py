@@ -49,6 +49,7 @@ from sessions.bulk_rows import (
 PUBLISHED, VALID, DELETED, INVALID = "published", "valid", "deleted", "invalid"
 log = logging.getLogger(__name__)
 CHUNK = 500  # ids or emails per IN (...) query
+USERS_KEPT = 2_000  # people kept from one batch to the next
 
 # The mentoring rules name their problems by form field; the result names the file's column.
 COLUMN_OF = {
@@ -115,6 +116,8 @@ class Plan:
         if self.apply:
             self._deleted_before = set(self.deleted_here)
             self.sessions, self.days, self.details, self.slots = {}, {}, {}, {}
+        if len(self.users) > USERS_KEPT:
+            self.users = {}  # memory stays flat however many people a file names
         emails = {email for row in rows for email in (row.mentor_email, *row.mentee_emails)}
         for chunk in _chunks(email for email in emails if email and email not in self.users):
             found, _missing = mentoring.people_by_email(chunk)
