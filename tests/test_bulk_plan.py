@@ -558,3 +558,46 @@ def test_bulk_plan_statements_per_edit_row_stay_a_small_constant(backend, app, w
         changed = Email.select().where(Email.kind == "registration_confirmed").count()
         broadcasts = Day.select().where(Day.sequence == 1).count()
     assert changed >= 33 and broadcasts == 33  # the calendar entries were updated
+
+
+@pytest.mark.every_database
+def test_bulk_plan_a_row_that_fails_alone_blocks_no_later_row(backend, app, world, monkeypatch):
+    """The batch's new sessions cannot be written at once, and the first row then fails
+    alone (another writer took its mentor's time meanwhile): the second row, which clashed
+    only with the first, is published, not refused for a clash that never happened."""
+    from sessions import bulk_plan
+
+    real_flush, real_create_many = bulk_plan.Plan.flush, mentoring.create_many
+    taken = []
+
+    def another_writer_first(plan):
+        if not taken:  # once: the batch planned again finds the time free
+            start = datetime.combine(DAY, datetime.min.time()) + timedelta(hours=13, minutes=30)
+            values = mentoring.MentoringValues(
+                title="Taken meanwhile",
+                description="About",
+                mentor=world["m1"],
+                start_at=start,
+                end_at=start + timedelta(minutes=30),
+                timezone="UTC",
+            )
+            taken.extend(real_create_many([values], plan.company, plan.now))
+        return real_flush(plan)
+
+    def refuse(*_args, **_kwargs):
+        raise RuntimeError("a batch that cannot be written at once")
+
+    monkeypatch.setattr(bulk_plan.Plan, "flush", another_writer_first)
+    monkeypatch.setattr(mentoring, "create_many", refuse)
+    rows = [
+        {"Time (24 hrs)": "14:00", "title": "First"},  # touches 13:30-14:00: fails alone
+        {"Time (24 hrs)": "14:30", "title": "Second"},  # clashes only with the first
+    ]
+
+    results = upload(app, world, rows, False)
+
+    assert results[0][0] == "invalid" and "Taken meanwhile" in results[0][1]
+    assert results[1][0] == "published", results[1][1]
+    with db.connection_context():
+        titles = {session.name["en"] for session in Session.select()}
+    assert "Second" in titles and "First" not in titles
