@@ -21,6 +21,7 @@ import peewee as pw
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
+from foundation.bulk_insert import insert_rows
 from foundation.exports import spreadsheet_safe
 from foundation.i18n import recipient_locale_of
 from foundation.jobs import job
@@ -141,7 +142,7 @@ def process(upload_id, now=None):
                     _result(upload, row, outcome)
                     for row, outcome in zip(parsed, outcomes, strict=True)
                 ]
-                BulkUploadRow.insert_many(results).execute()
+                insert_rows(BulkUploadRow, results)
                 done += len(parsed)
                 BulkUpload.update(done=done).where(BulkUpload.id == upload.id).execute()
         with write_transaction():
