@@ -43,15 +43,17 @@ def insert_rows(model, rows, returning=None, ignore=False):
     tail = " ON CONFLICT DO NOTHING" if ignore and not sqlite else ""
     if returning is not None:
         tail += f' RETURNING "{returning.column_name}"'
+    convert = [_converter(field, sqlite) for field in fields[: len(given)]]
+    filled = [(_converter(field, sqlite), default) for field, default in defaults]
     found = []
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]
         params = []
         for row in chunk:
-            for name, field in zip(given, fields, strict=False):
-                params.append(_db_value(field, row[name], sqlite))
-            for field, default in defaults:
-                params.append(_db_value(field, default() if callable(default) else default, sqlite))
+            params += [to_db(row[name]) for name, to_db in zip(given, convert, strict=True)]
+            params += [
+                to_db(default() if callable(default) else default) for to_db, default in filled
+            ]
         sql = f'{head} "{meta.table_name}" ({columns}) VALUES ' + ", ".join([row_sql] * len(chunk))
         cursor = db.execute_sql(sql + tail, params)
         if returning is not None:
@@ -59,7 +61,10 @@ def insert_rows(model, rows, returning=None, ignore=False):
     return found
 
 
-def _db_value(field, value, sqlite):
+def _converter(field, sqlite):
+    """The field's value as the database takes it (peewee's `db_value`; JSON as text, which
+    `json(?)` reads, on SQLite)."""
     if sqlite and isinstance(field, pw.JSONField):
-        return None if value is None else field._dumps(value)
-    return field.db_value(value)
+        dumps = field._dumps
+        return lambda value: None if value is None else dumps(value)
+    return field.db_value
