@@ -4,11 +4,15 @@ clashes, started sessions; `meetings.platforms`: platforms and links); this modu
 them a file in batches and never repeats one of them.
 
 A Plan loads once what a batch of rows needs (the people its emails name, the sessions its
-ids name, each mentor's sessions to come) and keeps in memory what the rows before have
-done, so two clashing rows for one mentor give the same answer in a check (nothing
-written) as in an upload: the first wins. When applying, each valid row goes through
-`mentoring.create` / `edit` / `delete` in a savepoint of its own, which check again,
-locked, against the database.
+ids name with their days and details, each mentor's sessions to come) and keeps in memory
+what the rows before have done, so two clashing rows for one mentor give the same answer in
+a check (nothing written) as in an upload: the first wins. When applying, everything is
+read inside the batch's write transaction, the mentors (and on PostgreSQL the days) locked,
+and the valid rows' changes are written together at the end of the batch
+(`mentoring.edit_many`, `delete_many`, `create_many`); if that fails, each row goes through
+`mentoring.edit` / `delete` / `create` in a savepoint of its own, which check again, locked,
+against the database, and `flush` names the rows that failed so (the caller plans the batch
+again without them).
 """
 
 import logging

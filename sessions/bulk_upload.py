@@ -7,11 +7,12 @@ mentoring rules' (`sessions.mentoring`), called from `bulk_plan`, never copied h
 
 A file is read once in the request, so a file-level problem answers at once; then its rows
 are checked (a dry run: nothing is written but the results) or applied, in file order, in
-batches. Each batch is one write transaction holding the rows' changes, their results and
-the progress counter, with a savepoint per row: a refused row never undoes another, and an
-interrupted run resumes after its last batch. Files above the company's threshold run as a
-Huey job; the page polls the progress. After an upload the uploader gets the result CSV by
-email (rendered by the mail worker from the upload's id).
+batches. Each batch is one write transaction holding the rows' changes (written together;
+row by row in savepoints if that fails), their results and the progress counter: a refused
+row never undoes another, and an interrupted run resumes after its last batch. Files above
+the company's threshold run as a Huey job; the page polls the progress. After an upload
+the uploader gets the result CSV by email (rendered by the mail worker from the upload's
+id).
 """
 
 import csv

@@ -28,6 +28,10 @@ API
 `edit(session, values, company, now=None) -> Session`: change a published session (type
     and mentor must stay as they are); a new time or link sends everyone an updated
     calendar entry (same UID, higher SEQUENCE); removed mentees are told.
+`create_many(values_list, company, now)` / `edit_many([(session, day, values)], company,
+    now)` / `delete_many(sessions)`: the same writes for a batch (the bulk upload), inside
+    the caller's write transaction, after it has checked every row there (`edit` is
+    `edit_many` of one session, after its own check and locks).
 `set_meeting(session, platform, url, meeting_id, passcode, link_later, now=None)`: the
     "add meeting link" step alone.
 `cancel(session, now=None)` / `delete(session, now=None)`: everyone is emailed the calendar
