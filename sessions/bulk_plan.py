@@ -163,6 +163,8 @@ class Plan:
                 )
             }
             self.sessions.update({session_id: found.get(session_id) for session_id in chunk})
+            for session_id in chunk:
+                self.days.pop(session_id, None)  # read again (locked) when asked twice
             days = Day.select().where(Day.session.in_(list(found))).order_by(Day.start_at)
             if lock:
                 days = days.for_update()
