@@ -2,16 +2,18 @@
 editing a session with its key dates, and its Registrations tab. The participant's and
 rater's pages and the report are blueprints of their own, registered under this one."""
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from htmx_flask import make_response
 
 from accounts.access import allow
-from assessments import catalog, planning, surveys
+from assessments import catalog, participant_import, planning, surveys
+from foundation.exports import csv_download
 from foundation.forms import Invalid, row_id
 from foundation.i18n import current_company
 from models import (
     Assessment,
+    AssessmentImport,
     AssessmentParticipant,
     AssessmentReminder,
     AssessmentSession,
@@ -321,3 +323,99 @@ def revoke_rater_link(session_id, rater_id):
     if request.htmx:
         return render_template("assessments/_registrations.html", **registrations_context(detail))
     return go_to(url_for("assessments.registrations", session_id=session_id))
+
+
+# Participants from a file ------------------------------------------------------------------
+
+
+def upload_or_404(detail, upload_id):
+    upload = AssessmentImport.get_or_none(
+        AssessmentImport.id == upload_id, AssessmentImport.assessment_session == detail
+    )
+    if upload is None:
+        abort(404)
+    return upload
+
+
+def preview_html(detail, upload, **extra):
+    return render_template(
+        "assessments/_import.html",
+        detail=detail,
+        upload=upload,
+        counts=participant_import.summary(upload),
+        outcomes=participant_import.Outcome,
+        shown=participant_import.PREVIEW_SHOWN,
+        **extra,
+    )
+
+
+def full_page(detail, status=200, upload=None, import_problem=None):
+    context = registrations_context(detail) | {"upload": upload, "import_problem": import_problem}
+    if upload is not None:
+        context |= {
+            "counts": participant_import.summary(upload),
+            "outcomes": participant_import.Outcome,
+            "shown": participant_import.PREVIEW_SHOWN,
+        }
+    return render_template("assessments/registrations.html", **context), status
+
+
+@bp.route("/admin/assessment-sessions/<int:session_id>/imports", methods=["POST"])
+@allow(Role.ADMIN)
+def import_upload(session_id):
+    detail = detail_or_404(session_id)
+    file = request.files.get("file")
+    try:
+        if file is None or not file.filename:
+            raise participant_import.FileProblem(_("Choose a file to upload."))
+        upload = participant_import.start_import(
+            detail, g.user, file.filename, file.read(), current_company()
+        )
+    except participant_import.FileProblem as problem:
+        if not request.htmx:
+            return full_page(detail, 422, import_problem=problem.message)
+        form = render_template(
+            "assessments/_import_form.html", detail=detail, import_problem=problem.message
+        )
+        return make_response(form, 422, retarget="#import-area", reswap="innerHTML")
+    if not request.htmx:
+        return full_page(detail, upload=upload)
+    return preview_html(detail, upload)
+
+
+@bp.route(
+    "/admin/assessment-sessions/<int:session_id>/imports/<int:upload_id>/apply",
+    methods=["POST"],
+)
+@allow(Role.ADMIN)
+def import_apply(session_id, upload_id):
+    detail = detail_or_404(session_id)
+    upload = upload_or_404(detail, upload_id)
+    if participant_import.claim(upload.id):
+        participant_import.apply(upload, detail)
+    upload = AssessmentImport.get_by_id(upload.id)
+    if not request.htmx:
+        return full_page(detail, upload=upload)
+    # The participants table beside the preview shows the people just added.
+    table = render_template(
+        "assessments/_registrations.html", oob=True, **registrations_context(detail)
+    )
+    return preview_html(detail, upload) + table
+
+
+@bp.route("/admin/assessment-sessions/<int:session_id>/imports/<int:upload_id>/result.csv")
+@allow(Role.ADMIN)
+def import_result(session_id, upload_id):
+    detail = detail_or_404(session_id)
+    upload = upload_or_404(detail, upload_id)
+    return csv_download(
+        participant_import.result_rows(upload), f"assessment-participants-{upload.id}-result.csv"
+    )
+
+
+@bp.route("/admin/assessment-sessions/<int:session_id>/imports/sample.csv")
+@allow(Role.ADMIN)
+def import_sample(session_id):
+    detail_or_404(session_id)
+    rows = [["email", "name"], ["person1@example.org", "Person One"]]
+    return csv_download(rows, "assessment-participants-sample.csv")
