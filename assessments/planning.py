@@ -142,6 +142,8 @@ def save_session(detail, form, now=None):
     if not schedule.is_timezone(zone):
         reader.error("timezone", _("Choose a time zone from the list."))
     check_dates(reader, dates)
+    if detail is not None and detail.session.cancelled_at is not None:
+        reader.error("title", _("The assessment session is cancelled."))
     reader.raise_if_invalid()
     with write_transaction():
         if detail is None:
@@ -254,6 +256,8 @@ def add_participant(detail, form, now=None):
         raise Invalid({"person": _("Choose a person from the suggestions (or type their email).")})
     if now >= detail.closes_at:
         raise Invalid({"person": _("The assessment is closed: its completion date has passed.")})
+    if detail.session.cancelled_at is not None:
+        raise Invalid({"person": _("The assessment session is cancelled.")})
     with write_transaction():
         locked(Session, detail.session_id)
         if (

@@ -345,6 +345,8 @@ ROUTES = [
     Route("POST", "/admin/assessment-sessions/{asession}/imports/{aimport}/apply", Role.ADMIN),
     Route("GET", "/admin/assessment-sessions/{asession}/imports/{aimport}/result.csv", Role.ADMIN),
     Route("GET", "/admin/assessment-sessions/{asession}/imports/sample.csv", Role.ADMIN),
+    Route("POST", "/admin/assessment-sessions/{asession}/cancel", Role.ADMIN, {"confirmed": "1"}),
+    Route("POST", "/admin/assessment-sessions/{future}/delete", Role.ADMIN, {"confirmed": "1"}),
     Route("GET", "/assessments", Role.MEMBER),
     Route("GET", "/assessments/{participant}", Role.MEMBER, owner_only=True),
     Route(

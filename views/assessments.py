@@ -4,10 +4,11 @@ rater's pages and the report are blueprints of their own, registered under this 
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from htmx_flask import make_response
 
 from accounts.access import allow
-from assessments import catalog, participant_import, planning, surveys
+from assessments import catalog, lifecycle, participant_import, planning, surveys
 from foundation.exports import csv_download
 from foundation.forms import Invalid, row_id
 from foundation.i18n import current_company
@@ -166,12 +167,26 @@ def guidance():
     return render_template("assessments/_guidance.html", guidance=planning.guidance(dates))
 
 
+def lifecycle_context(detail, confirm=None, errors=None):
+    return {
+        "cancelled": lifecycle.is_cancelled(detail),
+        "can_cancel": lifecycle.can_cancel(detail),
+        "can_delete": lifecycle.can_delete(detail),
+        "confirm": confirm,
+        "lifecycle_errors": errors or {},
+    }
+
+
 @bp.route("/admin/assessment-sessions/<int:session_id>")
 @allow(Role.ADMIN)
 def session_page(session_id):
     detail = detail_or_404(session_id)
     return render_template(
-        "assessments/session.html", active="details", saved=False, **form_context(detail)
+        "assessments/session.html",
+        active="details",
+        saved=False,
+        **form_context(detail),
+        **lifecycle_context(detail),
     )
 
 
@@ -186,7 +201,11 @@ def update_session(session_id):
         if request.htmx:
             return render_template("assessments/_session_form.html", **context), 422
         return render_template(
-            "assessments/session.html", active="details", saved=False, **context
+            "assessments/session.html",
+            active="details",
+            saved=False,
+            **context,
+            **lifecycle_context(detail),
         ), 422
     context = form_context(detail_or_404(session_id))
     if request.htmx:
@@ -419,3 +438,52 @@ def import_sample(session_id):
     detail_or_404(session_id)
     rows = [["email", "name"], ["person1@example.org", "Person One"]]
     return csv_download(rows, "assessment-participants-sample.csv")
+
+
+# Cancel or delete ----------------------------------------------------------------------------
+
+
+def lifecycle_answer(detail, confirm=None, errors=None):
+    """The card with the Cancel and Delete buttons; `confirm` adds the modal that asks."""
+    context = lifecycle_context(detail, confirm, errors)
+    status = 422 if errors else 200
+    if request.htmx:
+        return render_template("assessments/_lifecycle.html", detail=detail, **context), status
+    page = render_template(
+        "assessments/session.html", active="details", saved=False, **form_context(detail), **context
+    )
+    return page, status
+
+
+@bp.route("/admin/assessment-sessions/<int:session_id>/cancel", methods=["POST"])
+@allow(Role.ADMIN)
+def cancel_session(session_id):
+    detail = detail_or_404(session_id)
+    if request.form.get("confirmed") != "1":
+        return lifecycle_answer(detail, confirm="cancel")
+    try:
+        told = lifecycle.cancel(detail)
+    except Invalid as error:
+        return lifecycle_answer(detail, errors=error.errors)
+    message = ngettext(
+        "The session is cancelled; %(num)d person will be told.",
+        "The session is cancelled; %(num)d people will be told.",
+        told,
+    )
+    url = url_for("assessments.session_page", session_id=session_id)
+    if request.htmx:
+        return make_response(redirect=url, trigger={"toast": message})
+    return redirect(url, 303)
+
+
+@bp.route("/admin/assessment-sessions/<int:session_id>/delete", methods=["POST"])
+@allow(Role.ADMIN)
+def delete_session(session_id):
+    detail = detail_or_404(session_id)
+    if request.form.get("confirmed") != "1":
+        return lifecycle_answer(detail, confirm="delete")
+    try:
+        lifecycle.delete(detail)
+    except Invalid as error:
+        return lifecycle_answer(detail, errors=error.errors)
+    return go_to(url_for("assessments.sessions_page"))
