@@ -248,7 +248,7 @@ def add_participant(detail, form, now=None):
         reader.error("person", _("This field is required."))
     reader.raise_if_invalid()
     person = None
-    if raw.isdigit() and len(raw) < 12:
+    if raw.isascii() and raw.isdigit() and len(raw) < 12:  # "²" is a digit int() refuses
         person = User.get_or_none(User.id == int(raw), User.is_active == True)  # noqa: E712
     if person is None:
         person = User.get_or_none(User.email == raw.lower(), User.is_active == True)  # noqa: E712

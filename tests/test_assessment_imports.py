@@ -135,3 +135,10 @@ def test_no_file_and_a_closed_session_are_refused(admin, detail):
         detail.save()
     closed = upload(admin, detail, b"email\nann@example.com\n")
     assert closed.status_code == 422 and "completion date has passed" in closed.text
+
+
+def test_the_one_by_one_add_takes_no_unicode_digit_for_an_id(admin, detail):
+    refused = admin.htmx(
+        "post", f"/admin/assessment-sessions/{detail.session_id}/participants", data={"query": "²"}
+    )
+    assert refused.status_code == 422 and "Choose a person from the suggestions" in refused.text
