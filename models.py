@@ -755,7 +755,8 @@ class AssessmentImport(BaseModel):
     uploaded_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
     filename = pw.CharField()
     rows = pw.JSONField()  # [{"line": n, "email": ..., "outcome": ..., "message": ...}]
-    status = pw.CharField(default="preview")  # preview, done
+    status = pw.CharField(default="preview")  # preview, queued, applying, done
+    applied_count = pw.IntegerField(default=0)  # rows gone through (the progress bar)
     created_at = pw.DateTimeField(default=utcnow)
 
     @property

@@ -12,9 +12,12 @@ from flask_babel import lazy_gettext as _l
 
 from assessments import planning
 from foundation.forms import Invalid
+from foundation.jobs import job
 from messaging import mail
 from models import (
     AssessmentImport,
+    AssessmentParticipant,
+    AssessmentSession,
     Choices,
     Registration,
     User,
@@ -25,11 +28,13 @@ from sessions.registration_import import (
     BLANK_ROWS_MAX,
     EMAIL,
     EMAIL_HEADERS,
+    INLINE_ROWS,
     FileProblem,
     read_table,
 )
 
 PREVIEW_SHOWN = 200
+PROGRESS_EVERY = 50  # rows between two moves of the progress bar
 
 
 class Outcome(Choices):
@@ -164,36 +169,73 @@ def summary(upload):
 
 
 def claim(upload_id):
-    """Mark a previewed upload as applied; False when it already was (a double click)."""
+    """Mark a previewed upload as queued; False when it already was (a double click)."""
     return (
-        AssessmentImport.update(status="done")
+        AssessmentImport.update(status="queued")
         .where(AssessmentImport.id == upload_id, AssessmentImport.status == "preview")
         .execute()
         == 1
     )
 
 
-def apply(upload, detail, now=None):
+def runs_in_background(upload):
+    return summary(upload).get(Outcome.ADD, 0) > INLINE_ROWS
+
+
+@job(retries=3, retry_delay=10)
+def apply_in_background(upload_id):
+    """A large file is applied by the worker (the page polls its progress)."""
+    apply(upload_id)
+
+
+def apply(upload_id, now=None):
     """Add every row that will be added, one by one through the one-by-one rule (each its
-    own transaction, so a refused row undoes nothing); the emails go out together."""
+    own transaction, so a refused row undoes nothing); the emails go out together. The
+    progress counter moves every PROGRESS_EVERY rows; after a restart, the rows already
+    gone through take their outcome from the database."""
+    upload = AssessmentImport.get_by_id(upload_id)
+    detail = AssessmentSession.get_by_id(upload.assessment_session_id)
+    AssessmentImport.update(status="applying").where(AssessmentImport.id == upload_id).execute()
     rows = upload.rows
+    _settle(detail, rows[: upload.applied_count])
     with mail.one_delivery_request():
-        for row in rows:
-            if row["outcome"] != Outcome.ADD:
-                continue
-            try:
-                planning.add_participant(detail, {"person": row["email"]}, now)
-            except Invalid as refusal:
-                message = " ".join(str(text) for text in refusal.errors.values())
-                row["outcome"], row["message"] = Outcome.FAILED, message
-            else:
-                row["outcome"] = Outcome.ADDED
+        for index in range(upload.applied_count, len(rows)):
+            row = rows[index]
+            if row["outcome"] == Outcome.ADD:
+                row["outcome"], row["message"] = _add(detail, row["email"], now)
+            if (index + 1) % PROGRESS_EVERY == 0:
+                AssessmentImport.update(applied_count=index + 1).where(
+                    AssessmentImport.id == upload_id
+                ).execute()
     with write_transaction():
-        AssessmentImport.update(rows=rows, status="done").where(
-            AssessmentImport.id == upload.id
+        AssessmentImport.update(rows=rows, applied_count=len(rows), status="done").where(
+            AssessmentImport.id == upload_id
         ).execute()
-    upload.rows, upload.status = rows, "done"
-    return upload
+
+
+def _add(detail, email, now):
+    try:
+        planning.add_participant(detail, {"person": email}, now)
+    except Invalid as refusal:
+        return Outcome.FAILED, " ".join(str(text) for text in refusal.errors.values())
+    return Outcome.ADDED, ""
+
+
+def _settle(detail, applied_rows):
+    pending = [row for row in applied_rows if row["outcome"] == Outcome.ADD]
+    for chunk in _chunks(pending):
+        added = {
+            row.registration.user.email
+            for row in AssessmentParticipant.select(AssessmentParticipant, Registration, User)
+            .join(Registration)
+            .join(User)
+            .where(
+                Registration.session == detail.session_id,
+                User.email.in_([row["email"] for row in chunk]),
+            )
+        }
+        for row in chunk:
+            row["outcome"] = Outcome.ADDED if row["email"] in added else Outcome.FAILED
 
 
 def result_rows(upload):

@@ -17,6 +17,7 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
         filename = pw.CharField()
         rows = pw.JSONField()
         status = pw.CharField(default="preview")
+        applied_count = pw.IntegerField(default=0)
         created_at = pw.DateTimeField()
 
         class Meta:

@@ -344,6 +344,7 @@ ROUTES = [
     ),
     Route("POST", "/admin/assessment-sessions/{asession}/imports/{aimport}/apply", Role.ADMIN),
     Route("GET", "/admin/assessment-sessions/{asession}/imports/{aimport}/result.csv", Role.ADMIN),
+    Route("GET", "/admin/assessment-sessions/{asession}/imports/{aimport}", Role.ADMIN),
     Route("GET", "/admin/assessment-sessions/{asession}/imports/sample.csv", Role.ADMIN),
     Route("POST", "/admin/assessment-sessions/{asession}/cancel", Role.ADMIN, {"confirmed": "1"}),
     Route("POST", "/admin/assessment-sessions/{future}/delete", Role.ADMIN, {"confirmed": "1"}),

@@ -142,3 +142,55 @@ def test_the_one_by_one_add_takes_no_unicode_digit_for_an_id(admin, detail):
         "post", f"/admin/assessment-sessions/{detail.session_id}/participants", data={"query": "²"}
     )
     assert refused.status_code == 422 and "Choose a person from the suggestions" in refused.text
+
+
+def test_a_large_file_is_added_by_the_job_with_progress(admin, detail, make_user):
+    """More rows to add than INLINE_ROWS: the job adds them (inline here, Huey's immediate
+    mode); the page polls the import's state until it is done."""
+    from sessions.registration_import import INLINE_ROWS
+
+    count = INLINE_ROWS + 5
+    with db.connection_context(), db.atomic():
+        for number in range(count):
+            make_user(name=f"Bulk {number}", email=f"bulk{number}@example.com")
+    content = "email\n" + "".join(f"bulk{number}@example.com\n" for number in range(count))
+    base = f"/admin/assessment-sessions/{detail.session_id}"
+    preview = upload(admin, detail, content.encode())
+    assert f"Will add: <strong>{count}</strong>" in preview.text
+    with db.connection_context():
+        job = AssessmentImport.get()
+    applied = admin.htmx("post", f"{base}/imports/{job.id}/apply")
+    assert applied.status_code == 200
+    state = admin.htmx("get", f"{base}/imports/{job.id}")
+    assert f"Added: <strong>{count}</strong>" in state.text and "every 1s" not in state.text
+    with db.connection_context():
+        assert AssessmentParticipant.select().count() == count
+        assert AssessmentImport.get().applied_count == count
+
+
+def test_a_restarted_apply_settles_the_rows_already_gone_through(app, detail, make_user):
+    from assessments import participant_import
+
+    make_user(name="Done Before", email="before@example.com")
+    make_user(name="Still To Do", email="after@example.com")
+    rows = [
+        {"line": 2, "email": "before@example.com", "outcome": "add", "message": ""},
+        {"line": 3, "email": "gone@example.com", "outcome": "add", "message": ""},
+        {"line": 4, "email": "after@example.com", "outcome": "add", "message": ""},
+    ]
+    with app.test_request_context("/"), db.connection_context():
+        from werkzeug.datastructures import MultiDict
+
+        from assessments import planning
+
+        planning.add_participant(detail, MultiDict({"person": "before@example.com"}))
+        job = AssessmentImport.create(
+            assessment_session=detail,
+            filename="f.csv",
+            rows=rows,
+            status="applying",
+            applied_count=2,
+        )
+        participant_import.apply(job.id)
+        outcomes = [row["outcome"] for row in AssessmentImport.get_by_id(job.id).rows]
+    assert outcomes == ["added", "failed", "added"]

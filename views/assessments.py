@@ -411,15 +411,31 @@ def import_apply(session_id, upload_id):
     detail = detail_or_404(session_id)
     upload = upload_or_404(detail, upload_id)
     if participant_import.claim(upload.id):
-        participant_import.apply(upload, detail)
-    upload = AssessmentImport.get_by_id(upload.id)
+        if participant_import.runs_in_background(upload):
+            participant_import.apply_in_background(upload.id)
+        else:
+            participant_import.apply(upload.id)
+    return import_state(detail, AssessmentImport.get_by_id(upload.id))
+
+
+@bp.route("/admin/assessment-sessions/<int:session_id>/imports/<int:upload_id>")
+@allow(Role.ADMIN)
+def import_progress(session_id, upload_id):
+    detail = detail_or_404(session_id)
+    return import_state(detail, upload_or_404(detail, upload_id))
+
+
+def import_state(detail, upload):
+    """The preview, the progress bar (polled) or the result; once done, the participants
+    table beside it shows the people just added."""
     if not request.htmx:
         return full_page(detail, upload=upload)
-    # The participants table beside the preview shows the people just added.
-    table = render_template(
-        "assessments/_registrations.html", oob=True, **registrations_context(detail)
-    )
-    return preview_html(detail, upload) + table
+    html = preview_html(detail, upload)
+    if upload.status == "done":
+        html += render_template(
+            "assessments/_registrations.html", oob=True, **registrations_context(detail)
+        )
+    return html
 
 
 @bp.route("/admin/assessment-sessions/<int:session_id>/imports/<int:upload_id>/result.csv")
