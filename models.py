@@ -469,6 +469,8 @@ class BulkUploadRow(BaseModel):
 
     class Meta:
         indexes = ((("upload", "line"), True), (("upload", "status", "line"), False))
+
+
 # Zoom (meetings/zoom.py, meetings/zoom_sync.py) --------------------------------------------
 
 
@@ -740,3 +742,26 @@ ALL_MODELS += [
     AssessmentParticipant,
     Rater,
 ]
+
+
+# Assessment participants from a file (assessments/participant_import.py) --------------------
+
+
+class AssessmentImport(BaseModel):
+    """An uploaded participants file of an assessment session: its rows with their preview
+    outcomes, then their results."""
+
+    assessment_session = pw.ForeignKeyField(AssessmentSession, on_delete="CASCADE")
+    uploaded_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    filename = pw.CharField()
+    rows = pw.JSONField()  # [{"line": n, "email": ..., "outcome": ..., "message": ...}]
+    status = pw.CharField(default="preview")  # preview, queued, applying, done
+    applied_count = pw.IntegerField(default=0)  # rows gone through (the progress bar)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    @property
+    def total(self):
+        return len(self.rows)
+
+
+ALL_MODELS += [AssessmentImport]

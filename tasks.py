@@ -8,6 +8,10 @@ spans several areas.
 from huey import crontab
 
 from app import create_app
+from assessments import (
+    lifecycle,  # noqa: F401  (declares the cancellation emails)
+    participant_import,  # noqa: F401  (declares the import job)
+)
 from assessments import outreach as assessment_outreach
 from foundation.i18n import current_company
 from foundation.jobs import huey, periodic_job, run_jobs_in

@@ -35,10 +35,14 @@ def _participant_rows(detail):
     )
 
 
+def _cancelled(detail):
+    return Session.get_by_id(detail.session_id).cancelled_at is not None
+
+
 def invite_due(detail, now):
     """Inside the caller's transaction: if the invitation date has come, invite every
     participant not yet invited. Returns how many were."""
-    if now < detail.invitation_due_at or now >= detail.closes_at:
+    if now < detail.invitation_due_at or now >= detail.closes_at or _cancelled(detail):
         return 0
     invited = 0
     for participant in _participant_rows(detail).where(AssessmentParticipant.invited_at.is_null()):
@@ -119,7 +123,8 @@ def send_due_reminders(now):
     for reminder in due:
         with write_transaction():
             detail = AssessmentSession.get_by_id(reminder.assessment_session_id)
-            people, raters = ([], []) if now >= detail.closes_at else reminder_recipients(detail)
+            ended = now >= detail.closes_at or _cancelled(detail)  # marked, never sent
+            people, raters = ([], []) if ended else reminder_recipients(detail)
             marked = (
                 AssessmentReminder.update(sent_at=now, sent_count=len(people) + len(raters))
                 .where(AssessmentReminder.id == reminder.id, AssessmentReminder.sent_at.is_null())
@@ -152,8 +157,14 @@ def send_due(now=None):
     """The minutely sweep: invitations whose date has come, then reminders that are due."""
     now = now or utcnow()
     invited = 0
-    for detail in AssessmentSession.select().where(
-        AssessmentSession.invitation_due_at <= now, AssessmentSession.closes_at > now
+    for detail in (
+        AssessmentSession.select()
+        .join(Session)
+        .where(
+            AssessmentSession.invitation_due_at <= now,
+            AssessmentSession.closes_at > now,
+            Session.cancelled_at.is_null(),
+        )
     ):
         with write_transaction():
             invited += invite_due(detail, now)
@@ -175,6 +186,8 @@ def _participant(participant_id):
     if participant is None:
         raise Obsolete("The participant was removed.")
     detail = AssessmentSession.get(AssessmentSession.session == participant.registration.session_id)
+    if _cancelled(detail):
+        raise Obsolete("The assessment session was cancelled.")
     return participant, detail
 
 

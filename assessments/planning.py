@@ -2,14 +2,13 @@
 reminder ≤ completion < session date, all days in the session's time zone), the guidance
 beside the dates, and the participants on its Registrations tab."""
 
-from contextlib import suppress
 from datetime import datetime, time, timedelta
 
 from flask_babel import gettext as _
 
 from assessments import outreach
 from foundation import schedule
-from foundation.forms import FormReader, Invalid, row_id
+from foundation.forms import FormReader, Invalid
 from foundation.i18n import current_company
 from messaging import mail
 from models import (
@@ -143,6 +142,8 @@ def save_session(detail, form, now=None):
     if not schedule.is_timezone(zone):
         reader.error("timezone", _("Choose a time zone from the list."))
     check_dates(reader, dates)
+    if detail is not None and detail.session.cancelled_at is not None:
+        reader.error("title", _("The assessment session is cancelled."))
     reader.raise_if_invalid()
     with write_transaction():
         if detail is None:
@@ -247,14 +248,16 @@ def add_participant(detail, form, now=None):
         reader.error("person", _("This field is required."))
     reader.raise_if_invalid()
     person = None
-    with suppress(ValueError):  # a picked suggestion sends the person's id, typing an email
-        person = User.get_or_none(User.id == row_id(raw), User.is_active == True)  # noqa: E712
+    if raw.isascii() and raw.isdigit() and len(raw) < 12:  # "²" is a digit int() refuses
+        person = User.get_or_none(User.id == int(raw), User.is_active == True)  # noqa: E712
     if person is None:
         person = User.get_or_none(User.email == raw.lower(), User.is_active == True)  # noqa: E712
     if person is None:
         raise Invalid({"person": _("Choose a person from the suggestions (or type their email).")})
     if now >= detail.closes_at:
         raise Invalid({"person": _("The assessment is closed: its completion date has passed.")})
+    if detail.session.cancelled_at is not None:
+        raise Invalid({"person": _("The assessment session is cancelled.")})
     with write_transaction():
         locked(Session, detail.session_id)
         if (

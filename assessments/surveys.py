@@ -35,10 +35,13 @@ def detail_of(participant):
 
 
 def is_open(detail, now):
-    return detail.invitation_due_at <= now < detail.closes_at
+    open_now = detail.invitation_due_at <= now < detail.closes_at
+    return open_now and detail.session.cancelled_at is None
 
 
 def _require_open(detail, participant, now, field):
+    if detail.session.cancelled_at is not None:
+        raise Invalid({field: _("The assessment session is cancelled.")})
     if now >= detail.closes_at:
         raise Invalid({field: _("The assessment is closed: its completion date has passed.")})
     if participant.invited_at is None:
@@ -151,7 +154,7 @@ def rater_by_token(token, now=None):
     if rater is None:
         return None
     detail = detail_of(rater.participant)
-    if now >= detail.closes_at:
+    if now >= detail.closes_at or detail.session.cancelled_at is not None:
         return None
     return rater, detail
 
@@ -166,6 +169,8 @@ def save_answers(respondent, detail, form, submit=False, now=None):
     model = type(respondent)
     if now >= detail.closes_at:
         raise Invalid({"survey": _("The assessment is closed: its completion date has passed.")})
+    if detail.session.cancelled_at is not None:
+        raise Invalid({"survey": _("The assessment session is cancelled.")})
     answers = catalog.clean_answers(detail.assessment, form)
     with write_transaction():
         row = locked(model, respondent.id)

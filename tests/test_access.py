@@ -336,6 +336,18 @@ ROUTES = [
         Role.ADMIN,
     ),
     Route("POST", "/admin/assessment-sessions/{asession}/raters/{rater}/revoke", Role.ADMIN),
+    Route(
+        "POST",
+        "/admin/assessment-sessions/{asession}/imports",
+        Role.ADMIN,
+        lambda: {"file": (io.BytesIO(b"email\nother@example.com\n"), "people.csv")},
+    ),
+    Route("POST", "/admin/assessment-sessions/{asession}/imports/{aimport}/apply", Role.ADMIN),
+    Route("GET", "/admin/assessment-sessions/{asession}/imports/{aimport}/result.csv", Role.ADMIN),
+    Route("GET", "/admin/assessment-sessions/{asession}/imports/{aimport}", Role.ADMIN),
+    Route("GET", "/admin/assessment-sessions/{asession}/imports/sample.csv", Role.ADMIN),
+    Route("POST", "/admin/assessment-sessions/{asession}/cancel", Role.ADMIN, {"confirmed": "1"}),
+    Route("POST", "/admin/assessment-sessions/{future}/delete", Role.ADMIN, {"confirmed": "1"}),
     Route("GET", "/assessments", Role.MEMBER),
     Route("GET", "/assessments/{participant}", Role.MEMBER, owner_only=True),
     Route(
@@ -399,7 +411,7 @@ GROUP_FORM = {
 
 
 ASSESSMENT_IDS = ["assessment", "asession", "closed", "future", "future_participant"]
-ASSESSMENT_IDS += ["participant", "rater"]
+ASSESSMENT_IDS += ["participant", "rater", "aimport"]
 
 
 def assessment_form():
@@ -417,7 +429,7 @@ def assessment_ids(app, user):
     from werkzeug.datastructures import MultiDict
 
     from assessments import planning
-    from models import AssessmentSession, utcnow
+    from models import AssessmentImport, AssessmentSession, utcnow
 
     def day(days):
         return (utcnow() + timedelta(days=days)).date().isoformat()
@@ -442,6 +454,11 @@ def assessment_ids(app, user):
         ).execute()
         future = make_detail(assessment, now, **plan)
         waiting = planning.add_participant(future, MultiDict({"person": str(user.id)}), now)
+        aimport = AssessmentImport.create(
+            assessment_session=opened,
+            filename="people.csv",
+            rows=[{"line": 2, "email": "other@example.com", "outcome": "add", "message": ""}],
+        )
     return {
         "assessment": assessment.id,
         "asession": opened.session_id,
@@ -450,6 +467,7 @@ def assessment_ids(app, user):
         "future_participant": waiting.id,
         "participant": participant.id,
         "rater": rater.id,
+        "aimport": aimport.id,
     }
 
 

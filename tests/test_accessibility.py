@@ -15,12 +15,15 @@ from conftest import PASSWORD
 from test_admin_lists import add_emails, add_people
 from test_browser import settle
 
+from assessments import demo_data
 from bench.seeding import seed_participants
 from models import (
+    AssessmentParticipant,
     Company,
     Day,
     DayFormat,
     EmailStatus,
+    Rater,
     Registration,
     RegistrationRole,
     Reminder,
@@ -91,12 +94,61 @@ def crowded(app, make_user, make_event, make_session, make_day):
         )
         Registration.create(session=group, user=host, role=RegistrationRole.HOST)
         email_id = db.execute_sql("SELECT max(id) FROM email").fetchone()[0]
-    return {"event": event, "other": other, "group": group, "email": email_id, "people": people}
+    assessment = assessment_pages(people)
+    return {
+        "event": event,
+        "other": other,
+        "group": group,
+        "email": email_id,
+        "people": people,
+        "assessment": assessment,
+    }
+
+
+def assessment_pages(people):
+    """The demo's assessment sessions: one past its completion date with two participants,
+    their raters' answers and a report; one open, where the member takes part and has named
+    a rater who has not answered yet (whose private link opens the survey)."""
+    with db.connection_context(), db.atomic():
+        finished = demo_data.load(
+            people[Role.HOST],
+            people[Role.MEMBER],
+            "Europe/Moscow",
+            people[Role.MEMBER].password_hash,
+        )
+        mine = (
+            AssessmentParticipant.select()
+            .join(Registration)
+            .where(Registration.user == people[Role.MEMBER])
+            .get()
+        )
+        Rater.create(
+            participant=mine,
+            name="Rita Rater",
+            email="rita@example.com",
+            relationship="peer",
+            token="a11y-rater-token-" + "x" * 30,
+        )
+        open_session = mine.registration.session_id
+        finished_participant = (
+            AssessmentParticipant.select()
+            .join(Registration)
+            .where(Registration.session == finished.session_id)
+            .first()
+        )
+    return {
+        "session": finished.session_id,
+        "finished_participant": finished_participant.id,
+        "participant": mine.id,
+        "token": "a11y-rater-token-" + "x" * 30,
+        "open_session": open_session,
+    }
 
 
 def pages(data):
     """(role, path): every main page, as the role that uses it (None: a visitor)."""
     event, other, group = data["event"].id, data["other"].id, data["group"].id
+    assessment = data["assessment"]
     return [
         (None, "/login"),
         (None, "/password/forgot"),
@@ -133,6 +185,12 @@ def pages(data):
         (Role.ADMIN, "/admin/assessment-sessions"),
         (Role.ADMIN, "/admin/assessment-sessions/new"),
         (Role.MEMBER, "/assessments"),
+        (Role.ADMIN, f"/admin/assessment-sessions/{assessment['session']}"),
+        (Role.ADMIN, f"/admin/assessment-sessions/{assessment['session']}/registrations"),
+        (Role.ADMIN, f"/assessment-sessions/{assessment['session']}/report"),
+        (Role.HOST, f"/assessment-sessions/{assessment['session']}/report"),
+        (Role.MEMBER, f"/assessments/{assessment['participant']}"),
+        (None, f"/r/{assessment['token']}"),
     ]
 
 
@@ -262,4 +320,43 @@ def test_open_forms_errors_and_suggestions_have_no_serious_problems(
     host.locator("#group-form button.primary").click()
     host.locator("#group-form [aria-invalid=true]").first.wait_for()
     check(host, "the group session form with errors", problems)
+    assert not problems, "\n".join(problems)
+
+
+def test_assessment_pages_fit_a_phone(browser, live_server, crowded):
+    """At 375 px the assessment pages with data scroll only down, never sideways (wide
+    tables scroll inside their own box)."""
+    tabs, wide = {}, []
+    for role, path in pages(crowded):
+        if "assess" not in path and not path.startswith("/r/"):
+            continue
+        if role not in tabs:
+            tabs[role] = signed_in_page(browser, live_server, "en-GB", crowded["people"].get(role))
+            tabs[role].set_viewport_size({"width": 375, "height": 800})
+        page = tabs[role]
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 375:
+            wide.append(f"{role or 'visitor'} {path}: {width} px wide")
+    assert not wide, "\n".join(wide)
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "ru-RU"])
+def test_assessment_import_preview_and_cancel_dialog_have_no_serious_problems(
+    browser, live_server, crowded, locale, tmp_path
+):
+    problems, session = [], crowded["assessment"]["open_session"]
+    people = tmp_path / "people.csv"
+    people.write_text("email\nperson1@example.com\nnobody@example.org\nnot-an-email\n")
+    admin = signed_in_page(browser, live_server, locale, crowded["people"][Role.ADMIN])
+    admin.goto(f"{live_server.url}/admin/assessment-sessions/{session}/registrations")
+    admin.set_input_files("#import-file", str(people))
+    admin.locator("#import-area button.primary").click()
+    admin.locator("#import-preview table").wait_for()
+    check(admin, "the participants file's preview", problems)
+    admin.goto(f"{live_server.url}/admin/assessment-sessions/{session}")
+    admin.locator("#lifecycle-area button.danger").first.click()
+    admin.locator("dialog[open]").wait_for()
+    check(admin, "the cancel confirmation", problems)
     assert not problems, "\n".join(problems)

@@ -19,7 +19,7 @@ ALLOWED = {
     "meetings": {"foundation", "config", "models"},
     "messaging": {"foundation", "meetings", "config", "models"},
     "sessions": BELOW_SESSIONS,
-    "assessments": BELOW_SESSIONS,
+    "assessments": BELOW_SESSIONS | {"sessions"},  # an assessment session is a session
     "demo": BELOW_SESSIONS | {"sessions", "assessments"},
     "views": BELOW_SESSIONS | {"sessions", "assessments"},
     "app": BELOW_SESSIONS | {"sessions", "assessments", "views", "demo"},

@@ -6,7 +6,7 @@ facilitator opens the report and downloads the PDF."""
 from datetime import timedelta
 
 import pytest
-from assessment_fixtures import make_assessment
+from assessment_fixtures import make_assessment, make_detail
 from conftest import PASSWORD
 from playwright.sync_api import expect
 from test_browser import settle
@@ -104,3 +104,36 @@ def test_an_assessment_from_creation_to_the_report(browser_admin, browser, live_
     path = caught.value.path()
     with open(path, "rb") as pdf:
         assert pdf.read(4) == b"%PDF"
+
+
+def test_admin_adds_participants_from_a_file(app, browser_admin, live_server, make_user, tmp_path):
+    with db.connection_context():
+        assessment = make_assessment()
+    make_user(Role.MEMBER, name="Fred File", email="fred@example.com")
+    make_user(Role.MEMBER, name="Gina File", email="gina@example.com")
+    people = tmp_path / "people.csv"
+    people.write_text("email,name\nfred@example.com,Fred\ngina@example.com,Gina\nnobody@x.org,N\n")
+
+    with app.app_context(), db.connection_context():
+        detail = make_detail(
+            assessment,
+            now=utcnow(),
+            invitation_on=day(-1),
+            completion_on=day(20),
+            session_on=day(27),
+            reminder_1=None,
+            reminder_2=None,
+            reminder_3=None,
+        )
+    admin = browser_admin
+    admin.goto(f"{live_server.url}/admin/assessment-sessions/{detail.session_id}/registrations")
+    admin.set_input_files("#import-file", str(people))
+    admin.click("#import-area button.primary")
+    expect(admin.locator("#import-preview")).to_contain_text("Will add: 2")
+    expect(admin.locator("#import-preview")).to_contain_text("Unknown user: 1")
+    admin.click("#import-preview button:has-text('Add 2 participants')")
+    expect(admin.locator("#import-preview")).to_contain_text("Added: 2")
+    expect(admin.locator("#participants")).to_contain_text("Fred File")
+    expect(admin.locator("#participants")).to_contain_text("Gina File")
+    expect(admin.locator("#import-preview a:has-text('Download the result')")).to_be_visible()
+    settle(admin)

@@ -2,16 +2,19 @@
 editing a session with its key dates, and its Registrations tab. The participant's and
 rater's pages and the report are blueprints of their own, registered under this one."""
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from htmx_flask import make_response
 
 from accounts.access import allow
-from assessments import catalog, planning, surveys
+from assessments import catalog, lifecycle, participant_import, planning, surveys
+from foundation.exports import csv_download
 from foundation.forms import Invalid, row_id
 from foundation.i18n import current_company
 from models import (
     Assessment,
+    AssessmentImport,
     AssessmentParticipant,
     AssessmentReminder,
     AssessmentSession,
@@ -164,12 +167,26 @@ def guidance():
     return render_template("assessments/_guidance.html", guidance=planning.guidance(dates))
 
 
+def lifecycle_context(detail, confirm=None, errors=None):
+    return {
+        "cancelled": lifecycle.is_cancelled(detail),
+        "can_cancel": lifecycle.can_cancel(detail),
+        "can_delete": lifecycle.can_delete(detail),
+        "confirm": confirm,
+        "lifecycle_errors": errors or {},
+    }
+
+
 @bp.route("/admin/assessment-sessions/<int:session_id>")
 @allow(Role.ADMIN)
 def session_page(session_id):
     detail = detail_or_404(session_id)
     return render_template(
-        "assessments/session.html", active="details", saved=False, **form_context(detail)
+        "assessments/session.html",
+        active="details",
+        saved=False,
+        **form_context(detail),
+        **lifecycle_context(detail),
     )
 
 
@@ -184,7 +201,11 @@ def update_session(session_id):
         if request.htmx:
             return render_template("assessments/_session_form.html", **context), 422
         return render_template(
-            "assessments/session.html", active="details", saved=False, **context
+            "assessments/session.html",
+            active="details",
+            saved=False,
+            **context,
+            **lifecycle_context(detail),
         ), 422
     context = form_context(detail_or_404(session_id))
     if request.htmx:
@@ -321,3 +342,164 @@ def revoke_rater_link(session_id, rater_id):
     if request.htmx:
         return render_template("assessments/_registrations.html", **registrations_context(detail))
     return go_to(url_for("assessments.registrations", session_id=session_id))
+
+
+# Participants from a file ------------------------------------------------------------------
+
+
+def upload_or_404(detail, upload_id):
+    upload = AssessmentImport.get_or_none(
+        AssessmentImport.id == upload_id, AssessmentImport.assessment_session == detail
+    )
+    if upload is None:
+        abort(404)
+    return upload
+
+
+def preview_html(detail, upload, **extra):
+    return render_template(
+        "assessments/_import.html",
+        detail=detail,
+        upload=upload,
+        counts=participant_import.summary(upload),
+        outcomes=participant_import.Outcome,
+        shown=participant_import.PREVIEW_SHOWN,
+        **extra,
+    )
+
+
+def full_page(detail, status=200, upload=None, import_problem=None):
+    context = registrations_context(detail) | {"upload": upload, "import_problem": import_problem}
+    if upload is not None:
+        context |= {
+            "counts": participant_import.summary(upload),
+            "outcomes": participant_import.Outcome,
+            "shown": participant_import.PREVIEW_SHOWN,
+        }
+    return render_template("assessments/registrations.html", **context), status
+
+
+@bp.route("/admin/assessment-sessions/<int:session_id>/imports", methods=["POST"])
+@allow(Role.ADMIN)
+def import_upload(session_id):
+    detail = detail_or_404(session_id)
+    file = request.files.get("file")
+    try:
+        if file is None or not file.filename:
+            raise participant_import.FileProblem(_("Choose a file to upload."))
+        upload = participant_import.start_import(
+            detail, g.user, file.filename, file.read(), current_company()
+        )
+    except participant_import.FileProblem as problem:
+        if not request.htmx:
+            return full_page(detail, 422, import_problem=problem.message)
+        form = render_template(
+            "assessments/_import_form.html", detail=detail, import_problem=problem.message
+        )
+        return make_response(form, 422, retarget="#import-area", reswap="innerHTML")
+    if not request.htmx:
+        return full_page(detail, upload=upload)
+    return preview_html(detail, upload)
+
+
+@bp.route(
+    "/admin/assessment-sessions/<int:session_id>/imports/<int:upload_id>/apply",
+    methods=["POST"],
+)
+@allow(Role.ADMIN)
+def import_apply(session_id, upload_id):
+    detail = detail_or_404(session_id)
+    upload = upload_or_404(detail, upload_id)
+    if participant_import.claim(upload.id):
+        if participant_import.runs_in_background(upload):
+            participant_import.apply_in_background(upload.id)
+        else:
+            participant_import.apply(upload.id)
+    return import_state(detail, AssessmentImport.get_by_id(upload.id))
+
+
+@bp.route("/admin/assessment-sessions/<int:session_id>/imports/<int:upload_id>")
+@allow(Role.ADMIN)
+def import_progress(session_id, upload_id):
+    detail = detail_or_404(session_id)
+    return import_state(detail, upload_or_404(detail, upload_id))
+
+
+def import_state(detail, upload):
+    """The preview, the progress bar (polled) or the result; once done, the participants
+    table beside it shows the people just added."""
+    if not request.htmx:
+        return full_page(detail, upload=upload)
+    html = preview_html(detail, upload)
+    if upload.status == "done":
+        html += render_template(
+            "assessments/_registrations.html", oob=True, **registrations_context(detail)
+        )
+    return html
+
+
+@bp.route("/admin/assessment-sessions/<int:session_id>/imports/<int:upload_id>/result.csv")
+@allow(Role.ADMIN)
+def import_result(session_id, upload_id):
+    detail = detail_or_404(session_id)
+    upload = upload_or_404(detail, upload_id)
+    return csv_download(
+        participant_import.result_rows(upload), f"assessment-participants-{upload.id}-result.csv"
+    )
+
+
+@bp.route("/admin/assessment-sessions/<int:session_id>/imports/sample.csv")
+@allow(Role.ADMIN)
+def import_sample(session_id):
+    detail_or_404(session_id)
+    rows = [["email", "name"], ["person1@example.org", "Person One"]]
+    return csv_download(rows, "assessment-participants-sample.csv")
+
+
+# Cancel or delete ----------------------------------------------------------------------------
+
+
+def lifecycle_answer(detail, confirm=None, errors=None):
+    """The card with the Cancel and Delete buttons; `confirm` adds the modal that asks."""
+    context = lifecycle_context(detail, confirm, errors)
+    status = 422 if errors else 200
+    if request.htmx:
+        return render_template("assessments/_lifecycle.html", detail=detail, **context), status
+    page = render_template(
+        "assessments/session.html", active="details", saved=False, **form_context(detail), **context
+    )
+    return page, status
+
+
+@bp.route("/admin/assessment-sessions/<int:session_id>/cancel", methods=["POST"])
+@allow(Role.ADMIN)
+def cancel_session(session_id):
+    detail = detail_or_404(session_id)
+    if request.form.get("confirmed") != "1":
+        return lifecycle_answer(detail, confirm="cancel")
+    try:
+        told = lifecycle.cancel(detail)
+    except Invalid as error:
+        return lifecycle_answer(detail, errors=error.errors)
+    message = ngettext(
+        "The session is cancelled; %(num)d person will be told.",
+        "The session is cancelled; %(num)d people will be told.",
+        told,
+    )
+    url = url_for("assessments.session_page", session_id=session_id)
+    if request.htmx:
+        return make_response(redirect=url, trigger={"toast": message})
+    return redirect(url, 303)
+
+
+@bp.route("/admin/assessment-sessions/<int:session_id>/delete", methods=["POST"])
+@allow(Role.ADMIN)
+def delete_session(session_id):
+    detail = detail_or_404(session_id)
+    if request.form.get("confirmed") != "1":
+        return lifecycle_answer(detail, confirm="delete")
+    try:
+        lifecycle.delete(detail)
+    except Invalid as error:
+        return lifecycle_answer(detail, errors=error.errors)
+    return go_to(url_for("assessments.sessions_page"))
