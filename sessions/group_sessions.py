@@ -27,7 +27,7 @@ from models import (
     utcnow,
     write_transaction,
 )
-from sessions import booking
+from sessions import booking, hosting  # hosting imports this module too: used at call time
 
 INVITATION_SALT = "group-invitation"
 MINIMUM_SALT = "group-minimum"
@@ -75,6 +75,8 @@ def create_group_session(creator, form, company, now=None):
     invitees = _read_invitees(reader, form, creator)
     reader.raise_if_invalid()
     with write_transaction():
+        # The host-clash rule (PRODUCT.md / issue 12): lock the host's row, check again.
+        hosting.lock_host_and_check(creator.id, start, start + duration)
         session = Session.create(
             kind=SessionKind.GROUP,
             name={company.default_locale: title},
