@@ -300,9 +300,9 @@ def _remember_tags_of(values_list):
 
 def _invite(session, mentee, now):
     """Inside the transaction: the mentee's seat (atomic step of booking) and the mark
-    that they were invited. Their confirmation email carries the calendar entry."""
+    that they were invited. Their invitation email carries the calendar entry."""
     live = booking.live_in(mentee, session)
-    registration = live or booking.seat_inside(session, mentee, now)
+    registration = live or booking.seat_inside(session, mentee, now, "mentoring_invitation")
     Invitation.insert(registration=registration.id, invited_at=now).on_conflict_ignore().execute()
     return registration
 

@@ -114,7 +114,7 @@ def test_an_admin_publishes_and_is_taken_to_the_link_step(admin, mentor, make_us
             "Hindi",
         }
     assert "The meeting link will be on My events before the start." in (
-        emails_to(mentee, "registration_confirmed")[0].text_body
+        emails_to(mentee, "mentoring_invitation")[0].text_body
     )
 
 
@@ -212,7 +212,7 @@ def test_reschedule_sends_an_update_with_a_higher_sequence(app, mentor, make_use
     update = emails_to(mentee, "day_changed")[-1]
     ics = update.attachments[0]["data"]
     assert "SEQUENCE:1" in ics and "METHOD:REQUEST" in ics
-    first = emails_to(mentee, "registration_confirmed")[0].attachments[0]["data"]
+    first = emails_to(mentee, "mentoring_invitation")[0].attachments[0]["data"]
     uid = re.search(r"UID:(\S+)", first).group(1)
     assert f"UID:{uid}" in ics
     question = client.htmx("post", f"/host/sessions/{session.id}/cancel")
