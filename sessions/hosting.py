@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from foundation.forms import Invalid
 from foundation.i18n import format_span, pick_text
+from meetings import zoom_sync
 from meetings.platforms import check_meeting
 from messaging import mail, notifications
 from models import (
@@ -283,8 +284,11 @@ def delete(session, now=None):
     with write_transaction():
         Day.update(sequence=Day.sequence + 1).where(Day.session == session).execute()
         notifications.session_cancelled(session)
+        meetings = zoom_sync.forget_meetings(session)
         Session.delete().where(Session.id == session.id).execute()
     mail.request_delivery()
+    for meeting in meetings:
+        zoom_sync.after_delete(*meeting)
 
 
 def set_meeting(session, platform, url="", meeting_id="", passcode="", link_later=False, now=None):
