@@ -56,8 +56,8 @@ $(AXE):
 
 # Debian's Chromium for the browser tests, PostgreSQL 15 and Redis for the scale-out tests.
 system-test-deps:
-	@command -v chromium >/dev/null && command -v redis-server >/dev/null && test -x $(PG_BIN)/initdb || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql redis-server >/dev/null; }
+	@command -v chromium >/dev/null && command -v redis-server >/dev/null && test -x $(PG_BIN)/initdb && ldconfig -p | grep -q libpangoft2 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql redis-server libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; }
 
 # Developers: re-extract strings after changing them, then translate translations/ru/.
 messages: $(VENV)/.installed

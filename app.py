@@ -24,6 +24,7 @@ from views import (
     admin_registrations,
     admin_settings,
     admin_users,
+    assessments,
     auth,
     bulk_upload,
     calendar_feeds,
@@ -68,6 +69,7 @@ def create_app(test_config=None):
         admin_users.bp,
         bulk_upload.bp,
         zoom.bp,
+        assessments.bp,  # assessment sessions (issue 14): catalog, surveys, report
     ):
         app.register_blueprint(blueprint)
     csrf.exempt(zoom.webhook)  # Zoom signs its calls instead (views/zoom.py)

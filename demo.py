@@ -4,6 +4,7 @@ public group session, and a public and a private mentoring session."""
 
 from datetime import timedelta
 
+from assessments import demo_data
 from foundation import schedule
 from models import (
     Company,
@@ -52,7 +53,7 @@ def load_once():
         company.save()
         _user(ADMIN_EMAIL, "Alice Admin", Role.ADMIN)
         host = _user("host@convene.test", "Hugo Host", Role.HOST, handle="demo-host")
-        _user("member@convene.test", "Maria Member", Role.MEMBER)
+        member = _user("member@convene.test", "Maria Member", Role.MEMBER)
 
         today = schedule.to_local_naive(utcnow(), ZONE).replace(
             hour=0, minute=0, second=0, microsecond=0
@@ -120,6 +121,7 @@ def load_once():
             address="Tverskaya 7, Moscow, room 2",
         )
         _group_session(host, today + timedelta(days=10, hours=18))
+        demo_data.load(host, member, ZONE, member.password_hash)  # assessment sessions
     _mentoring_sessions(host, today)
     return True
 

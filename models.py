@@ -642,3 +642,101 @@ def locked(model, row_id):
     if not isinstance(db.obj, pw.SqliteDatabase):
         query = query.for_update()
     return query.get()
+
+
+# Assessment sessions (360-degree feedback) -------------------------------------------------
+# An assessment session is a Session row of kind "assessment" (the one thing people register
+# for: its participants are plain Registrations, its facilitator is Session.host) plus one
+# AssessmentSession detail row with what only assessments have: the questionnaire and the
+# key dates. See assessments/__init__.py.
+
+
+class RaterRelationship(Choices):
+    MANAGER = "manager"
+    PEER = "peer"
+    DIRECT_REPORT = "direct_report"
+    OTHER = "other"
+    LABELS = {
+        MANAGER: _l("Manager"),
+        PEER: _l("Peer"),
+        DIRECT_REPORT: _l("Direct report"),
+        OTHER: _l("Other"),
+    }
+
+
+class Assessment(BaseModel):
+    """A questionnaire of the catalog. `content` is the whole document, edited and shared as
+    one JSON (assessments/catalog.py): per-locale texts, question groups with stable keys,
+    and the minimum number of raters per relationship it accepts."""
+
+    name = pw.JSONField()  # {"en": ..., "ru": ...}
+    content = pw.JSONField()
+    created_at = pw.DateTimeField(default=utcnow)
+
+
+class ClientOrganization(BaseModel):
+    name = pw.CharField(unique=True)
+
+
+class AssessmentSession(BaseModel):
+    session = pw.ForeignKeyField(
+        Session, unique=True, backref="assessment_detail", on_delete="CASCADE"
+    )
+    assessment = pw.ForeignKeyField(Assessment, backref="sessions", on_delete="RESTRICT")
+    client = pw.ForeignKeyField(ClientOrganization, null=True, on_delete="SET NULL")
+    session_on = pw.DateField()
+    invitation_on = pw.DateField()
+    completion_on = pw.DateField()
+    invitation_due_at = pw.DateTimeField(index=True)  # derived: the invitation date's send time
+    closes_at = pw.DateTimeField()  # derived: the end of the completion date
+
+
+class AssessmentReminder(BaseModel):
+    assessment_session = pw.ForeignKeyField(
+        AssessmentSession, backref="reminders", on_delete="CASCADE"
+    )
+    number = pw.IntegerField()  # 1..3
+    due_on = pw.DateField()
+    due_at = pw.DateTimeField(index=True)
+    sent_at = pw.DateTimeField(null=True)
+    sent_count = pw.IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("assessment_session", "number"), True),)
+
+
+class AssessmentParticipant(BaseModel):
+    """A participant's part: the invitation and the self-survey (answers saved as they go)."""
+
+    registration = pw.ForeignKeyField(
+        Registration, unique=True, backref="assessment_part", on_delete="CASCADE"
+    )
+    invited_at = pw.DateTimeField(null=True)
+    answers = pw.JSONField(default=dict)  # {question key: 1..5, "na" or text}
+    saved_at = pw.DateTimeField(null=True)
+    submitted_at = pw.DateTimeField(null=True)
+
+
+class Rater(BaseModel):
+    """Someone a participant asked for feedback; answers through a private link (`token`),
+    with no account. A revoked link is replaced by a new token (or none)."""
+
+    participant = pw.ForeignKeyField(AssessmentParticipant, backref="raters", on_delete="CASCADE")
+    name = pw.CharField()
+    email = pw.CharField()
+    relationship = pw.CharField()
+    token = pw.CharField(null=True, unique=True)
+    answers = pw.JSONField(default=dict)
+    saved_at = pw.DateTimeField(null=True)
+    submitted_at = pw.DateTimeField(null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+
+ALL_MODELS += [
+    Assessment,
+    ClientOrganization,
+    AssessmentSession,
+    AssessmentReminder,
+    AssessmentParticipant,
+    Rater,
+]

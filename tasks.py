@@ -8,6 +8,7 @@ spans several areas.
 from huey import crontab
 
 from app import create_app
+from assessments import outreach as assessment_outreach
 from foundation.i18n import current_company
 from foundation.jobs import huey, periodic_job, run_jobs_in
 from meetings import zoom_sync  # noqa: F401  (declares the Zoom jobs)
@@ -36,5 +37,6 @@ def every_minute():
     """Send due reminders and minimum-participants notices, then deliver whatever is due:
     new, retried after a failure with backoff, or abandoned by a worker that died."""
     reminders.send_due()
+    assessment_outreach.send_due()
     group_sessions.check_minimums(current_company())
     mail.deliver_due()

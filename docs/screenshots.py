@@ -26,6 +26,17 @@ def main(base_url):
             switch_language(page, base_url, locale)
             page.goto(f"{base_url}/admin/events/1")
             page.screenshot(path=HERE / f"event-admin-{locale}.png", full_page=True)
+        page.goto(f"{base_url}/admin/events/1/registrations")
+        page.screenshot(
+            path=HERE / "applications-en.png",
+            full_page=True,
+            clip={"x": 0, "y": 0, "width": 1280, "height": 1300},
+        )
+        page.goto(f"{base_url}/admin/assessment-sessions")
+        page.click("text=Leadership Team Development")
+        page.click("a:has-text('Report')")
+        page.wait_for_load_state()
+        page.screenshot(path=HERE / "assessment-report-en.png")
         page.set_viewport_size({"width": 375, "height": 800})  # a phone, in English
         page.goto(f"{base_url}/admin/events/1")
         page.screenshot(path=HERE / "event-admin-phone.png", full_page=True)

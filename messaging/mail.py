@@ -32,6 +32,7 @@ from flask import current_app
 from flask_babel import force_locale
 from markupsafe import Markup, escape
 
+from foundation.bulk_insert import insert_rows
 from foundation.i18n import current_company
 from foundation.i18n import recipient_locale_of as recipient_locale
 from foundation.jobs import huey, job
@@ -75,8 +76,7 @@ def queue_emails(notices):
     """`queue_email` for many notices at once, [(key, user, kind, context)]: one statement
     per 500 (a bulk upload's confirmations)."""
     rows = [_email_row(key, user, kind, context) for key, user, kind, context in notices]
-    for start in range(0, len(rows), 500):
-        Email.insert_many(rows[start : start + 500]).on_conflict_ignore().execute()
+    insert_rows(Email, rows, ignore=True)
 
 
 def queue_broadcast(key, kind, user_ids, **context):
@@ -86,6 +86,18 @@ def queue_broadcast(key, kind, user_ids, **context):
         Broadcast.insert(
             key=key[:255], kind=kind, context=context, user_ids=list(user_ids)
         ).on_conflict_ignore().execute()
+
+
+def queue_broadcasts(broadcasts):
+    """`queue_broadcast` for many notices at once, [(key, kind, user_ids, context)]: one
+    statement per 500 (a bulk upload's changed and cancelled days)."""
+    rows = [
+        {"key": key[:255], "kind": kind, "context": context, "user_ids": list(user_ids)}
+        for key, kind, user_ids, context in broadcasts
+        if user_ids
+    ]
+    for start in range(0, len(rows), 500):
+        Broadcast.insert_many(rows[start : start + 500]).on_conflict_ignore().execute()
 
 
 def expand_broadcasts():

@@ -94,16 +94,26 @@ def statuses_changed(session_id, status, user_ids, now):
 
 def _people_in(session_id):
     """Ids of everyone a change of the session's days concerns: one query, no rows loaded."""
-    return [
-        row.user_id
-        for row in Registration.select(Registration.user)
-        .where(
-            Registration.session == session_id,
-            Registration.status.in_(Status.HOLDS_SEAT)
-            | (Registration.role == RegistrationRole.HOST),
-        )
-        .distinct()
-    ]
+    return _people_of([session_id]).get(session_id, [])
+
+
+def _people_of(session_ids):
+    """`_people_in` for many sessions at once: {session id: [user id]}, one query per 500."""
+    people = {}
+    session_ids = list(session_ids)
+    for start in range(0, len(session_ids), 500):
+        for row in (
+            Registration.select(Registration.session, Registration.user)
+            .where(
+                Registration.session.in_(session_ids[start : start + 500]),
+                Registration.status.in_(Status.HOLDS_SEAT)
+                | (Registration.role == RegistrationRole.HOST),
+            )
+            .distinct()
+            .tuples()
+        ):
+            people.setdefault(row[0], []).append(row[1])
+    return people
 
 
 def _day_snapshot(day, session):
@@ -132,6 +142,22 @@ def day_changed(day, session=None):
     _day_notice("day_changed", f"day_changed:{day.id}:{day.sequence}", day, session)
 
 
+def days_changed(days):
+    """`day_changed` for many days at once, [(day, session)]: who is in the sessions is
+    read in one query and the notices are written in one statement (a bulk upload)."""
+    days = list(days)
+    people = _people_of({session.id for _day, session in days})
+    mail.queue_broadcasts(
+        (
+            f"day_changed:{day.id}:{day.sequence}",
+            "day_changed",
+            people.get(session.id, []),
+            {"day": _day_snapshot(day, session)},
+        )
+        for day, session in days
+    )
+
+
 def day_cancelled(day, session=None):
     """METHOD:CANCEL for a deleted day (or every day of a deleted session)."""
     _day_notice("day_cancelled", f"day_cancelled:{day.id}", day, session)
@@ -146,9 +172,24 @@ def _day_notice(kind, key, day, session, people=None):
 def session_cancelled(session):
     """Every day of a deleted or cancelled session is cancelled in calendars; who is in the
     session is read once for all of them."""
-    people = _people_in(session.id)
-    for day in Day.select().where(Day.session == session):
-        _day_notice("day_cancelled", f"day_cancelled:{day.id}", day, session, people)
+    sessions_cancelled([session])
+
+
+def sessions_cancelled(sessions):
+    """`session_cancelled` for many sessions at once: a few statements in all (a bulk
+    upload's deletes)."""
+    by_id = {session.id: session for session in sessions}
+    people = _people_of(by_id)
+    days = Day.select().where(Day.session.in_(list(by_id))) if by_id else []
+    mail.queue_broadcasts(
+        (
+            f"day_cancelled:{day.id}",
+            "day_cancelled",
+            people.get(day.session_id, []),
+            {"day": _day_snapshot(day, by_id[day.session_id])},
+        )
+        for day in days
+    )
 
 
 def reminder(reminder_row, user_ids):

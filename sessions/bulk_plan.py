@@ -4,11 +4,15 @@ clashes, started sessions; `meetings.platforms`: platforms and links); this modu
 them a file in batches and never repeats one of them.
 
 A Plan loads once what a batch of rows needs (the people its emails name, the sessions its
-ids name, each mentor's sessions to come) and keeps in memory what the rows before have
-done, so two clashing rows for one mentor give the same answer in a check (nothing
-written) as in an upload: the first wins. When applying, each valid row goes through
-`mentoring.create` / `edit` / `delete` in a savepoint of its own, which check again,
-locked, against the database.
+ids name with their days and details, each mentor's sessions to come) and keeps in memory
+what the rows before have done, so two clashing rows for one mentor give the same answer in
+a check (nothing written) as in an upload: the first wins. When applying, everything is
+read inside the batch's write transaction, the mentors (and on PostgreSQL the days) locked,
+and the valid rows' changes are written together at the end of the batch
+(`mentoring.edit_many`, `delete_many`, `create_many`); if that fails, each row goes through
+`mentoring.edit` / `delete` / `create` in a savepoint of its own, which check again, locked,
+against the database, and `flush` names the rows that failed so (the caller plans the batch
+again without them).
 """
 
 import logging
@@ -21,7 +25,7 @@ from flask_babel import gettext as _
 from foundation.forms import Invalid
 from meetings import bigbluebutton
 from meetings.platforms import MeetingPlatform, check_meeting
-from models import Role, Session, SessionKind, User, db
+from models import Day, MentoringDetails, Role, Session, SessionKind, User, db
 from sessions import hosting, mentoring
 from sessions.bulk_rows import (
     CATEGORIES,
@@ -49,6 +53,7 @@ from sessions.bulk_rows import (
 PUBLISHED, VALID, DELETED, INVALID = "published", "valid", "deleted", "invalid"
 log = logging.getLogger(__name__)
 CHUNK = 500  # ids or emails per IN (...) query
+USERS_KEPT = 2_000  # people kept from one batch to the next
 
 # The mentoring rules name their problems by form field; the result names the file's column.
 COLUMN_OF = {
@@ -88,28 +93,42 @@ class Plan:
         self.uploader, self.company, self.now, self.apply = uploader, company, now, apply
         self.users = {}  # email -> User, or None when no account has it
         self.sessions = {}  # id -> Session, or None (no mentoring session, or deleted here)
+        self.days = {}  # session id -> its day (`hosting.only_day`)
+        self.details = {}  # session id -> its MentoringDetails
         self.deleted_here = set()
         self.slots = {}  # mentor id -> {session id or row key: session with its `.slot`}
-        self.pending = []  # (row, values, outcome) of new sessions to write with the batch
+        self.failed = {}  # line -> problems of a row that failed when written alone
+        self.refused = {}  # the same, found by this pass's `flush`
+        self._reset_pending()
+
+    def _reset_pending(self):
+        self.creates = []  # (row, values, outcome) of new sessions to write with the batch
+        self.edits = {}  # session id -> (row, session, day, values, outcome)
+        self.deletes = []  # (row, session, outcome)
 
     # Loading, once per batch --------------------------------------------------------------
 
-    def prepare(self, rows):
-        """Load what `rows` need that earlier batches did not."""
+    def prepare(self, rows, failed=None):
+        """Load what `rows` need. When applying, everything is read again inside the batch's
+        write transaction (what the rows before wrote is in the database now, and another
+        writer may have added since), so memory stays flat in the file's size; a check
+        keeps what the rows before did in memory instead. `failed`: rows that failed when
+        written alone in an earlier pass over this batch, now refused with their reason."""
+        self.failed = dict(failed or {})
+        self.refused = {}
+        self._reset_pending()
+        if self.apply:
+            self._deleted_before = set(self.deleted_here)
+            self.sessions, self.days, self.details, self.slots = {}, {}, {}, {}
+        if len(self.users) > USERS_KEPT:
+            self.users = {}  # memory stays flat however many people a file names
         emails = {email for row in rows for email in (row.mentor_email, *row.mentee_emails)}
         for chunk in _chunks(email for email in emails if email and email not in self.users):
             found, _missing = mentoring.people_by_email(chunk)
             self.users.update(dict.fromkeys(chunk))
             self.users.update({user.email: user for user in found})
         ids = {row.session_id for row in rows if row.session_id} - set(self.sessions)
-        for chunk in _chunks(ids):
-            found = {
-                session.id: session
-                for session in Session.select().where(
-                    Session.id.in_(chunk), Session.kind == SessionKind.MENTORING
-                )
-            }
-            self.sessions.update({session_id: found.get(session_id) for session_id in chunk})
+        self._load_sessions(ids)
         mentors = {
             self.users[row.mentor_email].id for row in rows if self.users.get(row.mentor_email)
         }
@@ -118,20 +137,50 @@ class Plan:
             for row in rows
             if self.sessions.get(row.session_id)
         }
-        if self.apply:
-            # What the rows before wrote is in the database now, and another writer may
-            # have added since: read the batch's mentors again, their rows locked (SQLite:
-            # the write transaction holds the database).
-            if not isinstance(db.obj, pw.SqliteDatabase):
-                for chunk in _chunks(sorted(mentors)):  # one order: no deadlock between two
-                    list(User.select(User.id).where(User.id.in_(chunk)).for_update())
-        else:
+        postgres = not isinstance(db.obj, pw.SqliteDatabase)
+        if self.apply and postgres:
+            # The mentors' rows locked (SQLite: the write transaction holds the database),
+            # in one order: no deadlock between two uploads; then the days to change, and
+            # their sessions read again.
+            for chunk in _chunks(sorted(mentors)):
+                list(User.select(User.id).where(User.id.in_(chunk)).for_update())
+            self._load_sessions(ids, lock=True)
+        if not self.apply:
             mentors -= set(self.slots)
         for chunk in _chunks(mentors):
             for mentor_id in chunk:
                 self.slots[mentor_id] = {}
             for session in hosting.hosted_slots(chunk, self.now):
                 self.slots[session.host_id][session.id] = session
+
+    def _load_sessions(self, ids, lock=False):
+        """The mentoring sessions of these ids, their days (locked, `lock`) and details."""
+        for chunk in _chunks(sorted(ids)):
+            found = {
+                session.id: session
+                for session in Session.select().where(
+                    Session.id.in_(chunk), Session.kind == SessionKind.MENTORING
+                )
+            }
+            self.sessions.update({session_id: found.get(session_id) for session_id in chunk})
+            for session_id in chunk:
+                self.days.pop(session_id, None)  # read again (locked) when asked twice
+            days = Day.select().where(Day.session.in_(list(found))).order_by(Day.start_at)
+            if lock:
+                days = days.for_update()
+            for day in days:
+                self.days.setdefault(day.session_id, day)
+            for details in MentoringDetails.select().where(
+                MentoringDetails.session.in_(list(found))
+            ):
+                self.details[details.session_id] = details
+
+    def _reload(self, session_id):
+        """One session read again after the batch's pending edits were written."""
+        for store in (self.sessions, self.days, self.details):
+            store.pop(session_id, None)
+        self._load_sessions({session_id}, lock=not isinstance(db.obj, pw.SqliteDatabase))
+        return self.sessions.get(session_id)
 
     def find_clash(self, host_id, start_at, end_at, ignore_session_id=None):
         """`hosting.find_clash` over what was loaded and what the rows before did."""
@@ -148,13 +197,18 @@ class Plan:
     # A row ------------------------------------------------------------------------------
 
     def settle(self, row):
-        """(status, session id) of the row; its problems are added to it. Applied when the
-        plan applies and the row is valid."""
+        """(status, session id) of the row; its problems are added to it. When the plan
+        applies and the row is valid, its change waits for `flush`, which writes the
+        batch's changes together (the outcome is filled in then)."""
         if row.action == DELETE:
             return self._delete(row)
         if row.action not in (CREATE, EDIT):
             return INVALID, None
         session = self._session_to_change(row) if row.action == EDIT else None
+        if self.apply and session is not None and session.id in self.edits:
+            # A second edit of one session in a batch starts from what the first wrote.
+            self._write_edits()
+            session = self._reload(session.id)
         values = self._values(row)
         if row.action == CREATE:
             self._check_creator(row, values)
@@ -167,52 +221,125 @@ class Plan:
             # An Edit of a session that is not there is checked as new: its other problems
             # are named too.
             problems = mentoring.check(
-                values, self.company, session, self.now, clash_finder=self.find_clash
+                values,
+                self.company,
+                session,
+                self.now,
+                clash_finder=self.find_clash,
+                **self._loaded(session),
             )
             self._add(row, problems)
         self._note_meeting(row)
+        if row.is_valid and row.line in self.failed:
+            self._add(row, self.failed[row.line])
         if not row.is_valid:
             return INVALID, row.session_id
-        if self.apply and session is None:
-            outcome = [PUBLISHED, None]  # its id comes when the batch's sessions are written
-            self.pending.append((row, values, outcome))
-            self._remember(values, ("row", row.line), None)
-            return outcome
-        if self.apply:
-            try:
-                with db.atomic():
-                    session = mentoring.edit(session, values, self.company, self.now)
-            except Invalid as refusal:
-                self._add(row, refusal.errors)
-                return INVALID, row.session_id
         key = session.id if session is not None else ("row", row.line)
         self._remember(values, key, session)
-        return (PUBLISHED if self.apply else VALID), (session.id if session else None)
+        if not self.apply:
+            return VALID, (session.id if session else None)
+        if session is None:
+            outcome = [PUBLISHED, None]  # its id comes when the batch's sessions are written
+            self.creates.append((row, values, outcome))
+        else:
+            outcome = [PUBLISHED, session.id]
+            self.edits[session.id] = (row, session, self.days.get(session.id), values, outcome)
+        return outcome
+
+    def _loaded(self, session):
+        if session is None:
+            return {}
+        return {"details": self.details.get(session.id), "day": self.days.get(session.id)}
 
     def flush(self):
-        """Write the batch's new sessions: all at once (`mentoring.create_many`), or, if
-        that fails, each through `mentoring.create` in a savepoint of its own."""
-        pending, self.pending = self.pending, []
-        if not pending:
+        """Write the batch's changes: edits, deletes, then new sessions, each kind all at
+        once (`mentoring.edit_many`, `delete_many`, `create_many`), or, if that fails, row
+        by row through `mentoring.edit` / `delete` / `create` in a savepoint each. Answers
+        {line: problems} of the rows that failed alone: the caller undoes the batch and
+        plans it again without them, so that no later row is refused for clashing with a
+        row that was never written."""
+        self._write_edits()
+        self._write_deletes()
+        self._write_creates()
+        return self.refused
+
+    def _refuse(self, row, outcome, refusal):
+        self._add(row, refusal.errors)
+        outcome[0] = INVALID
+        self.refused[row.line] = refusal.errors
+
+    def _write_edits(self):
+        pending, self.edits = list(self.edits.values()), {}
+        if not pending or self._at_once(
+            "edited",
+            pending,
+            lambda: mentoring.edit_many(
+                [(session, day, values) for _r, session, day, values, _o in pending],
+                self.company,
+                self.now,
+            ),
+        ):
             return
-        try:
-            with db.atomic():
-                ids = mentoring.create_many(
+        for row, session, _day, values, outcome in pending:
+            try:
+                with db.atomic():
+                    mentoring.edit(session, values, self.company, self.now)
+            except Invalid as refusal:
+                self._refuse(row, outcome, refusal)
+
+    def _write_deletes(self):
+        pending, self.deletes = self.deletes, []
+        if not pending or self._at_once(
+            "deleted",
+            pending,
+            lambda: mentoring.delete_many([session for _r, session, _o in pending]),
+        ):
+            return
+        for row, session, outcome in pending:
+            try:
+                with db.atomic():
+                    mentoring.delete(session, self.now)
+            except Invalid as refusal:
+                self._refuse(row, outcome, refusal)
+
+    def _write_creates(self):
+        pending, self.creates = self.creates, []
+        ids = []
+        if not pending or self._at_once(
+            "created",
+            pending,
+            lambda: ids.extend(
+                mentoring.create_many(
                     [values for _r, values, _o in pending], self.company, self.now
                 )
-        except Exception:  # any failure: the rows go one by one, and each says why
-            log.warning("writing %d new sessions at once failed", len(pending), exc_info=True)
-            ids = None
-        for index, (row, values, outcome) in enumerate(pending):
-            if ids is not None:
-                outcome[1] = ids[index]
-                continue
+            ),
+        ):
+            for (_row, _values, outcome), session_id in zip(pending, ids, strict=True):
+                outcome[1] = session_id
+            return
+        for row, values, outcome in pending:
             try:
                 with db.atomic():
                     outcome[1] = mentoring.create(values, self.company, self.now).id
             except Invalid as refusal:
-                self._add(row, refusal.errors)
-                outcome[0] = INVALID
+                self._refuse(row, outcome, refusal)
+
+    def _at_once(self, what, pending, write):
+        """Run `write` in a savepoint; False when it failed (then the rows go one by one,
+        and each says why)."""
+        try:
+            with db.atomic():
+                write()
+        except Exception:  # any failure
+            log.warning("writing %d %s sessions at once failed", len(pending), what, exc_info=True)
+            return False
+        return True
+
+    def undo(self):
+        """The batch was rolled back: forget what its rows did (it is planned again)."""
+        if self.apply:
+            self.deleted_here = set(self._deleted_before)
+        self._reset_pending()
 
     def _values(self, row):
         mentor = self.users.get(row.mentor_email)
@@ -287,20 +414,24 @@ class Plan:
         session = self._session_to_change(row)
         if session is None or not row.is_valid:
             return INVALID, row.session_id
-        self._add(row, hosting.check_changeable(session, hosting.only_day(session), self.now))
+        if self.apply and session.id in self.edits:
+            self._write_edits()  # the edit first, as the file says
+            session = self._reload(session.id)
+            if session is None:
+                return INVALID, row.session_id
+        self._add(row, hosting.check_changeable(session, self.days.get(session.id), self.now))
+        if row.is_valid and row.line in self.failed:
+            self._add(row, self.failed[row.line])
         if not row.is_valid:
             return INVALID, row.session_id
-        if self.apply:
-            try:
-                with db.atomic():
-                    mentoring.delete(session, self.now)
-            except Invalid as refusal:
-                self._add(row, refusal.errors)
-                return INVALID, row.session_id
         self.slots.get(session.host_id, {}).pop(session.id, None)
         self.sessions[session.id] = None
         self.deleted_here.add(session.id)
-        return (DELETED if self.apply else VALID), session.id
+        if not self.apply:
+            return VALID, session.id
+        outcome = [DELETED, session.id]
+        self.deletes.append((row, session, outcome))
+        return outcome
 
     def _add(self, row, problems):
         """The mentoring rules' problems, each named by its column, unless the file's own

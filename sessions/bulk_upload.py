@@ -7,11 +7,12 @@ mentoring rules' (`sessions.mentoring`), called from `bulk_plan`, never copied h
 
 A file is read once in the request, so a file-level problem answers at once; then its rows
 are checked (a dry run: nothing is written but the results) or applied, in file order, in
-batches. Each batch is one write transaction holding the rows' changes, their results and
-the progress counter, with a savepoint per row: a refused row never undoes another, and an
-interrupted run resumes after its last batch. Files above the company's threshold run as a
-Huey job; the page polls the progress. After an upload the uploader gets the result CSV by
-email (rendered by the mail worker from the upload's id).
+batches. Each batch is one write transaction holding the rows' changes (written together;
+row by row in savepoints if that fails), their results and the progress counter: a refused
+row never undoes another, and an interrupted run resumes after its last batch. Files above
+the company's threshold run as a Huey job; the page polls the progress. After an upload
+the uploader gets the result CSV by email (rendered by the mail worker from the upload's
+id).
 """
 
 import csv
@@ -21,11 +22,21 @@ import peewee as pw
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
+from foundation.bulk_insert import insert_rows
 from foundation.exports import spreadsheet_safe
 from foundation.i18n import recipient_locale_of
 from foundation.jobs import job
 from messaging import mail
-from models import BulkUpload, BulkUploadRow, Choices, Company, User, utcnow, write_transaction
+from models import (
+    BulkUpload,
+    BulkUploadRow,
+    Choices,
+    Company,
+    User,
+    db,
+    utcnow,
+    write_transaction,
+)
 from sessions import bulk_plan
 from sessions.bulk_rows import COLUMNS, ID, Sheet, headings, parse_row, read_sheet, sheet_rows
 from sessions.registration_import import FileProblem
@@ -126,16 +137,13 @@ def process(upload_id, now=None):
         plan = bulk_plan.Plan(uploader, company, now or utcnow(), apply=not upload.is_check)
         rows = sheet_rows(upload.filename, bytes(upload.data), skip=done)
         for batch in _batches(rows, BATCH):
-            parsed = [parse_row(line, cells, sheet) for line, cells in batch]
             with write_transaction():
-                plan.prepare(parsed)  # inside: nothing changes between reading and writing
-                outcomes = [plan.settle(row) for row in parsed]
-                plan.flush()
+                parsed, outcomes = _settle_batch(plan, sheet, batch)
                 results = [
                     _result(upload, row, outcome)
                     for row, outcome in zip(parsed, outcomes, strict=True)
                 ]
-                BulkUploadRow.insert_many(results).execute()
+                insert_rows(BulkUploadRow, results)
                 done += len(parsed)
                 BulkUpload.update(done=done).where(BulkUpload.id == upload.id).execute()
         with write_transaction():
@@ -151,6 +159,25 @@ def process(upload_id, now=None):
                     upload_id=upload.id,
                 )
     return BulkUpload.get_by_id(upload.id)
+
+
+def _settle_batch(plan, sheet, batch):
+    """Inside the batch's write transaction (nothing changes between reading and writing):
+    each row's outcome, its change written. A row that fails when written alone (after the
+    batch's write at once failed) may have kept a later row out with a clash that never
+    happened: then the batch is undone and planned again, that row refused up front."""
+    failed = {}
+    while True:
+        parsed = [parse_row(line, cells, sheet) for line, cells in batch]
+        with db.atomic() as savepoint:
+            plan.prepare(parsed, failed)
+            outcomes = [plan.settle(row) for row in parsed]
+            refused = plan.flush()
+            if not refused or refused.keys() <= failed.keys():
+                return parsed, outcomes
+            failed |= refused
+            savepoint.rollback()
+            plan.undo()
 
 
 def _result(upload, row, outcome):

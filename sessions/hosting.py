@@ -12,6 +12,7 @@ concurrent writers for one host cannot both pass.
 """
 
 from datetime import UTC, timedelta
+from types import SimpleNamespace
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -140,18 +141,31 @@ def overlaps_or_touches(start_at, end_at, other_start, other_end):
 
 
 def hosted_slots(host_ids, ending_from):
-    """The hosts' live sessions (day as `.slot`) that end at `ending_from` or later: what
-    `find_clash` looks through, loaded at once for many rows (the bulk upload)."""
-    return (
-        Session.select(Session, Day)
-        .join(Day, on=(Day.session == Session.id), attr="slot")
+    """The hosts' live sessions that end at `ending_from` or later: what `find_clash` looks
+    through, loaded at once for many rows (the bulk upload). Only what the clash rule and
+    its message read (id, host_id, name, timezone; the day as `.slot`: start_at, end_at),
+    as light records: a file's mentors may have thousands."""
+    query = (
+        Session.select(
+            Session.id, Session.host, Session.name, Session.timezone, Day.start_at, Day.end_at
+        )
+        .join(Day, on=(Day.session == Session.id))
         .where(
             Session.host.in_(list(host_ids)),
             Session.kind.in_(HOSTED_KINDS),
             Session.cancelled_at.is_null(),
             Day.end_at >= ending_from,
         )
+        .tuples()
     )
+    for session_id, host_id, name, timezone, start_at, end_at in query:
+        yield SimpleNamespace(
+            id=session_id,
+            host_id=host_id,
+            name=name,
+            timezone=timezone,
+            slot=SimpleNamespace(start_at=start_at, end_at=end_at),
+        )
 
 
 def clash_message(clash):
@@ -211,6 +225,36 @@ def move_day(session, day, start_at, end_at, meeting=None):
     """Inside a write transaction: give the day its new time (and meeting), raise its
     SEQUENCE when anything people's calendars show changed, and queue the updated calendar
     entry for everyone in the session. Answers whether anything changed."""
+    # Until someone holds a seat nobody has been sent the entry (a link added right after
+    # publishing): nothing to update in anyone's calendar, so SEQUENCE stays.
+    told = bool(sessions_with_seats_taken([session.id]))
+    if not move_day_only(day, start_at, end_at, meeting, told):
+        return False
+    Session.update(registration_end_at=start_at).where(Session.id == session.id).execute()
+    if told:
+        tell_days_changed([day.id])
+    return True
+
+
+def sessions_with_seats_taken(session_ids):
+    """The ids among these sessions where a participant holds a seat (who has been sent the
+    calendar entry): one query."""
+    return {
+        row[0]
+        for row in Registration.select(Registration.session)
+        .where(
+            Registration.session.in_(list(session_ids)),
+            Registration.role == RegistrationRole.PARTICIPANT,
+            Registration.status.in_(Status.HOLDS_SEAT),
+        )
+        .distinct()
+        .tuples()
+    }
+
+
+def move_day_only(day, start_at, end_at, meeting, told):
+    """`move_day`'s write of the day alone (SEQUENCE raised when `told`); whether anything
+    changed. The caller tells people (`tell_days_changed`), for many days at once."""
     fields = {"start_at": start_at, "end_at": end_at}
     if meeting is not None:
         fields |= {
@@ -219,27 +263,21 @@ def move_day(session, day, start_at, end_at, meeting=None):
             "meeting_id": meeting.meeting_id,
             "passcode": meeting.passcode,
         }
-    changed = any(getattr(day, name) != value for name, value in fields.items())
-    if not changed:
+    if not any(getattr(day, name) != value for name, value in fields.items()):
         return False
-    # Until someone holds a seat nobody has been sent the entry (a link added right after
-    # publishing): nothing to update in anyone's calendar, so SEQUENCE stays.
-    told = (
-        Registration.select()
-        .where(
-            Registration.session == session.id,
-            Registration.role == RegistrationRole.PARTICIPANT,
-            Registration.status.in_(Status.HOLDS_SEAT),
-        )
-        .exists()
-    )
     Day.update(sequence=Day.sequence + (1 if told else 0), **fields).where(
         Day.id == day.id
     ).execute()
-    Session.update(registration_end_at=start_at).where(Session.id == session.id).execute()
-    if told:
-        notifications.day_changed(Day.get_by_id(day.id), Session.get_by_id(session.id))
     return True
+
+
+def tell_days_changed(day_ids):
+    """The updated calendar entries of these days for everyone in their sessions, in a few
+    statements."""
+    days = list(Day.select().where(Day.id.in_(list(day_ids))))
+    sessions = Session.select().where(Session.id.in_([day.session_id for day in days]))
+    by_id = {session.id: session for session in sessions}
+    notifications.days_changed((day, by_id[day.session_id]) for day in days)
 
 
 def reschedule(session, start_at, end_at, company, now=None):
@@ -282,13 +320,23 @@ def delete(session, now=None):
     if problems:
         raise Problems(problems)
     with write_transaction():
-        Day.update(sequence=Day.sequence + 1).where(Day.session == session).execute()
-        notifications.session_cancelled(session)
-        meetings = zoom_sync.forget_meetings(session)
-        Session.delete().where(Session.id == session.id).execute()
+        meetings = zoom_sync.forget_meetings(session)  # before the days go with the session
+        delete_many([session])
     mail.request_delivery()
     for meeting in meetings:
         zoom_sync.after_delete(*meeting)
+
+
+def delete_many(sessions):
+    """Inside the caller's write transaction: delete these sessions, everyone in them told
+    with the calendar cancellation (a few statements in all, however many sessions). The
+    caller has checked each with `check_changeable` in this transaction (`delete` does)."""
+    ids = [session.id for session in sessions]
+    if not ids:
+        return
+    Day.update(sequence=Day.sequence + 1).where(Day.session.in_(ids)).execute()
+    notifications.sessions_cancelled(sessions)
+    Session.delete().where(Session.id.in_(ids)).execute()
 
 
 def set_meeting(session, platform, url="", meeting_id="", passcode="", link_later=False, now=None):

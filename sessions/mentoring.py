@@ -28,6 +28,10 @@ API
 `edit(session, values, company, now=None) -> Session`: change a published session (type
     and mentor must stay as they are); a new time or link sends everyone an updated
     calendar entry (same UID, higher SEQUENCE); removed mentees are told.
+`create_many(values_list, company, now)` / `edit_many([(session, day, values)], company,
+    now)` / `delete_many(sessions)`: the same writes for a batch (the bulk upload), inside
+    the caller's write transaction, after it has checked every row there (`edit` is
+    `edit_many` of one session, after its own check and locks).
 `set_meeting(session, platform, url, meeting_id, passcode, link_later, now=None)`: the
     "add meeting link" step alone.
 `cancel(session, now=None)` / `delete(session, now=None)`: everyone is emailed the calendar
@@ -60,6 +64,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from foundation import schedule
+from foundation.bulk_insert import insert_rows
 from foundation.i18n import pick_text
 from meetings.platforms import Meeting, MeetingPlatform, check_meeting, meeting_of
 from messaging import mail, notifications
@@ -240,17 +245,26 @@ def _meeting_for(values):
     )
 
 
-def check(values, company, session=None, now=None, clash_finder=find_clash):
+_LOAD = object()  # check() reads the session's details and day itself
+
+
+def check(
+    values, company, session=None, now=None, clash_finder=find_clash, details=_LOAD, day=_LOAD
+):
     """{field: message} for every problem of `values`, as a new session or as an edit of
     `session`; empty when they would be accepted. `clash_finder` (`find_clash`'s
     signature) lets the bulk upload look for clashes in what it loaded once and in the
-    rows before, without writing them."""
+    rows before, without writing them; `details` and `day` (the session's MentoringDetails
+    and `hosting.only_day`) let it pass what it loaded once for a batch."""
     now = now or utcnow()
     problems = {}
-    details = day = None
-    if session is not None:
-        details = MentoringDetails.get_or_none(MentoringDetails.session == session)
-        day = hosting.only_day(session)
+    if session is None:
+        details = day = None
+    else:
+        if details is _LOAD:
+            details = MentoringDetails.get_or_none(MentoringDetails.session == session)
+        if day is _LOAD:
+            day = hosting.only_day(session)
         problems |= hosting.check_changeable(session, day, now)
     _check_texts(values, problems)
     session_type = read_session_type(values.session_type)
@@ -365,35 +379,33 @@ def create_many(values_list, company, now=None):
     if not values_list:
         return []
     mentees = [_unique_people(values.mentees) for values in values_list]
-    session_ids = [
-        row.id
-        for row in Session.insert_many(
-            [
-                {
-                    "kind": SessionKind.MENTORING,
-                    "name": {company.default_locale: values.title.strip()},
-                    "description": values.description.strip(),
-                    "timezone": values.timezone or company.timezone,
-                    "registration_end_at": as_utc(values.start_at),
-                    "participant_limit": company.mentees_per_session_limit,
-                    "host": values.mentor.id,
-                    "is_public": read_session_type(values.session_type) == SessionType.PUBLIC,
-                    "seats_taken": len(people),
-                    "created_at": now,
-                }
-                for values, people in zip(values_list, mentees, strict=True)
-            ]
-        )
-        .returning(Session.id)
-        .execute()
-    ]
-    MentoringDetails.insert_many(
+    session_ids = insert_rows(
+        Session,
+        [
+            {
+                "kind": SessionKind.MENTORING,
+                "name": {company.default_locale: values.title.strip()},
+                "description": values.description.strip(),
+                "timezone": values.timezone or company.timezone,
+                "registration_end_at": as_utc(values.start_at),
+                "participant_limit": company.mentees_per_session_limit,
+                "host": values.mentor.id,
+                "is_public": read_session_type(values.session_type) == SessionType.PUBLIC,
+                "seats_taken": len(people),
+                "created_at": now,
+            }
+            for values, people in zip(values_list, mentees, strict=True)
+        ],
+        returning=Session.id,
+    )
+    insert_rows(
+        MentoringDetails,
         [
             {"session": session_id, "published_at": now}
             | {kind: clean_tags(getattr(values, kind)) for kind in TagKind.values()}
             for session_id, values in zip(session_ids, values_list, strict=True)
-        ]
-    ).execute()
+        ],
+    )
     days = []
     for session_id, values in zip(session_ids, values_list, strict=True):
         meeting = _meeting_for(values)[0]
@@ -409,8 +421,9 @@ def create_many(values_list, company, now=None):
                 "passcode": meeting.passcode,
             }
         )
-    Day.insert_many(days).execute()
-    Registration.insert_many(
+    insert_rows(Day, days)
+    insert_rows(
+        Registration,
         [
             {
                 "session": session_id,
@@ -420,41 +433,44 @@ def create_many(values_list, company, now=None):
                 "updated_at": now,
             }
             for session_id, values in zip(session_ids, values_list, strict=True)
-        ]
-    ).execute()
+        ],
+    )
     seats = [
         (session_id, person)
         for session_id, people in zip(session_ids, mentees, strict=True)
         for person in people
     ]
     if seats:
-        registration_ids = [
-            row.id
-            for row in Registration.insert_many(
-                [
-                    {
-                        "session": session_id,
-                        "user": person.id,
-                        "role": RegistrationRole.PARTICIPANT,
-                        "status": Status.APPROVED,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for session_id, person in seats
-                ]
-            )
-            .returning(Registration.id)
-            .execute()
-        ]
-        Invitation.insert_many(
+        registration_ids = insert_rows(
+            Registration,
+            [
+                {
+                    "session": session_id,
+                    "user": person.id,
+                    "role": RegistrationRole.PARTICIPANT,
+                    "status": Status.APPROVED,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for session_id, person in seats
+            ],
+            returning=Registration.id,
+        )
+        insert_rows(
+            Invitation,
             [
                 {"registration": registration_id, "invited_at": now}
                 for registration_id in registration_ids
-            ]
-        ).execute()
+            ],
+        )
         notifications.registrations_confirmed(
-            (Registration(id=registration_id, session=session_id, updated_at=now), person)
-            for registration_id, (session_id, person) in zip(registration_ids, seats, strict=True)
+            (
+                (Registration(id=registration_id, session=session_id, updated_at=now), person)
+                for registration_id, (session_id, person) in zip(
+                    registration_ids, seats, strict=True
+                )
+            ),
+            kind="mentoring_invitation",  # invited mentees: the invitation, as in `_invite`
         )
     _remember_tags_of(values_list)
     return session_ids
@@ -474,11 +490,12 @@ def _write_day(session, start_at, end_at, meeting):
 
 
 def invited_registrations(session):
-    """The live registrations of invited mentees."""
+    """The live registrations of invited mentees (of a session, or of a list of ids)."""
+    sessions = session if isinstance(session, list) else [session]
     return list(
         Registration.select()
         .join(Invitation)
-        .where(Registration.session == session, Registration.status.in_(Status.HOLDS_SEAT))
+        .where(Registration.session.in_(sessions), Registration.status.in_(Status.HOLDS_SEAT))
     )
 
 
@@ -489,38 +506,113 @@ def edit(session, values, company, now=None):
     problems = check(values, company, session=session, now=now)
     if problems:
         raise Problems(problems)
-    meeting = _meeting_for(values)[0]
     start_at, end_at = as_utc(values.start_at), as_utc(values.end_at)
     try:
         with write_transaction():
             hosting.lock_host_and_check(session.host_id, start_at, end_at, session.id)
             day = locked(Day, hosting.only_day(session).id)
-            problems = hosting.check_changeable(Session.get_by_id(session.id), day, now)
+            fresh = Session.get_by_id(session.id)
+            problems = hosting.check_changeable(fresh, day, now)
             if problems:
                 raise Problems(problems)
-            names = dict(session.name) | {company.default_locale: values.title.strip()}
-            Session.update(
-                name=names,
-                description=values.description.strip(),
-                timezone=values.timezone or session.timezone,
-            ).where(Session.id == session.id).execute()
-            image = {} if values.image_name is None else {"image_name": values.image_name}
-            MentoringDetails.update(
-                **{kind: clean_tags(getattr(values, kind)) for kind in TagKind.values()}, **image
-            ).where(MentoringDetails.session == session).execute()
-            wanted = {person.id: person for person in _unique_people(values.mentees)}
-            for registration in invited_registrations(session):
-                if registration.user_id not in wanted:
-                    booking.release_inside(registration, now)
-                    notifications.registration_cancelled(Registration.get_by_id(registration.id))
-            hosting.move_day(session, day, start_at, end_at, meeting)
-            for mentee in wanted.values():
-                _invite(session, mentee, now)
-            _remember_tags(values)
+            _write_edits([(fresh, day, values)], company, now)
     except booking.BookingError as refusal:
         raise _seats_full(refusal) from refusal
     mail.request_delivery()
     return Session.get_by_id(session.id)
+
+
+def edit_many(edits, company, now=None):
+    """Change many published sessions at once (the bulk upload): what `edit` writes, through
+    the same code, in three statements per session and a few per batch. `edits` is
+    [(session, day, values)], read inside the caller's write transaction (the day being
+    `hosting.only_day`, locked); the caller has checked every values with `check` there,
+    with the mentors' rows locked and their clashes looked up against each other
+    (`check(clash_finder=...)`). "Session seats full" is `Problems`; on any error the
+    caller falls back on `edit`, one session at a time."""
+    try:
+        _write_edits(edits, company, now or utcnow())
+    except booking.BookingError as refusal:
+        raise _seats_full(refusal) from refusal
+
+
+def _write_edits(edits, company, now):
+    """Inside a write transaction, the mentors locked, each (session, day, values) checked
+    and its session and day read there: write the new values. Who was invited and who is
+    told is read once for all of them; the updated calendar entries are one statement."""
+    if not edits:
+        return
+    session_ids = [session.id for session, _day, _values in edits]
+    invited = {}
+    for registration in invited_registrations(session_ids):
+        invited.setdefault(registration.session_id, []).append(registration)
+    wanted = {
+        session.id: {person.id: person for person in _unique_people(values.mentees)}
+        for session, _day, values in edits
+    }
+    for session, _day, _values in edits:
+        for registration in invited.get(session.id, []):
+            if registration.user_id not in wanted[session.id]:
+                booking.release_inside(registration, now)
+                notifications.registration_cancelled(Registration.get_by_id(registration.id))
+    told = hosting.sessions_with_seats_taken(session_ids)
+    moved = []
+    for session, day, values in edits:
+        start_at, end_at = as_utc(values.start_at), as_utc(values.end_at)
+        names = dict(session.name) | {company.default_locale: values.title.strip()}
+        Session.update(
+            name=names,
+            description=values.description.strip(),
+            timezone=values.timezone or session.timezone,
+            registration_end_at=start_at,
+        ).where(Session.id == session.id).execute()
+        image = {} if values.image_name is None else {"image_name": values.image_name}
+        MentoringDetails.update(
+            **{kind: clean_tags(getattr(values, kind)) for kind in TagKind.values()}, **image
+        ).where(MentoringDetails.session == session.id).execute()
+        meeting = _meeting_for(values)[0]
+        is_told = session.id in told
+        if hosting.move_day_only(day, start_at, end_at, meeting, is_told) and is_told:
+            moved.append(day.id)
+    if moved:
+        hosting.tell_days_changed(moved)
+    _invite_all(
+        [
+            (session, mentee)
+            for session, _day, _values in edits
+            for mentee in wanted[session.id].values()
+        ],
+        now,
+    )
+    _remember_tags_of([values for _session, _day, values in edits])
+
+
+def _invite_all(invitations, now):
+    """`_invite` for many (session, mentee) pairs: who holds a seat already is read at once,
+    the others take theirs (the atomic step of booking), the invitations in one statement."""
+    if not invitations:
+        return
+    live = {}
+    session_ids = list({session.id for session, _mentee in invitations})
+    user_ids = list({mentee.id for _session, mentee in invitations})
+    for registration in Registration.select().where(
+        Registration.session.in_(session_ids),
+        Registration.user.in_(user_ids),
+        Registration.status.not_in([Status.CANCELLED, Status.INVITED]),
+    ):
+        live.setdefault((registration.session_id, registration.user_id), registration)
+    registration_ids = []
+    for session, mentee in invitations:
+        registration = live.get((session.id, mentee.id))
+        if session.event_id:  # one live registration per event: `live_in` looks there
+            registration = booking.live_in(mentee, session)
+        registration = registration or booking.seat_inside(
+            session, mentee, now, "mentoring_invitation"
+        )
+        registration_ids.append(registration.id)
+    Invitation.insert_many(
+        [{"registration": rid, "invited_at": now} for rid in registration_ids]
+    ).on_conflict_ignore().execute()
 
 
 def set_meeting(session, platform, url="", meeting_id="", passcode="", link_later=False, now=None):
@@ -534,6 +626,12 @@ def cancel(session, now=None):
 
 def delete(session, now=None):
     hosting.delete(session, now)
+
+
+def delete_many(sessions):
+    """Delete many sessions at once (the bulk upload), inside the caller's write transaction,
+    each checked there with `hosting.check_changeable` (what `delete` checks)."""
+    hosting.delete_many(sessions)
 
 
 def values_of(session):
@@ -611,6 +709,8 @@ __all__ = [
     "create_many",
     "delete",
     "edit",
+    "edit_many",
+    "delete_many",
     "enroll",
     "find_clash",
     "leave",

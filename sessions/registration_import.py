@@ -116,7 +116,7 @@ def _rows_of_csv(data):
         dialect = csv.excel
     # strict: an unclosed quote is an error instead of a cell that swallows the rest;
     # doublequote as every spreadsheet writes it (the sniffer says no when it sees no "").
-    reader = csv.reader(io.StringIO(text, newline=None), dialect, strict=True, doublequote=True)
+    reader = csv.reader(_lines(text), dialect, strict=True, doublequote=True)
     while True:
         line = reader.line_num + 1  # where the next record starts
         try:
@@ -126,6 +126,19 @@ def _rows_of_csv(data):
         except csv.Error as error:
             raise FileProblem(_csv_problem(error, line)) from error
         yield line, dict(enumerate(cells))
+
+
+LINE = re.compile(r"([^\r\n]*)(\r\n|\r|\n|$)")
+
+
+def _lines(text):
+    """The text's lines, each ending in "\n" whatever the file used (\r\n, \r), one at a
+    time: a large file is not copied again (io.StringIO would hold four bytes a letter)."""
+    for match in LINE.finditer(text):
+        if match.group(2):
+            yield match.group(1) + "\n"
+        elif match.group(1):
+            yield match.group(1)  # the last line, without a final newline
 
 
 def _csv_problem(error, line):

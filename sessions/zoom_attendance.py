@@ -90,18 +90,20 @@ def attendance(event, now=None):
 
 def apply_attendance(event, now=None):
     """The admin's one click: each decidable registration takes the status its attendance
-    suggests. Returns how many changed."""
+    suggests, one transaction per status (booking.set_statuses: all or nothing, the people
+    told through one broadcast per session). Returns how many changed."""
     suggestions = attendance(event, now)
-    changed = 0
-    registrations = Registration.select().where(
+    registrations = Registration.select(
+        Registration.id, Registration.user, Registration.status
+    ).where(
         Registration.event == event,
         Registration.role == RegistrationRole.PARTICIPANT,
         Registration.user.in_(list(suggestions) or [0]),
         Registration.status.in_(DECIDABLE),
     )
+    by_status = {}
     for registration in registrations:
         suggested = suggestions[registration.user_id]["suggested"]
         if registration.status != suggested:
-            booking.set_status(registration, suggested, now)
-            changed += 1
-    return changed
+            by_status.setdefault(suggested, []).append(registration.id)
+    return sum(booking.set_statuses(ids, status, now) for status, ids in by_status.items())

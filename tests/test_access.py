@@ -303,6 +303,59 @@ ROUTES = [
     Route("GET", "/zoom/days/{day}/recordings", Role.MEMBER, owner_only=True),
     Route("POST", "/admin/events/{event}/zoom-attendance", Role.ADMIN),
     Route("POST", "/zoom/webhook", VISITOR),  # public; unsigned calls are answered 401
+    # Assessment sessions (issue 14): {asession} is open (invited yesterday), {closed} is past
+    # its completion date; {participant} and {rater} belong to target@example.com, so a
+    # signed-in member is told they do not exist.
+    Route("GET", "/admin/assessments", Role.ADMIN),
+    Route(
+        "POST",
+        "/admin/assessments/import",
+        Role.ADMIN,
+        lambda: {"file": (io.BytesIO(ASSESSMENT_JSON.encode()), "assessment.json")},
+    ),
+    Route("GET", "/admin/assessments/{assessment}", Role.ADMIN),
+    Route("GET", "/admin/assessments/{assessment}/export", Role.ADMIN),
+    Route("GET", "/admin/assessment-sessions", Role.ADMIN),
+    Route("GET", "/admin/assessment-sessions/new", Role.ADMIN),
+    Route("POST", "/admin/assessment-sessions", Role.ADMIN, lambda: assessment_form()),
+    Route("POST", "/admin/assessment-sessions/guidance", Role.ADMIN, lambda: assessment_form()),
+    Route("GET", "/admin/assessment-sessions/{asession}", Role.ADMIN),
+    Route("POST", "/admin/assessment-sessions/{asession}", Role.ADMIN, lambda: assessment_form()),
+    Route("POST", "/admin/client-organizations", Role.ADMIN, {"client_name": "AAA Parts"}),
+    Route("GET", "/admin/assessment-sessions/{asession}/registrations", Role.ADMIN),
+    Route("GET", "/admin/assessment-sessions/{asession}/people?query=oth", Role.ADMIN),
+    Route(
+        "POST",
+        "/admin/assessment-sessions/{asession}/participants",
+        Role.ADMIN,
+        {"person": "other@example.com"},
+    ),
+    Route(
+        "POST",
+        "/admin/assessment-sessions/{future}/participants/{future_participant}/remove",
+        Role.ADMIN,
+    ),
+    Route("POST", "/admin/assessment-sessions/{asession}/raters/{rater}/revoke", Role.ADMIN),
+    Route("GET", "/assessments", Role.MEMBER),
+    Route("GET", "/assessments/{participant}", Role.MEMBER, owner_only=True),
+    Route(
+        "POST",
+        "/assessments/{participant}/raters",
+        Role.MEMBER,
+        {"name": "Rhea", "email": "rhea@example.com", "relationship": "peer"},
+        True,
+    ),
+    Route("GET", "/assessments/{participant}/raters/{rater}/edit", Role.MEMBER, owner_only=True),
+    Route(
+        "POST", "/assessments/{participant}/raters/{rater}", Role.MEMBER, {"action": "revoke"}, True
+    ),
+    Route("POST", "/assessments/{participant}/survey", Role.MEMBER, {"q_vision1": "4"}, True),
+    Route("GET", "/r/not-a-valid-token-000000000000000000000000000", VISITOR),
+    Route("POST", "/r/not-a-valid-token-000000000000000000000000000", VISITOR, {"q_vision1": "4"}),
+    Route("GET", "/assessment-sessions/{closed}/report", Role.HOST, owner_only=True),
+    # Not yet available (404): a PDF is no text to look into (test_assessment_pages opens one).
+    Route("GET", "/assessment-sessions/{asession}/report.pdf", Role.HOST, owner_only=True),
+    Route("GET", "/assessment-sessions/{closed}/report.csv", Role.HOST, owner_only=True),
     # Last: it signs its caller out everywhere (the fuzz test walks ROUTES in this order).
     Route("POST", "/profile/sign-out-everywhere", Role.MEMBER),
 ]
@@ -345,8 +398,67 @@ GROUP_FORM = {
 }
 
 
+ASSESSMENT_IDS = ["assessment", "asession", "closed", "future", "future_participant"]
+ASSESSMENT_IDS += ["participant", "rater"]
+
+
+def assessment_form():
+    from assessment_fixtures import DATES
+
+    return {"title": "Assessed", "assessment": "1", "timezone": "UTC"} | DATES
+
+
+def assessment_ids(app, user):
+    """An open assessment session with `user` in it (and a rater), a closed one and one
+    whose invitation date is still ahead."""
+    from datetime import timedelta
+
+    from assessment_fixtures import give_raters, make_assessment, make_detail
+    from werkzeug.datastructures import MultiDict
+
+    from assessments import planning
+    from models import AssessmentSession, utcnow
+
+    def day(days):
+        return (utcnow() + timedelta(days=days)).date().isoformat()
+
+    with app.test_request_context("/"), db.connection_context():
+        assessment = make_assessment()
+        now = utcnow()
+        plan = {"reminder_1": None, "reminder_2": None, "reminder_3": None}
+        opened = make_detail(
+            assessment,
+            now,
+            invitation_on=day(-1),
+            completion_on=day(20),
+            session_on=day(27),
+            **plan,
+        )
+        participant = planning.add_participant(opened, MultiDict({"person": str(user.id)}), now)
+        [rater] = give_raters(participant, [("peer", None)])
+        closed = make_detail(assessment, now, **plan)
+        AssessmentSession.update(closes_at=now - timedelta(minutes=1)).where(
+            AssessmentSession.id == closed.id
+        ).execute()
+        future = make_detail(assessment, now, **plan)
+        waiting = planning.add_participant(future, MultiDict({"person": str(user.id)}), now)
+    return {
+        "assessment": assessment.id,
+        "asession": opened.session_id,
+        "closed": closed.session_id,
+        "future": future.session_id,
+        "future_participant": waiting.id,
+        "participant": participant.id,
+        "rater": rater.id,
+    }
+
+
+ASSESSMENT_JSON = """{"name": {"en": "Shared"}, "relationships": {"peer": 1},
+ "groups": [{"title": {"en": "G"}, "questions": [{"text": {"en": "Q"}}]}]}"""
+
+
 @pytest.fixture
-def ids(make_event, make_session, make_day, make_user):
+def ids(app, make_event, make_session, make_day, make_user):
     """Real rows for every id a route takes: an active dated event, its session, a day, a
     member registered in it, another member, an import, a reminder and a failed email."""
     event = make_event(is_active=True)
@@ -410,7 +522,7 @@ def ids(make_event, make_session, make_day, make_user):
         "bulk": bulk.id,
         "mentoring": mentoring_session.id,
         "option": option.id,
-    }
+    } | assessment_ids(app, user)
 
 
 def call(client, route, ids, htmx=False):
@@ -458,6 +570,7 @@ def test_access_matrix_covers_every_route(app):
                 "bulk",
                 "mentoring",
                 "option",
+                *ASSESSMENT_IDS,
             ],
             1,
         )

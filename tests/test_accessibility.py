@@ -190,6 +190,10 @@ def pages(data):
         (Role.ADMIN, "/mentoring"),
         (Role.ADMIN, "/mentoring/new"),
         (Role.ADMIN, "/admin/mentoring/options"),
+        (Role.ADMIN, "/admin/assessments"),
+        (Role.ADMIN, "/admin/assessment-sessions"),
+        (Role.ADMIN, "/admin/assessment-sessions/new"),
+        (Role.MEMBER, "/assessments"),
         *new_pages(data),
     ]
 

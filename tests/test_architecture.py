@@ -5,7 +5,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FOLDERS = ["foundation", "accounts", "meetings", "messaging", "sessions", "views"]
+FOLDERS = ["foundation", "accounts", "meetings", "messaging", "sessions", "assessments", "views"]
 TOP_LEVEL = ["app", "config", "demo", "models", "tasks"]
 
 BELOW_SESSIONS = {"messaging", "meetings", "accounts", "foundation", "config", "models"}
@@ -19,10 +19,11 @@ ALLOWED = {
     "meetings": {"foundation", "config", "models"},
     "messaging": {"foundation", "meetings", "config", "models"},
     "sessions": BELOW_SESSIONS,
-    "demo": BELOW_SESSIONS | {"sessions"},
-    "views": BELOW_SESSIONS | {"sessions"},
-    "app": BELOW_SESSIONS | {"sessions", "views", "demo"},
-    "tasks": BELOW_SESSIONS | {"sessions", "app"},
+    "assessments": BELOW_SESSIONS,
+    "demo": BELOW_SESSIONS | {"sessions", "assessments"},
+    "views": BELOW_SESSIONS | {"sessions", "assessments"},
+    "app": BELOW_SESSIONS | {"sessions", "assessments", "views", "demo"},
+    "tasks": BELOW_SESSIONS | {"sessions", "assessments", "app"},
 }
 
 

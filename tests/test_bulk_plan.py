@@ -493,8 +493,111 @@ def test_bulk_plan_many_new_sessions_in_one_batch(backend, app, world):
         days = Day.select().where(Day.session.in_(new_ids)).count()
         emails = (
             Email.select()
-            .where(Email.kind == "registration_confirmed", Email.to_address == "e3@example.com")
+            .where(Email.kind == "mentoring_invitation", Email.to_address == "e3@example.com")
             .count()
         )
     assert [titles[session_id] for session_id in new_ids] == [row["title"] for row in rows]
     assert days == 5 and emails == 4
+
+
+def _edit_rows(app, world, count, first_day):
+    """`count` sessions of m3 on days of their own with e1 invited, and an Edit row for
+    each that moves it two hours later and renames it."""
+    with app.test_request_context("/"), db.connection_context():
+        company = Company.current()
+        first = datetime.combine(DAY, datetime.min.time()) + timedelta(days=first_day, hours=8)
+        values = [
+            mentoring.MentoringValues(
+                title=f"To edit {n}",
+                description="About",
+                session_type="public",
+                mentor=world["m3"],
+                mentees=[world["e1"]],
+                start_at=first + timedelta(days=n),
+                end_at=first + timedelta(days=n, hours=1),
+                timezone="UTC",
+            )
+            for n in range(count)
+        ]
+        session_ids = mentoring.create_many(values, company)
+    return [
+        {
+            "Action": "Edit",
+            "id": str(session_id),
+            "title": f"Edited {n}",
+            "Mentor(Email)": "m3@example.com",
+            "Mentees(Email)": "e1@example.com",
+            "Date(DD-MM-YYYY)": (first + timedelta(days=n)).strftime("%d-%m-%Y"),
+            "Time (24 hrs)": "10:00",
+        }
+        for n, session_id in enumerate(session_ids)
+    ]
+
+
+@pytest.mark.every_database
+def test_bulk_plan_statements_per_edit_row_stay_a_small_constant(backend, app, world):
+    """Edits are written a batch at a time: ten times the Edit rows cost a few statements
+    more per row (the session, its details and its day), not the twenty-odd of one
+    `mentoring.edit` each."""
+    from messaging import mail
+    from tests.conftest import count_queries
+
+    counts = {}
+    for count, first_day in ((3, 1), (30, 4)):
+        rows = _edit_rows(app, world, count, first_day)
+        # The emails are sent after the upload (by the worker): not counted here.
+        with app.test_request_context("/"), mail.one_delivery_request():
+            with count_queries() as statements:
+                results = upload(app, world, rows, False)
+        assert [status for status, _m, _i in results] == ["published"] * count
+        counts[count] = len(statements)
+
+    per_row = (counts[30] - counts[3]) / 27
+    assert per_row <= 4, counts
+    with db.connection_context():
+        changed = Email.select().where(Email.kind == "mentoring_invitation").count()
+        broadcasts = Day.select().where(Day.sequence == 1).count()
+    assert changed >= 33 and broadcasts == 33  # the calendar entries were updated
+
+
+@pytest.mark.every_database
+def test_bulk_plan_a_row_that_fails_alone_blocks_no_later_row(backend, app, world, monkeypatch):
+    """The batch's new sessions cannot be written at once, and the first row then fails
+    alone (another writer took its mentor's time meanwhile): the second row, which clashed
+    only with the first, is published, not refused for a clash that never happened."""
+    from sessions import bulk_plan
+
+    real_flush, real_create_many = bulk_plan.Plan.flush, mentoring.create_many
+    taken = []
+
+    def another_writer_first(plan):
+        if not taken:  # once: the batch planned again finds the time free
+            start = datetime.combine(DAY, datetime.min.time()) + timedelta(hours=13, minutes=30)
+            values = mentoring.MentoringValues(
+                title="Taken meanwhile",
+                description="About",
+                mentor=world["m1"],
+                start_at=start,
+                end_at=start + timedelta(minutes=30),
+                timezone="UTC",
+            )
+            taken.extend(real_create_many([values], plan.company, plan.now))
+        return real_flush(plan)
+
+    def refuse(*_args, **_kwargs):
+        raise RuntimeError("a batch that cannot be written at once")
+
+    monkeypatch.setattr(bulk_plan.Plan, "flush", another_writer_first)
+    monkeypatch.setattr(mentoring, "create_many", refuse)
+    rows = [
+        {"Time (24 hrs)": "14:00", "title": "First"},  # touches 13:30-14:00: fails alone
+        {"Time (24 hrs)": "14:30", "title": "Second"},  # clashes only with the first
+    ]
+
+    results = upload(app, world, rows, False)
+
+    assert results[0][0] == "invalid" and "Taken meanwhile" in results[0][1]
+    assert results[1][0] == "published", results[1][1]
+    with db.connection_context():
+        titles = {session.name["en"] for session in Session.select()}
+    assert "Second" in titles and "First" not in titles

@@ -1,0 +1,109 @@
+"""The facilitator's report of an assessment session: the page (printable), its PDF and the
+CSV of scores, for admins and the session's facilitator; and the shell command that writes
+the PDF (`flask --app app assessments report SESSION_ID --pdf OUT.pdf`)."""
+
+from pathlib import Path
+
+import click
+from flask import Blueprint, Response, abort, current_app, g, render_template
+from flask_babel import get_locale
+
+from accounts.access import allow
+from assessments import report
+from foundation.exports import csv_download
+from foundation.i18n import pick_text
+from models import AssessmentSession, Role, Session, db, utcnow
+
+bp = Blueprint("report", __name__)
+
+
+def readable_detail_or_404(session_id):
+    """Admins and the session's facilitator (its host) read the report; others get 404."""
+    detail = AssessmentSession.get_or_none(AssessmentSession.session == session_id)
+    if detail is None:
+        abort(404)
+    session = Session.get_by_id(detail.session_id)
+    if not (g.user.is_admin or session.host_id == g.user.id):
+        abort(404)
+    return detail
+
+
+def report_html(detail, for_pdf=False):
+    session = Session.get_by_id(detail.session_id)
+    available = report.is_available(detail, utcnow())
+    reports = report.session_report(detail, str(get_locale())) if available else []
+    return render_template(
+        "assessments/report.html",
+        detail=detail,
+        session=session,
+        title=pick_text(session.name),
+        available=available,
+        reports=reports,
+        charts={r["participant"].id: report.chart(r) for r in reports},
+        for_pdf=for_pdf,
+        threshold=report.ANONYMITY_MINIMUM,
+    )
+
+
+def pdf_bytes(html):
+    from weasyprint import HTML  # loaded on demand: pango is needed only for a PDF
+
+    static = Path(current_app.static_folder).as_uri() + "/"
+    return HTML(string=html, base_url=static).write_pdf()
+
+
+@bp.route("/assessment-sessions/<int:session_id>/report")
+@allow(Role.HOST)
+def report_page(session_id):
+    return report_html(readable_detail_or_404(session_id))
+
+
+@bp.route("/assessment-sessions/<int:session_id>/report.pdf")
+@allow(Role.HOST)
+def report_pdf(session_id):
+    detail = readable_detail_or_404(session_id)
+    if not report.is_available(detail, utcnow()):
+        abort(404)
+    return Response(
+        pdf_bytes(report_html(detail, for_pdf=True)),
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="assessment-report-{session_id}.pdf"'
+        },
+    )
+
+
+@bp.route("/assessment-sessions/<int:session_id>/report.csv")
+@allow(Role.HOST)
+def report_csv(session_id):
+    detail = readable_detail_or_404(session_id)
+    if not report.is_available(detail, utcnow()):
+        abort(404)
+    reports = report.session_report(detail, str(get_locale()))
+    return csv_download(report.score_rows(reports), f"assessment-scores-{session_id}.csv")
+
+
+def register_commands(blueprint):
+    @blueprint.cli.command("report")
+    @click.argument("session_id", type=int)
+    @click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False), required=True)
+    @click.option("--locale", default=None, help="en, ru... (default: the company's)")
+    def report_command(session_id, pdf_path, locale):
+        """Write the facilitator's report of assessment session SESSION_ID as a PDF."""
+        from flask_babel import force_locale
+
+        from foundation.i18n import default_locale
+
+        with (
+            current_app.test_request_context("/"),
+            force_locale(locale or default_locale()),
+            db.connection_context(),
+        ):
+            detail = AssessmentSession.get_or_none(AssessmentSession.session == session_id)
+            if detail is None:
+                raise click.BadParameter(
+                    "no assessment session has this id", param_hint="SESSION_ID"
+                )
+            g.user = None
+            Path(pdf_path).write_bytes(pdf_bytes(report_html(detail, for_pdf=True)))
+        click.echo(f"Report written to {pdf_path}.")
