@@ -164,6 +164,19 @@ def meeting_of(day):
     return day.zoom_meeting_id, connection and connection.id
 
 
+def forget_meetings(session):
+    """Inside the transaction that cancels `session`: its days let go of their Zoom meetings
+    (no Join or Start leads to them any more); answers what `after_delete` should delete
+    after the commit."""
+    days = list(Day.select().where(Day.session == session, Day.zoom_meeting_id.is_null(False)))
+    meetings = [meeting_of(day) for day in days]
+    if days:
+        Day.update(zoom_meeting_id=None, zoom_join_url="", zoom_state="", zoom_error="").where(
+            Day.id.in_([day.id for day in days])
+        ).execute()
+    return [meeting for meeting in meetings if meeting[0]]
+
+
 def after_delete(meeting_id, connection_id):
     """After a Zoom day (or its session) is deleted: its meeting goes too."""
     if meeting_id and connection_id:
@@ -192,6 +205,12 @@ def sync_day_meeting(day_id, attempt=0):
 def _sync_day_meeting(day_id, attempt):
     day = Day.get_or_none(Day.id == day_id)
     if day is None:
+        return
+    if day.session.cancelled_at is not None:
+        # Cancelled while this job waited: no meeting for it (one made already goes).
+        if day.zoom_meeting_id:
+            after_delete(*meeting_of(day))
+            _set(day_id, zoom_meeting_id=None, zoom_join_url="", zoom_state="", zoom_error="")
         return
     connection = connection_for(day)
     if connection is None:
@@ -397,6 +416,9 @@ def handle_event(event):
             _keep_recordings(day, [_mapping(f) for f in files] if isinstance(files, list) else [])
     if name == "meeting.ended":
         import_attendance(day.id)
+    elif name == "recording.completed" and records_allowed(day):
+        # The webhook's list may lack files or links: ask Zoom for the whole recording.
+        fetch_recordings(day.id, str(obj.get("uuid") or meeting_id))
     return True
 
 
@@ -418,23 +440,55 @@ def records_allowed(day):
     return day.zoom_role == ZoomRole.ADMINISTRATOR and ZoomSettings.current().keeps_records
 
 
-def _keep_recordings(day, files):
+def _keep_recordings(day, files, complete=False):
+    """Keep the recording files Zoom named. `complete`: Zoom's own list (GET recordings)
+    fills in what a file kept from the webhook lacked; the webhook never overwrites."""
     if not records_allowed(day):
         return
     for item in files:
         if not item.get("id"):
             continue
-        ZoomRecording.insert(
-            day=day,
-            file_id=str(item["id"])[:250],
-            recording_type=str(item.get("recording_type") or "")[:100],
-            file_type=str(item.get("file_type") or "")[:50],
-            start_at=_parse_time(item.get("recording_start")),
-            end_at=_parse_time(item.get("recording_end")),
-            file_size=int(item["file_size"]) if str(item.get("file_size")).isdigit() else 0,
-            play_url=str(item.get("play_url") or ""),
-            download_url=str(item.get("download_url") or ""),
-        ).on_conflict_ignore().execute()
+        values = {
+            "recording_type": str(item.get("recording_type") or "")[:100],
+            "file_type": str(item.get("file_type") or "")[:50],
+            "start_at": _parse_time(item.get("recording_start")),
+            "end_at": _parse_time(item.get("recording_end")),
+            "file_size": int(item["file_size"]) if str(item.get("file_size")).isdigit() else 0,
+            "play_url": str(item.get("play_url") or ""),
+            "download_url": str(item.get("download_url") or ""),
+        }
+        query = ZoomRecording.insert(day=day, file_id=str(item["id"])[:250], **values)
+        known = {getattr(ZoomRecording, name): value for name, value in values.items() if value}
+        if complete and known:
+            query = query.on_conflict(conflict_target=[ZoomRecording.file_id], update=known)
+        else:
+            query = query.on_conflict_ignore()
+        query.execute()
+
+
+@job()
+def fetch_recordings(day_id, meeting_ref, attempt=0):
+    """After `recording.completed`: GET /meetings/{id}/recordings, so that every file has
+    its play and download links (busy Zoom: retried with backoff)."""
+    day = Day.get_or_none(Day.id == day_id)
+    connection = day and connection_for(day)
+    if connection is None:
+        return
+    try:
+        answer = ZoomClient(connection).recordings(meeting_ref)
+    except ZoomError as error:
+        if error.is_transient and attempt + 1 < MAX_ATTEMPTS:
+            fetch_recordings.schedule(
+                args=(day_id, meeting_ref, attempt + 1), delay=backoff(attempt, error.retry_after)
+            )
+        else:
+            log.warning("Zoom recordings of day %s were not read: %s", day_id, error.message)
+        return
+    files = _mapping(answer).get("recording_files")
+    with write_transaction():
+        _keep_recordings(
+            day, [_mapping(f) for f in files] if isinstance(files, list) else [], complete=True
+        )
 
 
 # Attendance --------------------------------------------------------------------------------

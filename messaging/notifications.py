@@ -39,13 +39,14 @@ def registration_confirmed(
     )
 
 
-def registrations_confirmed(registrations):
-    """`registration_confirmed` for many new registrations at once, [(registration, user)]."""
+def registrations_confirmed(registrations, kind="registration_confirmed"):
+    """`registration_confirmed` (or another `kind` of it, such as the mentoring invitation)
+    for many new registrations at once, [(registration, user)]."""
     mail.queue_emails(
         (
-            f"registration_confirmed:{registration.id}:{_stamp(registration)}",
+            f"{kind}:{registration.id}:{_stamp(registration)}",
             user,
-            "registration_confirmed",
+            kind,
             {"session_id": registration.session_id, "left_session_id": None},
         )
         for registration, user in registrations
@@ -264,6 +265,16 @@ def _confirmation(context, locale):
     if left is not None:
         files += _calendar(left, _days(left), locale, cancelled=True)
     return {"session": session, "days": days, "left_session": left}, files
+
+
+@notice("mentoring_invitation")
+def _mentoring_invitation(context, locale):
+    """An invited mentee holds a seat already: who invited them, the time in their zone, the
+    meeting link (or when it comes), the calendar entry, and where to leave."""
+    session = _session(context["session_id"])
+    days = _days(session)
+    mentor = User.get_or_none(User.id == session.host_id)
+    return {"session": session, "days": days, "mentor": mentor}, _calendar(session, days, locale)
 
 
 @notice("registration_cancelled")

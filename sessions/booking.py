@@ -133,12 +133,13 @@ def _write_registration(session, user, status, now):
     return Registration.get_by_id(existing.id)
 
 
-def _seat_and_approve(session, user, now):
-    """The atomic seat step, then the approved registration and its confirmation email."""
+def _seat_and_approve(session, user, now, notice="registration_confirmed"):
+    """The atomic seat step, then the approved registration and its email (`notice`: the
+    confirmation, or the mentoring invitation for an invited mentee)."""
     if not _take_seat(session.id):
         raise BookingError(seats_full_message())
     registration = _write_registration(session, user, Status.APPROVED, now)
-    notifications.registration_confirmed(registration, user=user)
+    notifications.registration_confirmed(registration, kind=notice, user=user)
     return registration
 
 
@@ -187,10 +188,10 @@ def _in_one_transaction(operation):
 # Steps for rules that hold their own write transaction (mentoring sessions) ---------------
 
 
-def seat_inside(session, user, now):
+def seat_inside(session, user, now, notice="registration_confirmed"):
     """The atomic seat step and the approved registration, inside the caller's write
     transaction; BookingError "Session seats full" when no seat is left."""
-    return _seat_and_approve(session, user, now)
+    return _seat_and_approve(session, user, now, notice)
 
 
 def release_inside(registration, now):

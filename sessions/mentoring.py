@@ -314,9 +314,9 @@ def _remember_tags_of(values_list):
 
 def _invite(session, mentee, now):
     """Inside the transaction: the mentee's seat (atomic step of booking) and the mark
-    that they were invited. Their confirmation email carries the calendar entry."""
+    that they were invited. Their invitation email carries the calendar entry."""
     live = booking.live_in(mentee, session)
-    registration = live or booking.seat_inside(session, mentee, now)
+    registration = live or booking.seat_inside(session, mentee, now, "mentoring_invitation")
     Invitation.insert(registration=registration.id, invited_at=now).on_conflict_ignore().execute()
     return registration
 
@@ -464,8 +464,13 @@ def create_many(values_list, company, now=None):
             ],
         )
         notifications.registrations_confirmed(
-            (Registration(id=registration_id, session=session_id, updated_at=now), person)
-            for registration_id, (session_id, person) in zip(registration_ids, seats, strict=True)
+            (
+                (Registration(id=registration_id, session=session_id, updated_at=now), person)
+                for registration_id, (session_id, person) in zip(
+                    registration_ids, seats, strict=True
+                )
+            ),
+            kind="mentoring_invitation",  # invited mentees: the invitation, as in `_invite`
         )
     _remember_tags_of(values_list)
     return session_ids
@@ -601,7 +606,9 @@ def _invite_all(invitations, now):
         registration = live.get((session.id, mentee.id))
         if session.event_id:  # one live registration per event: `live_in` looks there
             registration = booking.live_in(mentee, session)
-        registration = registration or booking.seat_inside(session, mentee, now)
+        registration = registration or booking.seat_inside(
+            session, mentee, now, "mentoring_invitation"
+        )
         registration_ids.append(registration.id)
     Invitation.insert_many(
         [{"registration": rid, "invited_at": now} for rid in registration_ids]

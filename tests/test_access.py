@@ -275,7 +275,7 @@ ROUTES = [
         {"start": "2030-06-02T10:00", "end": "2030-06-02T11:00"},
         True,
     ),
-    Route("POST", "/host/sessions/{mentoring}/cancel", Role.HOST, owner_only=True),
+    Route("POST", "/host/sessions/{mentoring}/cancel", Role.HOST, {"confirmed": "1"}, True),
     Route("GET", "/host/sessions/{group}/edit", Role.HOST, owner_only=True),
     Route(
         "POST",

@@ -95,6 +95,7 @@ def crowded(app, make_user, make_event, make_session, make_day):
         Registration.create(session=group, user=host, role=RegistrationRole.HOST)
         email_id = db.execute_sql("SELECT max(id) FROM email").fetchone()[0]
     assessment = assessment_pages(people)
+    extra = _mentoring_and_zoom(other, host, make_day)
     return {
         "event": event,
         "other": other,
@@ -102,6 +103,7 @@ def crowded(app, make_user, make_event, make_session, make_day):
         "email": email_id,
         "people": people,
         "assessment": assessment,
+        **extra,
     }
 
 
@@ -143,6 +145,59 @@ def assessment_pages(people):
         "token": "a11y-rater-token-" + "x" * 30,
         "open_session": open_session,
     }
+
+
+def _mentoring_and_zoom(event, host, make_day):
+    """Issue 12 and 15 pages: a mentoring session the host runs (a mentee in it), and a past
+    Zoom day with a recording."""
+    from models import MentoringDetails, ZoomRecording, ZoomRole
+
+    with db.connection_context():
+        start = utcnow().replace(second=0, microsecond=0) + timedelta(days=12)
+        talk = Session.create(
+            kind=SessionKind.MENTORING,
+            name={"en": "Career talk"},
+            description="How to plan the next step.",
+            timezone="Europe/Moscow",
+            registration_end_at=start,
+            participant_limit=20,
+            host=host,
+        )
+        Day.create(
+            session=talk,
+            start_at=start,
+            end_at=start + timedelta(hours=1),
+            format=DayFormat.ONLINE,
+            platform="google_meet",
+            url="https://meet.google.com/abc-defg-hij",
+        )
+        MentoringDetails.create(
+            session=talk, published_at=utcnow(), categories=["Life skills"], medium=["English"]
+        )
+        Registration.create(session=talk, user=host, role=RegistrationRole.HOST)
+        mentee = User.select().where(User.email.startswith("person")).first()
+        Registration.create(session=talk, user=mentee, status="approved")
+        Session.update(seats_taken=1).where(Session.id == talk.id).execute()
+    zoom = make_day(
+        Session.select().where(Session.event == event).first(),
+        start="2024-03-01T10:00",
+        format=DayFormat.ZOOM,
+        address="",
+        zoom_role=ZoomRole.ADMINISTRATOR,
+        zoom_meeting_id="85746065432",
+    )
+    with db.connection_context():
+        ZoomRecording.create(
+            day=zoom,
+            file_id="rec-1",
+            recording_type="shared_screen_with_speaker_view",
+            file_type="MP4",
+            start_at=zoom.start_at,
+            end_at=zoom.end_at,
+            play_url="https://zoom.example/rec/play/1",
+            download_url="https://zoom.example/rec/download/1",
+        )
+    return {"mentoring": talk, "zoom_day": zoom}
 
 
 def pages(data):
@@ -191,6 +246,21 @@ def pages(data):
         (Role.HOST, f"/assessment-sessions/{assessment['session']}/report"),
         (Role.MEMBER, f"/assessments/{assessment['participant']}"),
         (None, f"/r/{assessment['token']}"),
+        *new_pages(data),
+    ]
+
+
+def new_pages(data):
+    """The pages of issues 12, 13 and 15 (also walked at 375 px by keyboard in
+    tests/test_browser_phone_pages.py)."""
+    talk, zoom = data["mentoring"].id, data["zoom_day"].id
+    return [
+        (Role.HOST, f"/host/sessions/{talk}"),
+        (Role.ADMIN, f"/mentoring/{talk}/edit"),
+        (Role.ADMIN, f"/host/sessions/{talk}"),
+        (Role.ADMIN, "/bulk-upload"),
+        (Role.ADMIN, f"/zoom/days/{zoom}/recordings"),
+        (Role.MEMBER, "/home"),
     ]
 
 
@@ -320,6 +390,10 @@ def test_open_forms_errors_and_suggestions_have_no_serious_problems(
     host.locator("#group-form button.primary").click()
     host.locator("#group-form [aria-invalid=true]").first.wait_for()
     check(host, "the group session form with errors", problems)
+    host.goto(f"{live_server.url}/host/sessions/{crowded['mentoring'].id}")
+    host.locator("#manage form[hx-post$='/cancel'] button.danger").first.click()
+    host.locator("dialog[data-modal]").wait_for()
+    check(host, "the host's cancel dialog", problems)
     assert not problems, "\n".join(problems)
 
 

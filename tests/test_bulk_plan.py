@@ -493,7 +493,7 @@ def test_bulk_plan_many_new_sessions_in_one_batch(backend, app, world):
         days = Day.select().where(Day.session.in_(new_ids)).count()
         emails = (
             Email.select()
-            .where(Email.kind == "registration_confirmed", Email.to_address == "e3@example.com")
+            .where(Email.kind == "mentoring_invitation", Email.to_address == "e3@example.com")
             .count()
         )
     assert [titles[session_id] for session_id in new_ids] == [row["title"] for row in rows]
@@ -555,7 +555,7 @@ def test_bulk_plan_statements_per_edit_row_stay_a_small_constant(backend, app, w
     per_row = (counts[30] - counts[3]) / 27
     assert per_row <= 4, counts
     with db.connection_context():
-        changed = Email.select().where(Email.kind == "registration_confirmed").count()
+        changed = Email.select().where(Email.kind == "mentoring_invitation").count()
         broadcasts = Day.select().where(Day.sequence == 1).count()
     assert changed >= 33 and broadcasts == 33  # the calendar entries were updated
 

@@ -114,7 +114,7 @@ def test_an_admin_publishes_and_is_taken_to_the_link_step(admin, mentor, make_us
             "Hindi",
         }
     assert "The meeting link will be on My events before the start." in (
-        emails_to(mentee, "registration_confirmed")[0].text_body
+        emails_to(mentee, "mentoring_invitation")[0].text_body
     )
 
 
@@ -212,10 +212,13 @@ def test_reschedule_sends_an_update_with_a_higher_sequence(app, mentor, make_use
     update = emails_to(mentee, "day_changed")[-1]
     ics = update.attachments[0]["data"]
     assert "SEQUENCE:1" in ics and "METHOD:REQUEST" in ics
-    first = emails_to(mentee, "registration_confirmed")[0].attachments[0]["data"]
+    first = emails_to(mentee, "mentoring_invitation")[0].attachments[0]["data"]
     uid = re.search(r"UID:(\S+)", first).group(1)
     assert f"UID:{uid}" in ics
-    response = client.htmx("post", f"/host/sessions/{session.id}/cancel")
+    question = client.htmx("post", f"/host/sessions/{session.id}/cancel")
+    assert "1 attendee will be emailed the cancellation." in question.text
+    assert "data-modal" in question.text and the_session().cancelled_at is None
+    response = client.htmx("post", f"/host/sessions/{session.id}/cancel", data={"confirmed": "1"})
     assert "everyone in it has been told" in response.headers["HX-Trigger"]
     cancel = emails_to(mentee, "day_cancelled")[-1].attachments[0]["data"]
     assert "METHOD:CANCEL" in cancel and "SEQUENCE:2" in cancel and f"UID:{uid}" in cancel
@@ -258,7 +261,7 @@ def test_group_sessions_get_edit_reschedule_and_cancel(app, sign_in, make_user):
     )
     assert response.status_code == 200
     assert "SEQUENCE:1" in emails_to(member.user, "day_changed")[-1].attachments[0]["data"]
-    host.htmx("post", f"/host/sessions/{session.id}/cancel")
+    host.htmx("post", f"/host/sessions/{session.id}/cancel", data={"confirmed": "1"})
     assert emails_to(member.user, "day_cancelled")
     with db.connection_context():
         assert Session.get_by_id(session.id).name["en"] == "Pitch clinic"
@@ -274,6 +277,8 @@ def test_a_started_session_cannot_be_changed_on_screen(app, admin, mentor):
     assert "A session that has started cannot be edited or deleted." in page
     assert "Live" in page
     response = admin.htmx("post", f"/host/sessions/{session.id}/cancel")
+    assert response.status_code == 422 and "data-modal" not in response.text
+    response = admin.htmx("post", f"/host/sessions/{session.id}/cancel", data={"confirmed": "1"})
     assert response.status_code == 422
     assert the_session().cancelled_at is None
 

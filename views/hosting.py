@@ -119,8 +119,9 @@ def manage(session_id):
     return render_template("hosting/manage.html", **manage_context(session, step=step))
 
 
-def redraw(session, errors=None, toast=None, form=None):
-    body = render_template("hosting/_manage.html", **manage_context(session, errors, form=form))
+def redraw(session, errors=None, toast=None, form=None, **extra):
+    context = manage_context(session, errors, form=form) | extra
+    body = render_template("hosting/_manage.html", **context)
     return make_response(body, 422 if errors else 200, trigger={"toast": toast} if toast else None)
 
 
@@ -166,6 +167,16 @@ def reschedule(session_id):
 @allow(Role.HOST)
 def cancel(session_id):
     session = hosted_session_or_404(session_id)
+    if request.form.get("confirmed") != "1":
+        # First the modal question (PRODUCT: destructive actions are confirmed), naming the
+        # session and how many attendees the cancellation will be emailed to.
+        context = manage_context(session)
+        if not context["changeable"]:
+            return redraw(session, hosting.check_changeable(session, context["day"], utcnow()))
+        told = sum(
+            1 for _person, _label, state in context["attendees"] if state in Status.HOLDS_SEAT
+        )
+        return redraw(session, confirm_cancel={"count": told})
     try:
         hosting.cancel(session)
     except Invalid as refusal:
