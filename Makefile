@@ -11,6 +11,10 @@ PG_BIN ?= /usr/lib/postgresql/15/bin
 # The app builds its links from these when PUBLIC_URL is unset (config.py); gunicorn.conf.py
 # binds to them and reads WEB_WORKERS (default: two per core).
 export HOST PORT
+# axe-core for the accessibility checks of the browser suite (tests/test_accessibility.py):
+# installed once from the npm registry, never downloaded while the tests run.
+AXE_VERSION := 4.14.1
+AXE := .cache/axe/node_modules/axe-core/axe.min.js
 
 .PHONY: run test setup translations database demo system-test-deps lint messages zoom-standin
 
@@ -47,10 +51,7 @@ database: $(VENV)/.installed
 demo: database
 	$(FLASK) seed-demo
 
-# axe-core for the accessibility checks of the browser suite (tests/test_accessibility.py):
-# installed once from the npm registry, never downloaded while the tests run.
-AXE_VERSION := 4.14.1
-AXE := .cache/axe/node_modules/axe-core/axe.min.js
+# axe-core (AXE, AXE_VERSION above) for the accessibility checks of the browser suite
 $(AXE):
 	npm install --no-save --no-audit --no-fund --prefix .cache/axe axe-core@$(AXE_VERSION)
 
