@@ -2,6 +2,7 @@
 CSV of scores, for admins and the session's facilitator; and the shell command that writes
 the PDF (`flask --app app assessments report SESSION_ID --pdf OUT.pdf`)."""
 
+import logging
 from pathlib import Path
 
 import click
@@ -46,6 +47,10 @@ def report_html(detail, for_pdf=False):
 
 
 def pdf_bytes(html):
+    # WeasyPrint's progress and the screen-only CSS it skips (media queries, dialogs) are no
+    # news; set before the import, which already parses its own stylesheets.
+    for name in ("weasyprint", "weasyprint.progress"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     from weasyprint import HTML  # loaded on demand: pango is needed only for a PDF
 
     static = Path(current_app.static_folder).as_uri() + "/"
