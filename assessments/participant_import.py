@@ -31,6 +31,7 @@ from sessions.registration_import import (
     INLINE_ROWS,
     FileProblem,
     read_table,
+    summary,  # outcome counts of an upload's rows: the same for both imports
 )
 
 PREVIEW_SHOWN = 200
@@ -159,13 +160,6 @@ def start_import(detail, uploader, filename, data, company):
         return AssessmentImport.create(
             assessment_session=detail, uploaded_by=uploader, filename=filename[:255], rows=rows
         )
-
-
-def summary(upload):
-    counts = {}
-    for row in upload.rows:
-        counts[row["outcome"]] = counts.get(row["outcome"], 0) + 1
-    return counts
 
 
 def claim(upload_id):
