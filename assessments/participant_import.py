@@ -25,13 +25,13 @@ from models import (
     write_transaction,
 )
 from sessions.registration_import import (
-    BLANK_ROWS_MAX,
     EMAIL,
     EMAIL_HEADERS,
     INLINE_ROWS,
     FileProblem,
     read_table,
-    summary,  # outcome counts of an upload's rows: the same for both imports
+    summary,
+    table_rows,  # outcome counts of an upload's rows: the same for both imports
 )
 
 PREVIEW_SHOWN = 200
@@ -72,38 +72,21 @@ def _text(cell):
     return "" if cell is None else str(cell).strip()
 
 
-def _email_rows(table, row_limit):
-    column, rows, blank = None, [], 0
-    for line, cells in table:
-        if not any(_text(cell) for cell in cells.values()):
-            blank += 1
-            if blank > BLANK_ROWS_MAX:
-                raise FileProblem(
-                    _(
-                        "The file has more than %(max)d empty rows. Delete them and upload it"
-                        " again.",
-                        max=BLANK_ROWS_MAX,
-                    )
-                )
-        elif column is None:
-            headers = {col: _text(cell).casefold() for col, cell in cells.items()}
-            column = min((col for col, h in headers.items() if h in EMAIL_HEADERS), default=None)
-            if column is None:
-                raise FileProblem(_('The first row must name an "email" column.'))
-        elif len(rows) == row_limit:
-            raise FileProblem(
-                _(
-                    "The file has more than %(max)d rows; at most %(max)d are allowed.",
-                    max=row_limit,
-                )
-            )
-        else:
-            rows.append((line, _text(cells.get(column)).lower()))
+def _email_column(cells):
+    headers = {col: _text(cell).casefold() for col, cell in cells.items()}
+    column = min((col for col, h in headers.items() if h in EMAIL_HEADERS), default=None)
     if column is None:
-        raise FileProblem(_("The file is empty."))
-    if not rows:
-        raise FileProblem(_("The file has no rows below its headings."))
-    return rows
+        raise FileProblem(_('The first row must name an "email" column.'))
+    return column
+
+
+def _email_rows(table, row_limit):
+    return table_rows(
+        table,
+        row_limit,
+        _email_column,
+        lambda line, cells, column: (line, _text(cells.get(column)).lower()),
+    )
 
 
 def _chunks(values, size=500):

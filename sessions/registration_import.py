@@ -235,10 +235,12 @@ def read_rows(filename, data, row_limit):
         table.close()  # the workbook too, when reading stops early
 
 
-def _registration_rows(table, row_limit):
-    """The first row that is not blank names the columns; every other row that is not blank
-    is a registration. Reading stops at once when the file has more rows than `row_limit`
-    (or more than BLANK_ROWS_MAX blank ones), so a huge file costs no more than a full one."""
+def table_rows(table, row_limit, read_header, read_row):
+    """The first row that is not blank names the columns (`read_header` turns its cells into
+    what `read_row` needs, or refuses the file); every other row that is not blank is read by
+    `read_row(line, cells, columns)`. Reading stops at once when the file has more rows than
+    `row_limit` (or more than BLANK_ROWS_MAX blank ones), so a huge file costs no more than a
+    full one. Shared by every import of people from a file."""
     columns, rows, blank = None, [], 0
     for line, cells in table:
         if not any(_text(cell) for cell in cells.values()):
@@ -252,7 +254,7 @@ def _registration_rows(table, row_limit):
                     )
                 )
         elif columns is None:
-            columns = _columns(cells)
+            columns = read_header(cells)
         elif len(rows) == row_limit:
             raise FileProblem(
                 _(
@@ -261,13 +263,21 @@ def _registration_rows(table, row_limit):
                 )
             )
         else:
-            email, session = (_text(cells.get(col)) for col in columns)
-            rows.append((line, email.lower(), session))
+            rows.append(read_row(line, cells, columns))
     if columns is None:
         raise FileProblem(_("The file is empty."))
     if not rows:
         raise FileProblem(_("The file has no rows below its headings."))
     return rows
+
+
+def _registration_row(line, cells, columns):
+    email, session = (_text(cells.get(col)) for col in columns)
+    return line, email.lower(), session
+
+
+def _registration_rows(table, row_limit):
+    return table_rows(table, row_limit, _columns, _registration_row)
 
 
 def _text(cell):
