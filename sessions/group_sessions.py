@@ -10,7 +10,6 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from foundation import schedule
 from foundation.forms import FormReader, Invalid, row_ids
-from meetings import zoom_sync
 from meetings.meeting_links import is_web_url
 from meetings.platforms import check_pasted_link
 from messaging import mail, notifications
@@ -28,7 +27,7 @@ from models import (
     utcnow,
     write_transaction,
 )
-from sessions import booking, hosting  # hosting imports this module too: used at call time
+from sessions import booking, hosting
 
 INVITATION_SALT = "group-invitation"
 MINIMUM_SALT = "group-minimum"
@@ -237,27 +236,3 @@ def read_decision(session, token):
     if session_id != session.id or decision not in ("cancel", "keep"):
         raise Invalid({"token": _("This link is not valid.")})
     return decision
-
-
-def cancel_group_session(session, now=None):
-    """Cancel the session and tell everyone in it; seats and invitations end with it. Its
-    days' Zoom meetings are deleted after the commit (jobs), as when a day is deleted."""
-    now = now or utcnow()
-    meetings = []
-    with write_transaction():
-        if (
-            Session.update(cancelled_at=now)
-            .where(Session.id == session.id, Session.cancelled_at.is_null())
-            .execute()
-        ):
-            meetings = zoom_sync.forget_meetings(session)
-            # A CANCEL must carry a SEQUENCE above the last one sent, or calendars ignore it.
-            Day.update(sequence=Day.sequence + 1).where(Day.session == session).execute()
-            notifications.session_cancelled(session)
-            Registration.update(status=Status.CANCELLED, updated_at=now).where(
-                Registration.session == session, Registration.role == RegistrationRole.PARTICIPANT
-            ).execute()
-            Session.update(seats_taken=0).where(Session.id == session.id).execute()
-    mail.request_delivery()
-    for meeting in meetings:
-        zoom_sync.after_delete(*meeting)
