@@ -9,7 +9,7 @@ from flask import current_app
 from foundation.i18n import pick_text
 from foundation.i18n import recipient_locale_of as recipient_locale
 from messaging import mail
-from messaging.mail import Obsolete, notice, queue_email
+from messaging.mail import Obsolete, queue_email
 from models import (
     AssessmentParticipant,
     AssessmentReminder,
@@ -199,7 +199,6 @@ def _rater(rater_id):
     return rater, participant, detail
 
 
-@notice("assessment_invitation", "assessment_reminder")
 def _participant_notice(context, locale):
     participant, detail = _participant(context["participant_id"])
     session = Session.get_by_id(detail.session_id)
@@ -211,7 +210,6 @@ def _participant_notice(context, locale):
     }, []
 
 
-@notice("assessment_rater_invitation", "assessment_rater_reminder")
 def _rater_notice(context, locale):
     rater, participant, detail = _rater(context["rater_id"])
     return {
@@ -221,3 +219,12 @@ def _rater_notice(context, locale):
         "assessment_name": pick_text(detail.assessment.name, locale),
         "link": _link(f"/r/{rater.token}"),
     }, []
+
+
+# What the worker needs to write each notice kind this module queues (background.py).
+NOTICE_LOADERS = {
+    "assessment_invitation": _participant_notice,
+    "assessment_reminder": _participant_notice,
+    "assessment_rater_invitation": _rater_notice,
+    "assessment_rater_reminder": _rater_notice,
+}

@@ -1,6 +1,7 @@
-"""Group sessions (PRODUCT.md B): a session of its own with one day, a host who counts as
-one participant, a public page, non-exclusive invitations, and the minimum-participants
-check before the start. Seats go through `booking`, the one capacity mechanism."""
+"""Group sessions (docs/product-rules.md, "Group sessions"): a session of its own with one
+day, a host who counts as one participant, a public page, non-exclusive invitations, and
+the minimum-participants check before the start. Seats go through `booking`, the one
+capacity mechanism."""
 
 from datetime import timedelta
 
@@ -75,7 +76,7 @@ def create_group_session(creator, form, company, now=None):
     invitees = _read_invitees(reader, form, creator)
     reader.raise_if_invalid()
     with write_transaction():
-        # The host-clash rule (PRODUCT.md / issue 12): lock the host's row, check again.
+        # The host-clash rule (docs/product-rules.md): lock the host's row, check again.
         hosting.lock_host_and_check(creator.id, start, start + duration)
         session = Session.create(
             kind=SessionKind.GROUP,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-TOP_LEVEL = ["app", "config", "demo", "models", "tasks"]
+TOP_LEVEL = ["app", "background", "config", "demo", "models", "tasks"]
 NOT_APP = {"tests", "bench", "docs", "migrations", "translations"}
 
 BELOW_SESSIONS = {"messaging", "meetings", "accounts", "foundation", "config", "models"}
@@ -25,8 +25,9 @@ ALLOWED = {
     "assessments": BELOW_SESSIONS | {"sessions"},  # an assessment session is a session
     "demo": BELOW_SESSIONS | {"sessions", "assessments"},
     "views": BELOW_SESSIONS | {"sessions", "assessments"},
-    "app": BELOW_SESSIONS | {"sessions", "assessments", "views", "demo"},
-    "tasks": BELOW_SESSIONS | {"sessions", "assessments", "app"},
+    "background": BELOW_SESSIONS | {"sessions", "assessments"},
+    "app": BELOW_SESSIONS | {"sessions", "assessments", "views", "demo", "background"},
+    "tasks": {"foundation", "background", "app"},
 }
 
 
