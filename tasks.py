@@ -15,7 +15,12 @@ from assessments import (
 from assessments import outreach as assessment_outreach
 from foundation.i18n import current_company
 from foundation.jobs import huey, periodic_job, run_jobs_in
-from meetings import zoom_sync  # noqa: F401  (declares the Zoom jobs)
+from meetings.zoom import (  # noqa: F401  (declare the Zoom jobs)
+    attendance,
+    connections,
+    meeting_sync,
+    recordings,
+)
 from messaging import mail
 from sessions import (
     booking,

@@ -10,9 +10,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from foundation import schedule
 from foundation.forms import FormReader, Invalid, row_ids
-from meetings import zoom_sync
 from meetings.meeting_links import is_web_url
 from meetings.platforms import check_pasted_link
+from meetings.zoom import meeting_sync
 from messaging import mail, notifications
 from models import (
     Day,
@@ -250,7 +250,7 @@ def cancel_group_session(session, now=None):
             .where(Session.id == session.id, Session.cancelled_at.is_null())
             .execute()
         ):
-            meetings = zoom_sync.forget_meetings(session)
+            meetings = meeting_sync.forget_meetings(session)
             # A CANCEL must carry a SEQUENCE above the last one sent, or calendars ignore it.
             Day.update(sequence=Day.sequence + 1).where(Day.session == session).execute()
             notifications.session_cancelled(session)
@@ -260,4 +260,4 @@ def cancel_group_session(session, now=None):
             Session.update(seats_taken=0).where(Session.id == session.id).execute()
     mail.request_delivery()
     for meeting in meetings:
-        zoom_sync.after_delete(*meeting)
+        meeting_sync.after_delete(*meeting)

@@ -20,8 +20,8 @@ from flask_babel import lazy_gettext as _l
 
 from foundation.forms import Invalid
 from foundation.i18n import format_span, pick_text
-from meetings import zoom_sync
 from meetings.platforms import check_meeting
+from meetings.zoom import meeting_sync
 from messaging import mail, notifications
 from models import (
     Choices,
@@ -320,11 +320,11 @@ def delete(session, now=None):
     if problems:
         raise Problems(problems)
     with write_transaction():
-        meetings = zoom_sync.forget_meetings(session)  # before the days go with the session
+        meetings = meeting_sync.forget_meetings(session)  # before the days go with the session
         delete_many([session])
     mail.request_delivery()
     for meeting in meetings:
-        zoom_sync.after_delete(*meeting)
+        meeting_sync.after_delete(*meeting)
 
 
 def delete_many(sessions):

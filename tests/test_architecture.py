@@ -28,11 +28,13 @@ ALLOWED = {
 
 
 def app_modules():
-    """{dotted module name: path} for every module of the app (tests, bench and docs aside)."""
+    """{dotted module name: path} for every module of the app (tests, bench and docs aside),
+    packages inside the folders (such as meetings/zoom/) included."""
     modules = {name: ROOT / f"{name}.py" for name in TOP_LEVEL}
     for folder in FOLDERS:
-        for path in (ROOT / folder).glob("*.py"):
-            name = folder if path.stem == "__init__" else f"{folder}.{path.stem}"
+        for path in (ROOT / folder).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            name = ".".join(parts[:-1] if path.stem == "__init__" else parts)
             modules[name] = path
     return modules
 
