@@ -409,7 +409,7 @@ class ImportJob(BaseModel):
         return len(self.rows)
 
 
-# Mentoring sessions (issue 12, sessions/mentoring.py) -------------------------------------
+# Mentoring sessions (issue 12, sessions/mentoring/) ----------------------------------------
 
 
 class MentoringDetails(BaseModel):

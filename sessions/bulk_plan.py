@@ -114,7 +114,7 @@ class Plan:
             # A second edit of one session in a batch starts from what the first wrote.
             self._write_edits()
             session = self.memory.reload(session.id)
-        values = self._values(row)
+        values = values_of_row(row, self.memory.users)
         if row.action == CREATE:
             self._check_creator(row, values)
         missing = (
@@ -133,10 +133,10 @@ class Plan:
                 clash_finder=self.memory.find_clash,
                 **self.memory.loaded(session),
             )
-            self._add(row, problems)
-        self._note_meeting(row)
+            add_problems(row, problems)
+        note_meeting(row)
         if row.is_valid and row.line in self.failed:
-            self._add(row, self.failed[row.line])
+            add_problems(row, self.failed[row.line])
         if not row.is_valid:
             return INVALID, row.session_id
         key = session.id if session is not None else ("row", row.line)
@@ -165,7 +165,7 @@ class Plan:
         return self.refused
 
     def _refuse(self, row, outcome, refusal):
-        self._add(row, refusal.errors)
+        add_problems(row, refusal.errors)
         outcome[0] = INVALID
         self.refused[row.line] = refusal.errors
 
@@ -241,45 +241,6 @@ class Plan:
         self.memory.undo()
         self._reset_pending()
 
-    def _values(self, row):
-        users = self.memory.users
-        mentor = users.get(row.mentor_email)
-        if row.mentor_email and (mentor is None or not mentor.is_active):
-            if MENTOR not in row.problem_columns:
-                row.refuse(
-                    MENTOR, _("No active account has the email %(email)s.", email=row.mentor_email)
-                )
-            mentor = None
-        unknown = [
-            email
-            for email in row.mentee_emails
-            if users.get(email) is None or not users[email].is_active
-        ]
-        if unknown:
-            row.refuse(
-                MENTEES,
-                _(
-                    "No active account has these mentee emails: %(emails)s.",
-                    emails=", ".join(unknown),
-                ),
-            )
-        return mentoring.MentoringValues(
-            title=row.title,
-            description=row.description,
-            session_type=row.session_type,
-            mentor=mentor,
-            mentees=[users[email] for email in row.mentee_emails if email not in unknown],
-            start_at=row.start_at,
-            end_at=row.end_at,
-            timezone=row.zone,
-            recommended_for=row.recommended_for,
-            categories=row.categories,
-            medium=row.medium,
-            platform=row.platform,
-            meeting_url=row.link,
-            passcode=row.passcode,
-        )
-
     def _check_creator(self, row, values):
         if (
             not self.uploader.is_admin
@@ -321,9 +282,9 @@ class Plan:
             if session is None:
                 return INVALID, row.session_id
         day = self.memory.days.get(session.id)
-        self._add(row, hosting.check_changeable(session, day, self.now))
+        add_problems(row, hosting.check_changeable(session, day, self.now))
         if row.is_valid and row.line in self.failed:
-            self._add(row, self.failed[row.line])
+            add_problems(row, self.failed[row.line])
         if not row.is_valid:
             return INVALID, row.session_id
         self.memory.forget(session)
@@ -332,32 +293,6 @@ class Plan:
         outcome = [DELETED, session.id]
         self.deletes.append((row, session, outcome))
         return outcome
-
-    def _add(self, row, problems):
-        """The mentoring rules' problems, each named by its column, unless the file's own
-        reading already named a problem there."""
-        taken = {SAME_COLUMN.get(column, column) for column in row.problem_columns}
-        for field, message in problems.items():
-            column = COLUMN_OF.get(field)
-            if column in taken:
-                continue
-            label = _("Session %(id)d", id=row.session_id) if field == "session" else column or ""
-            row.refuse(column, f"{label}: {message}" if label else message)
-
-    def _note_meeting(self, row):
-        """How a tolerated meeting cell was read: a Zoom meeting number where the link
-        belongs, a passcode that only Zoom uses."""
-        meeting, _problems = check_meeting(row.platform, row.link, "", row.passcode)
-        if row.link and "://" not in row.link and meeting.url and meeting.url != row.link:
-            row.notes.append(
-                _(
-                    'Meeting Link "%(typed)s" is not a link; it was read as %(url)s.',
-                    typed=row.link,
-                    url=meeting.url,
-                )
-            )
-        if row.passcode and meeting.platform != MeetingPlatform.ZOOM:
-            row.notes.append(_("Meeting Passcode is used only with Zoom; it was left out."))
 
     def _remember(self, values, key, session):
         """What a valid row did, for the clash checks of the rows after it."""
@@ -371,6 +306,75 @@ class Plan:
             ),
         )
         self.memory.remember(slot, key, session)
+
+
+def values_of_row(row, users):
+    """The mentoring values a row names (`users`: email -> User or None); unknown or
+    inactive people are refused on the row."""
+    mentor = users.get(row.mentor_email)
+    if row.mentor_email and (mentor is None or not mentor.is_active):
+        if MENTOR not in row.problem_columns:
+            row.refuse(
+                MENTOR, _("No active account has the email %(email)s.", email=row.mentor_email)
+            )
+        mentor = None
+    unknown = [
+        email
+        for email in row.mentee_emails
+        if users.get(email) is None or not users[email].is_active
+    ]
+    if unknown:
+        row.refuse(
+            MENTEES,
+            _(
+                "No active account has these mentee emails: %(emails)s.",
+                emails=", ".join(unknown),
+            ),
+        )
+    return mentoring.MentoringValues(
+        title=row.title,
+        description=row.description,
+        session_type=row.session_type,
+        mentor=mentor,
+        mentees=[users[email] for email in row.mentee_emails if email not in unknown],
+        start_at=row.start_at,
+        end_at=row.end_at,
+        timezone=row.zone,
+        recommended_for=row.recommended_for,
+        categories=row.categories,
+        medium=row.medium,
+        platform=row.platform,
+        meeting_url=row.link,
+        passcode=row.passcode,
+    )
+
+
+def add_problems(row, problems):
+    """The mentoring rules' problems, each named by its column, unless the file's own
+    reading already named a problem there."""
+    taken = {SAME_COLUMN.get(column, column) for column in row.problem_columns}
+    for field, message in problems.items():
+        column = COLUMN_OF.get(field)
+        if column in taken:
+            continue
+        label = _("Session %(id)d", id=row.session_id) if field == "session" else column or ""
+        row.refuse(column, f"{label}: {message}" if label else message)
+
+
+def note_meeting(row):
+    """How a tolerated meeting cell was read: a Zoom meeting number where the link
+    belongs, a passcode that only Zoom uses."""
+    meeting, _problems = check_meeting(row.platform, row.link, "", row.passcode)
+    if row.link and "://" not in row.link and meeting.url and meeting.url != row.link:
+        row.notes.append(
+            _(
+                'Meeting Link "%(typed)s" is not a link; it was read as %(url)s.',
+                typed=row.link,
+                url=meeting.url,
+            )
+        )
+    if row.passcode and meeting.platform != MeetingPlatform.ZOOM:
+        row.notes.append(_("Meeting Passcode is used only with Zoom; it was left out."))
 
 
 def sample_rows(uploader, company, now):
