@@ -14,7 +14,7 @@ from assessments import lifecycle, outreach, participant_import
 from assessments import outreach as assessment_outreach
 from foundation.i18n import current_company
 from foundation.jobs import periodic_job
-from meetings import zoom_sync
+from meetings.zoom import attendance, connections, meeting_sync, recordings
 from messaging import mail, notifications
 from sessions import booking, bulk_upload, group_sessions, registration_import, reminders
 
@@ -41,11 +41,11 @@ JOBS = (
     registration_import.apply_import,
     bulk_upload.process_upload,
     participant_import.apply_in_background,
-    zoom_sync.sync_day_meeting,
-    zoom_sync.delete_meeting,
-    zoom_sync.refresh_account_types,
-    zoom_sync.fetch_recordings,
-    zoom_sync.import_attendance,
+    meeting_sync.sync_day_meeting,
+    meeting_sync.delete_meeting,
+    connections.refresh_account_types,
+    recordings.fetch_recordings,
+    attendance.import_attendance,
     ask_to_confirm_participation,
     every_minute,
 )

@@ -75,7 +75,7 @@ def from_environment():
         "JOIN_OPENS_MINUTES": int(os.environ.get("JOIN_OPENS_MINUTES", "10")),
         "IMAGE_MAX_MB": int(os.environ.get("IMAGE_MAX_MB", "5")),  # session images
         "IMAGE_DIR": os.environ.get("IMAGE_DIR") or str(INSTANCE / "images"),
-        # Zoom (meetings/zoom.py): an OAuth app's credentials, its webhook secret token, and the
+        # Zoom (meetings/zoom/): an OAuth app's credentials, its webhook secret token, and the
         # base addresses (tests point them at the stand-in in tests/zoom_standin.py).
         "ZOOM_CLIENT_ID": os.environ.get("ZOOM_CLIENT_ID") or None,
         "ZOOM_CLIENT_SECRET": os.environ.get("ZOOM_CLIENT_SECRET") or None,

@@ -54,76 +54,86 @@ def load_once():
         _user(ADMIN_EMAIL, "Alice Admin", Role.ADMIN)
         host = _user("host@convene.test", "Hugo Host", Role.HOST, handle="demo-host")
         member = _user("member@convene.test", "Maria Member", Role.MEMBER)
-
         today = schedule.to_local_naive(utcnow(), ZONE).replace(
             hour=0, minute=0, second=0, microsecond=0
         )
-        first = today + timedelta(days=14)
-        event = Event.create(
-            title={"en": "Leadership Training", "ru": "Тренинг лидерства"},
-            description="Three days on leading teams, offered in the daytime and in the evening.",
-            is_active=True,
-            starts_on=first.date(),
-            ends_on=(first + timedelta(days=3)).date(),
-        )
-        registration_end = schedule.to_utc(
-            first - timedelta(days=2) + timedelta(hours=11, minutes=59), ZONE
-        )
-        daytime = Session.create(
-            event=event,
-            name={"en": "Daytime", "ru": "Дневная"},
-            timezone=ZONE,
-            registration_end_at=registration_end,
-            participant_limit=20,
-        )
-        evening = Session.create(
-            event=event,
-            name={"en": "Evening", "ru": "Вечерняя"},
-            timezone=ZONE,
-            registration_end_at=registration_end,
-        )
-        _day(
-            daytime,
-            first + timedelta(hours=10),
-            3,
-            format=DayFormat.OFFLINE,
-            address="Tverskaya 7, Moscow, room 4 — map: https://yandex.ru/maps/-/CDxYz",
-        )
-        _day(
-            daytime,
-            first + timedelta(days=1, hours=10),
-            3,
-            format=DayFormat.ONLINE,
-            url="https://us02web.zoom.us/j/85551112222",
-            passcode="leader1",
-        )
-        _day(
-            daytime,
-            first + timedelta(days=2, hours=10),
-            2,
-            format=DayFormat.ZOOM,
-            zoom_role=ZoomRole.PARTICIPANT,
-            zoom_organizer=host,
-        )
-        Registration.create(session=daytime, event=event, user=host, role=RegistrationRole.HOST)
-        _day(
-            evening,
-            first + timedelta(hours=19),
-            2,
-            format=DayFormat.ONLINE,
-            url="https://meet.google.com/jgx-ydjs-ptv",
-        )
-        _day(
-            evening,
-            first + timedelta(days=1, hours=19),
-            2,
-            format=DayFormat.OFFLINE,
-            address="Tverskaya 7, Moscow, room 2",
-        )
+        _training_event(host, today + timedelta(days=14))
         _group_session(host, today + timedelta(days=10, hours=18))
         demo_data.load(host, member, ZONE, member.password_hash)  # assessment sessions
     _mentoring_sessions(host, today)
     return True
+
+
+def _training_event(host, first):
+    """A three-day event from `first` (local midnight): a daytime session with a day of each
+    format (the Zoom day organised by the demo host) and an evening session."""
+    event = Event.create(
+        title={"en": "Leadership Training", "ru": "Тренинг лидерства"},
+        description="Three days on leading teams, offered in the daytime and in the evening.",
+        is_active=True,
+        starts_on=first.date(),
+        ends_on=(first + timedelta(days=3)).date(),
+    )
+    registration_end = schedule.to_utc(
+        first - timedelta(days=2) + timedelta(hours=11, minutes=59), ZONE
+    )
+    daytime = Session.create(
+        event=event,
+        name={"en": "Daytime", "ru": "Дневная"},
+        timezone=ZONE,
+        registration_end_at=registration_end,
+        participant_limit=20,
+    )
+    evening = Session.create(
+        event=event,
+        name={"en": "Evening", "ru": "Вечерняя"},
+        timezone=ZONE,
+        registration_end_at=registration_end,
+    )
+    Registration.create(session=daytime, event=event, user=host, role=RegistrationRole.HOST)
+    _training_days(daytime, evening, host, first)
+
+
+def _training_days(daytime, evening, host, first):
+    """Daytime: a day in a room, one on a Zoom link, one a Zoom conference; evening: one
+    online, one in a room."""
+    _day(
+        daytime,
+        first + timedelta(hours=10),
+        3,
+        format=DayFormat.OFFLINE,
+        address="Tverskaya 7, Moscow, room 4 — map: https://yandex.ru/maps/-/CDxYz",
+    )
+    _day(
+        daytime,
+        first + timedelta(days=1, hours=10),
+        3,
+        format=DayFormat.ONLINE,
+        url="https://us02web.zoom.us/j/85551112222",
+        passcode="leader1",
+    )
+    _day(
+        daytime,
+        first + timedelta(days=2, hours=10),
+        2,
+        format=DayFormat.ZOOM,
+        zoom_role=ZoomRole.PARTICIPANT,
+        zoom_organizer=host,
+    )
+    _day(
+        evening,
+        first + timedelta(hours=19),
+        2,
+        format=DayFormat.ONLINE,
+        url="https://meet.google.com/jgx-ydjs-ptv",
+    )
+    _day(
+        evening,
+        first + timedelta(days=1, hours=19),
+        2,
+        format=DayFormat.OFFLINE,
+        address="Tverskaya 7, Moscow, room 2",
+    )
 
 
 def _group_session(host, start_local):

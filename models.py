@@ -261,12 +261,6 @@ class Day(BaseModel):
     # day, even before its link is known ("set the link later"), and a Zoom meeting ID.
     platform = pw.CharField(default="")
     meeting_id = pw.CharField(default="")
-    # Zoom conference days (meetings/zoom_sync.py): the meeting Convene made and its state.
-    zoom_meeting_id = pw.CharField(null=True)
-    zoom_join_url = pw.TextField(default="")
-    zoom_state = pw.CharField(default="")  # ZoomState
-    zoom_error = pw.TextField(default="")
-    zoom_instance_uuid = pw.CharField(default="")  # the last instance that ended
 
     class Meta:
         indexes = ((("session", "start_at"), False),)
@@ -274,6 +268,30 @@ class Day(BaseModel):
     @property
     def duration(self):
         return self.end_at - self.start_at
+
+    @classmethod
+    def with_zoom(cls, *models):
+        """Days (with `models`) and their Zoom meetings in one query: `day.zoom` then asks
+        nothing more. Join further models from Day."""
+        return (
+            cls.select(cls, ZoomMeeting, *models)
+            .join(ZoomMeeting, pw.JOIN.LEFT_OUTER, on=(ZoomMeeting.day == cls.id), attr="_zoom")
+            .switch(cls)
+        )
+
+    @property
+    def zoom(self):
+        """The Zoom meeting Convene made for this day and its state (`ZoomMeeting`), or a blank
+        one when there is none. Read once per day unless loaded with it (`Day.with_zoom`)."""
+        if "_zoom" not in self.__dict__:
+            known = self.id and ZoomMeeting.get_or_none(ZoomMeeting.day == self.id)
+            self._zoom = known or None
+        return self._zoom or ZoomMeeting(day=self)
+
+    @zoom.setter
+    def zoom(self, meeting):
+        """What `day.zoom` answers from now on (None: no meeting), without asking the database."""
+        self._zoom = meeting
 
 
 class Registration(BaseModel):
@@ -391,7 +409,7 @@ class ImportJob(BaseModel):
         return len(self.rows)
 
 
-# Mentoring sessions (issue 12, sessions/mentoring.py) -------------------------------------
+# Mentoring sessions (issue 12, sessions/mentoring/) ----------------------------------------
 
 
 class MentoringDetails(BaseModel):
@@ -471,7 +489,7 @@ class BulkUploadRow(BaseModel):
         indexes = ((("upload", "line"), True), (("upload", "status", "line"), False))
 
 
-# Zoom (meetings/zoom.py, meetings/zoom_sync.py) --------------------------------------------
+# Zoom (meetings/zoom/) ----------------------------------------------------------------------
 
 
 class ZoomState(Choices):
@@ -482,9 +500,22 @@ class ZoomState(Choices):
     LABELS = {NONE: "", CREATING: _l("Creating…"), READY: _l("Ready"), REFUSED: _l("Zoom refused")}
 
 
+class ZoomMeeting(BaseModel):
+    """The Zoom meeting Convene made for a Zoom conference day (meetings/zoom/meeting_sync.py)
+    and its state; a day with no meeting and no state has no row (`Day.zoom` answers a blank
+    one)."""
+
+    day = pw.ForeignKeyField(Day, unique=True, backref="+", on_delete="CASCADE")
+    meeting_id = pw.CharField(null=True, index=True)  # webhooks find their day by it
+    join_url = pw.TextField(default="")
+    state = pw.CharField(default="")  # ZoomState
+    error = pw.TextField(default="")
+    instance_uuid = pw.CharField(default="")  # the last instance that ended
+
+
 class ZoomConnection(BaseModel):
     """A connected Zoom account: the company's (`user` None) or an organizer's own. Tokens are
-    encrypted (meetings/zoom.py seal/unseal); `account_type` is GET /users/me `type`."""
+    encrypted (meetings/zoom/oauth.py seal/unseal); `account_type` is GET /users/me `type`."""
 
     OAUTH = "oauth"
     SERVER_TO_SERVER = "s2s"
@@ -552,6 +583,7 @@ class ZoomWebhookEvent(BaseModel):
     received_at = pw.DateTimeField(default=utcnow)
 
 
+# The tables migration 011 created; ZoomMeeting came with migration 014.
 ZOOM_MODELS = [ZoomConnection, ZoomSettings, ZoomAttendance, ZoomRecording, ZoomWebhookEvent]
 
 
@@ -572,6 +604,7 @@ ALL_MODELS = [
     BulkUpload,
     BulkUploadRow,
     *ZOOM_MODELS,
+    ZoomMeeting,
 ]
 
 

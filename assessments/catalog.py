@@ -50,72 +50,82 @@ def validate(document):
     clean = {
         "name": _texts(document.get("name"), _("The name"), errors),
         "description": _texts(document.get("description") or {"en": "-"}, "description", []),
+        "scale": _scale(document.get("scale") or DEFAULT_SCALE, errors),
+        "relationships": _relationships(document.get("relationships"), errors),
+        "groups": _groups(document.get("groups"), errors),
     }
-    scale = document.get("scale") or DEFAULT_SCALE
-    clean["scale"] = (
-        {
-            str(point): _texts(scale.get(str(point)), _("Scale point %(n)d", n=point), errors)
-            for point in SCALE
-        }
-        if isinstance(scale, dict)
-        else {}
-    )
+    if errors:
+        raise Invalid({"file": " ".join(errors[:20])})
+    return clean
+
+
+def _scale(scale, errors):
     if not isinstance(scale, dict):
         errors.append(_("The scale must give a label for each of 1 to 5."))
-    relationships = document.get("relationships")
-    clean["relationships"] = {}
+        return {}
+    return {
+        str(point): _texts(scale.get(str(point)), _("Scale point %(n)d", n=point), errors)
+        for point in SCALE
+    }
+
+
+def _relationships(relationships, errors):
+    clean = {}
     if not isinstance(relationships, dict) or not relationships:
         errors.append(_("List the rater relationships the assessment accepts."))
-    else:
-        for key, minimum in relationships.items():
-            if key not in RaterRelationship.values():
-                errors.append(_("Unknown relationship: %(key)s.", key=str(key)[:40]))
-            elif (
-                not isinstance(minimum, int) or isinstance(minimum, bool) or not 0 <= minimum <= 20
-            ):
-                errors.append(
-                    _("The minimum for %(key)s must be a whole number from 0 to 20.", key=key)
-                )
-            else:
-                clean["relationships"][key] = minimum
-    groups = document.get("groups")
-    clean["groups"] = []
-    seen = set()
+        return clean
+    for key, minimum in relationships.items():
+        if key not in RaterRelationship.values():
+            errors.append(_("Unknown relationship: %(key)s.", key=str(key)[:40]))
+        elif not isinstance(minimum, int) or isinstance(minimum, bool) or not 0 <= minimum <= 20:
+            errors.append(
+                _("The minimum for %(key)s must be a whole number from 0 to 20.", key=key)
+            )
+        else:
+            clean[key] = minimum
+    return clean
+
+
+def _groups(groups, errors):
+    seen = set()  # question keys, unique across groups
     if not isinstance(groups, list) or not groups:
         errors.append(_("The assessment needs at least one question group."))
-        groups = []
+        return []
+    clean = []
     for number, group in enumerate(groups, 1):
         where = _("Group %(n)d", n=number)
         if not isinstance(group, dict):
             errors.append(_("%(where)s must be an object.", where=where))
             continue
-        questions = group.get("questions")
-        if not isinstance(questions, list) or not questions:
-            errors.append(_("%(where)s needs at least one question.", where=where))
-            questions = []
-        clean_group = {
-            "key": str(group.get("key") or f"g{number}")[:40],
-            "title": _texts(group.get("title"), where, errors),
-            "questions": [],
-        }
-        for index, question in enumerate(questions, 1):
-            spot = _("%(where)s, question %(n)d", where=where, n=index)
-            if not isinstance(question, dict):
-                errors.append(_("%(where)s must be an object.", where=spot))
-                continue
-            key = str(question.get("key") or f"{clean_group['key']}q{index}")[:40]
-            kind = question.get("kind", "rating")
-            if kind not in KINDS:
-                errors.append(_("%(where)s: the kind is rating or text.", where=spot))
-            if key in seen:
-                errors.append(_("%(where)s: the key %(key)s is used twice.", where=spot, key=key))
-            seen.add(key)
-            clean_group["questions"].append(
-                {"key": key, "kind": kind, "text": _texts(question.get("text"), spot, errors)}
-            )
-        clean["groups"].append(clean_group)
-    if errors:
-        raise Invalid({"file": " ".join(errors[:20])})
+        clean.append(_group(group, number, where, seen, errors))
+    return clean
+
+
+def _group(group, number, where, seen, errors):
+    questions = group.get("questions")
+    if not isinstance(questions, list) or not questions:
+        errors.append(_("%(where)s needs at least one question.", where=where))
+        questions = []
+    clean = {
+        "key": str(group.get("key") or f"g{number}")[:40],
+        "title": _texts(group.get("title"), where, errors),
+        "questions": [],
+    }
+    for index, question in enumerate(questions, 1):
+        spot = _("%(where)s, question %(n)d", where=where, n=index)
+        if not isinstance(question, dict):
+            errors.append(_("%(where)s must be an object.", where=spot))
+            continue
+        key = str(question.get("key") or f"{clean['key']}q{index}")[:40]
+        kind = question.get("kind", "rating")
+        if kind not in KINDS:
+            errors.append(_("%(where)s: the kind is rating or text.", where=spot))
+        if key in seen:
+            errors.append(_("%(where)s: the key %(key)s is used twice.", where=spot, key=key))
+        seen.add(key)
+        clean["questions"].append(
+            {"key": key, "kind": kind, "text": _texts(question.get("text"), spot, errors)}
+        )
     return clean
 
 

@@ -203,9 +203,21 @@ def load(host, member, zone, password_hash):
     leadership = Assessment.create(name=LEADERSHIP_360["name"], content=LEADERSHIP_360)
     Assessment.create(name=COLLABORATION_180["name"], content=COLLABORATION_180)
     client = ClientOrganization.create(name="AAA Parts Company")
-    now = utcnow()
-    today = schedule.to_local_naive(now, zone).date()
+    today = schedule.to_local_naive(utcnow(), zone).date()
+    finished = _finished_session(leadership, host, client, today, zone)
+    people = [
+        ("Pavel Petrov", "pavel@convene.test", 3.4),
+        ("Sofia Sidorova", "sofia@convene.test", 4.1),
+    ]
+    for name, email, lean in people:
+        user = User.create(email=email, name=name, role=Role.MEMBER, password_hash=password_hash)
+        _answered_participant(finished, leadership, user, lean, rng)
+    _in_progress_session(leadership, host, member, today, zone)
+    return finished
 
+
+def _finished_session(leadership, host, client, today, zone):
+    """A session whose completion date has passed, its three reminders sent."""
     finished = _detail(
         "Leadership Team Development",
         leadership,
@@ -216,7 +228,6 @@ def load(host, member, zone, password_hash):
         today + timedelta(days=4),
         zone,
     )
-    invited_at = finished.invitation_due_at
     for number, on in enumerate(
         (today - timedelta(days=38), today - timedelta(days=31), today - timedelta(days=10)), 1
     ):
@@ -229,32 +240,36 @@ def load(host, member, zone, password_hash):
             sent_at=due_at,
             sent_count=[9, 6, 2][number - 1],
         )
-    people = [
-        ("Pavel Petrov", "pavel@convene.test", 3.4),
-        ("Sofia Sidorova", "sofia@convene.test", 4.1),
-    ]
-    for name, email, lean in people:
-        user = User.create(email=email, name=name, role=Role.MEMBER, password_hash=password_hash)
-        participant = _participant(finished, user, invited_at)
-        participant.answers = _answers(leadership, rng, lean + 0.3)
-        participant.saved_at = participant.submitted_at = invited_at + timedelta(days=5)
-        participant.save()
-        plan = [("manager", 1), ("peer", 4), ("direct_report", 3), ("other", 1)]
-        for relationship, count in plan:
-            for index in range(count):
-                answered = not (relationship == "peer" and index == 3)
-                first = name.split()[0].lower()
-                Rater.create(
-                    participant=participant,
-                    name=f"{relationship.replace('_', ' ').title()} {index + 1} of {name}",
-                    email=f"{first}.{relationship}{index + 1}@example.com",
-                    relationship=relationship,
-                    token=None,  # the links expired with the completion date
-                    answers=_answers(leadership, rng, lean) if answered else {},
-                    saved_at=invited_at + timedelta(days=7) if answered else None,
-                    submitted_at=invited_at + timedelta(days=7) if answered else None,
-                )
+    return finished
 
+
+def _answered_participant(finished, leadership, user, lean, rng):
+    """A participant of the finished session with their answers and nine raters (one peer
+    did not answer)."""
+    invited_at = finished.invitation_due_at
+    participant = _participant(finished, user, invited_at)
+    participant.answers = _answers(leadership, rng, lean + 0.3)
+    participant.saved_at = participant.submitted_at = invited_at + timedelta(days=5)
+    participant.save()
+    plan = [("manager", 1), ("peer", 4), ("direct_report", 3), ("other", 1)]
+    for relationship, count in plan:
+        for index in range(count):
+            answered = not (relationship == "peer" and index == 3)
+            first = user.name.split()[0].lower()
+            Rater.create(
+                participant=participant,
+                name=f"{relationship.replace('_', ' ').title()} {index + 1} of {user.name}",
+                email=f"{first}.{relationship}{index + 1}@example.com",
+                relationship=relationship,
+                token=None,  # the links expired with the completion date
+                answers=_answers(leadership, rng, lean) if answered else {},
+                saved_at=invited_at + timedelta(days=7) if answered else None,
+                submitted_at=invited_at + timedelta(days=7) if answered else None,
+            )
+
+
+def _in_progress_session(leadership, host, member, today, zone):
+    """A session open for answers, the demo member invited, its reminder to come."""
     in_progress = _detail(
         "Leadership Program, spring cohort",
         leadership,
@@ -272,4 +287,3 @@ def load(host, member, zone, password_hash):
         due_on=today + timedelta(days=14),
         due_at=planning.send_time(today + timedelta(days=14), zone, planning.REMINDER_HOUR),
     )
-    return finished

@@ -160,15 +160,7 @@ def save_session(detail, form, now=None):
             session.name = {current_company().default_locale: title}
             session.timezone, session.host = zone, host_id
             session.save()
-            if (
-                str(detail.assessment_id) != assessment_id
-                and AssessmentParticipant.select()
-                .join(Registration)
-                .where(
-                    Registration.session == session, AssessmentParticipant.saved_at.is_null(False)
-                )
-                .exists()
-            ):
+            if str(detail.assessment_id) != assessment_id and _has_answers(session):
                 raise Invalid(
                     {"assessment": _("Surveys have answers: the assessment cannot change.")}
                 )
@@ -185,6 +177,15 @@ def save_session(detail, form, now=None):
     if invited:
         mail.request_delivery()
     return detail
+
+
+def _has_answers(session):
+    return (
+        AssessmentParticipant.select()
+        .join(Registration)
+        .where(Registration.session == session, AssessmentParticipant.saved_at.is_null(False))
+        .exists()
+    )
 
 
 def _save_reminders(detail, dates, zone):

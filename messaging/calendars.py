@@ -9,7 +9,7 @@ from flask import current_app
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from foundation.i18n import session_path, session_title
-from meetings import zoom_sync
+from meetings.zoom import meeting_sync
 from models import DayFormat, utcnow
 
 PRODID = "-//Convene//Convene//EN"
@@ -48,8 +48,8 @@ def _event_for(day, session, locale, cancelled):
         entry.add("location", link)
         entry.add("url", link)
     elif day.format == DayFormat.ZOOM:
-        entry.add("location", zoom_sync.join_link(day))
-        entry.add("url", zoom_sync.join_link(day))
+        entry.add("location", meeting_sync.join_link(day))
+        entry.add("url", meeting_sync.join_link(day))
     entry.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     return entry
 

@@ -246,7 +246,7 @@ def _session(session_id):
 
 
 def _days(session):
-    return list(Day.select().where(Day.session == session).order_by(Day.start_at))
+    return list(Day.with_zoom().where(Day.session == session).order_by(Day.start_at))
 
 
 def _calendar(session, days, locale, cancelled=False):
@@ -293,7 +293,9 @@ def _day_of(snapshot):
     fields |= {name: datetime.fromisoformat(snapshot[name]) for name in ("start_at", "end_at")}
     event = snapshot["event_id"] and Event(id=snapshot["event_id"], title=snapshot["event_title"])
     session = Session(id=snapshot["session_id"], name=snapshot["session_name"], event=event)
-    return Day(session=session, **fields), session
+    day = Day(session=session, **fields)
+    day.zoom = None  # its Zoom link is Convene's join page, which finds the meeting of the day
+    return day, session
 
 
 def _day_change(context, locale):

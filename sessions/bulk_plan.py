@@ -3,12 +3,10 @@ mentoring rules decide (`sessions.mentoring`: check, create, edit, delete; `sess
 clashes, started sessions; `meetings.platforms`: platforms and links); this module feeds
 them a file in batches and never repeats one of them.
 
-A Plan loads once what a batch of rows needs (the people its emails name, the sessions its
-ids name with their days and details, each mentor's sessions to come) and keeps in memory
-what the rows before have done, so two clashing rows for one mentor give the same answer in
-a check (nothing written) as in an upload: the first wins. When applying, everything is
-read inside the batch's write transaction, the mentors (and on PostgreSQL the days) locked,
-and the valid rows' changes are written together at the end of the batch
+A Plan settles rows against what it knows (`sessions.bulk_memory`: loaded once per batch,
+and what the rows before have done), so two clashing rows for one mentor give the same
+answer in a check (nothing written) as in an upload: the first wins. When applying, the
+valid rows' changes are written together at the end of the batch
 (`mentoring.edit_many`, `delete_many`, `create_many`); if that fails, each row goes through
 `mentoring.edit` / `delete` / `create` in a savepoint of its own, which check again, locked,
 against the database, and `flush` names the rows that failed so (the caller plans the batch
@@ -19,14 +17,14 @@ import logging
 from datetime import timedelta
 from types import SimpleNamespace
 
-import peewee as pw
 from flask_babel import gettext as _
 
 from foundation.forms import Invalid
 from meetings import bigbluebutton
 from meetings.platforms import MeetingPlatform, check_meeting
-from models import Day, MentoringDetails, Role, Session, SessionKind, User, db
+from models import Role, User, db
 from sessions import hosting, mentoring
+from sessions.bulk_memory import PlanMemory
 from sessions.bulk_rows import (
     CATEGORIES,
     COLUMNS,
@@ -52,8 +50,6 @@ from sessions.bulk_rows import (
 
 PUBLISHED, VALID, DELETED, INVALID = "published", "valid", "deleted", "invalid"
 log = logging.getLogger(__name__)
-CHUNK = 500  # ids or emails per IN (...) query
-USERS_KEPT = 2_000  # people kept from one batch to the next
 
 # The mentoring rules name their problems by form field; the result names the file's column.
 COLUMN_OF = {
@@ -82,21 +78,10 @@ def may_create_sessions(user, company):
     return user is not None and user.is_active and mentoring.may_create(user, company)
 
 
-def _chunks(values):
-    values = list(values)
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]
-
-
 class Plan:
     def __init__(self, uploader, company, now, apply):
         self.uploader, self.company, self.now, self.apply = uploader, company, now, apply
-        self.users = {}  # email -> User, or None when no account has it
-        self.sessions = {}  # id -> Session, or None (no mentoring session, or deleted here)
-        self.days = {}  # session id -> its day (`hosting.only_day`)
-        self.details = {}  # session id -> its MentoringDetails
-        self.deleted_here = set()
-        self.slots = {}  # mentor id -> {session id or row key: session with its `.slot`}
+        self.memory = PlanMemory(now, apply)
         self.failed = {}  # line -> problems of a row that failed when written alone
         self.refused = {}  # the same, found by this pass's `flush`
         self._reset_pending()
@@ -106,93 +91,13 @@ class Plan:
         self.edits = {}  # session id -> (row, session, day, values, outcome)
         self.deletes = []  # (row, session, outcome)
 
-    # Loading, once per batch --------------------------------------------------------------
-
     def prepare(self, rows, failed=None):
-        """Load what `rows` need. When applying, everything is read again inside the batch's
-        write transaction (what the rows before wrote is in the database now, and another
-        writer may have added since), so memory stays flat in the file's size; a check
-        keeps what the rows before did in memory instead. `failed`: rows that failed when
+        """Load what `rows` need (`PlanMemory.load`). `failed`: rows that failed when
         written alone in an earlier pass over this batch, now refused with their reason."""
         self.failed = dict(failed or {})
         self.refused = {}
         self._reset_pending()
-        if self.apply:
-            self._deleted_before = set(self.deleted_here)
-            self.sessions, self.days, self.details, self.slots = {}, {}, {}, {}
-        if len(self.users) > USERS_KEPT:
-            self.users = {}  # memory stays flat however many people a file names
-        emails = {email for row in rows for email in (row.mentor_email, *row.mentee_emails)}
-        for chunk in _chunks(email for email in emails if email and email not in self.users):
-            found, _missing = mentoring.people_by_email(chunk)
-            self.users.update(dict.fromkeys(chunk))
-            self.users.update({user.email: user for user in found})
-        ids = {row.session_id for row in rows if row.session_id} - set(self.sessions)
-        self._load_sessions(ids)
-        mentors = {
-            self.users[row.mentor_email].id for row in rows if self.users.get(row.mentor_email)
-        }
-        mentors |= {
-            self.sessions[row.session_id].host_id
-            for row in rows
-            if self.sessions.get(row.session_id)
-        }
-        postgres = not isinstance(db.obj, pw.SqliteDatabase)
-        if self.apply and postgres:
-            # The mentors' rows locked (SQLite: the write transaction holds the database),
-            # in one order: no deadlock between two uploads; then the days to change, and
-            # their sessions read again.
-            for chunk in _chunks(sorted(mentors)):
-                list(User.select(User.id).where(User.id.in_(chunk)).for_update())
-            self._load_sessions(ids, lock=True)
-        if not self.apply:
-            mentors -= set(self.slots)
-        for chunk in _chunks(mentors):
-            for mentor_id in chunk:
-                self.slots[mentor_id] = {}
-            for session in hosting.hosted_slots(chunk, self.now):
-                self.slots[session.host_id][session.id] = session
-
-    def _load_sessions(self, ids, lock=False):
-        """The mentoring sessions of these ids, their days (locked, `lock`) and details."""
-        for chunk in _chunks(sorted(ids)):
-            found = {
-                session.id: session
-                for session in Session.select().where(
-                    Session.id.in_(chunk), Session.kind == SessionKind.MENTORING
-                )
-            }
-            self.sessions.update({session_id: found.get(session_id) for session_id in chunk})
-            for session_id in chunk:
-                self.days.pop(session_id, None)  # read again (locked) when asked twice
-            days = Day.select().where(Day.session.in_(list(found))).order_by(Day.start_at)
-            if lock:
-                days = days.for_update()
-            for day in days:
-                self.days.setdefault(day.session_id, day)
-            for details in MentoringDetails.select().where(
-                MentoringDetails.session.in_(list(found))
-            ):
-                self.details[details.session_id] = details
-
-    def _reload(self, session_id):
-        """One session read again after the batch's pending edits were written."""
-        for store in (self.sessions, self.days, self.details):
-            store.pop(session_id, None)
-        self._load_sessions({session_id}, lock=not isinstance(db.obj, pw.SqliteDatabase))
-        return self.sessions.get(session_id)
-
-    def find_clash(self, host_id, start_at, end_at, ignore_session_id=None):
-        """`hosting.find_clash` over what was loaded and what the rows before did."""
-        clashes = [
-            session
-            for key, session in self.slots.get(host_id, {}).items()
-            if key != ignore_session_id
-            and hosting.overlaps_or_touches(
-                start_at, end_at, session.slot.start_at, session.slot.end_at
-            )
-        ]
-        return min(clashes, key=lambda session: session.slot.start_at, default=None)
+        self.memory.load(rows)
 
     # A row ------------------------------------------------------------------------------
 
@@ -208,14 +113,14 @@ class Plan:
         if self.apply and session is not None and session.id in self.edits:
             # A second edit of one session in a batch starts from what the first wrote.
             self._write_edits()
-            session = self._reload(session.id)
-        values = self._values(row)
+            session = self.memory.reload(session.id)
+        values = values_of_row(row, self.memory.users)
         if row.action == CREATE:
             self._check_creator(row, values)
         missing = (
             row.session_id is not None
-            and self.sessions.get(row.session_id) is None
-            and row.session_id not in self.deleted_here
+            and self.memory.sessions.get(row.session_id) is None
+            and row.session_id not in self.memory.deleted_here
         )
         if row.action == CREATE or session is not None or missing:
             # An Edit of a session that is not there is checked as new: its other problems
@@ -225,13 +130,13 @@ class Plan:
                 self.company,
                 session,
                 self.now,
-                clash_finder=self.find_clash,
-                **self._loaded(session),
+                clash_finder=self.memory.find_clash,
+                **self.memory.loaded(session),
             )
-            self._add(row, problems)
-        self._note_meeting(row)
+            add_problems(row, problems)
+        note_meeting(row)
         if row.is_valid and row.line in self.failed:
-            self._add(row, self.failed[row.line])
+            add_problems(row, self.failed[row.line])
         if not row.is_valid:
             return INVALID, row.session_id
         key = session.id if session is not None else ("row", row.line)
@@ -243,13 +148,9 @@ class Plan:
             self.creates.append((row, values, outcome))
         else:
             outcome = [PUBLISHED, session.id]
-            self.edits[session.id] = (row, session, self.days.get(session.id), values, outcome)
+            day = self.memory.days.get(session.id)
+            self.edits[session.id] = (row, session, day, values, outcome)
         return outcome
-
-    def _loaded(self, session):
-        if session is None:
-            return {}
-        return {"details": self.details.get(session.id), "day": self.days.get(session.id)}
 
     def flush(self):
         """Write the batch's changes: edits, deletes, then new sessions, each kind all at
@@ -264,7 +165,7 @@ class Plan:
         return self.refused
 
     def _refuse(self, row, outcome, refusal):
-        self._add(row, refusal.errors)
+        add_problems(row, refusal.errors)
         outcome[0] = INVALID
         self.refused[row.line] = refusal.errors
 
@@ -337,47 +238,8 @@ class Plan:
 
     def undo(self):
         """The batch was rolled back: forget what its rows did (it is planned again)."""
-        if self.apply:
-            self.deleted_here = set(self._deleted_before)
+        self.memory.undo()
         self._reset_pending()
-
-    def _values(self, row):
-        mentor = self.users.get(row.mentor_email)
-        if row.mentor_email and (mentor is None or not mentor.is_active):
-            if MENTOR not in row.problem_columns:
-                row.refuse(
-                    MENTOR, _("No active account has the email %(email)s.", email=row.mentor_email)
-                )
-            mentor = None
-        unknown = [
-            email
-            for email in row.mentee_emails
-            if self.users.get(email) is None or not self.users[email].is_active
-        ]
-        if unknown:
-            row.refuse(
-                MENTEES,
-                _(
-                    "No active account has these mentee emails: %(emails)s.",
-                    emails=", ".join(unknown),
-                ),
-            )
-        return mentoring.MentoringValues(
-            title=row.title,
-            description=row.description,
-            session_type=row.session_type,
-            mentor=mentor,
-            mentees=[self.users[email] for email in row.mentee_emails if email not in unknown],
-            start_at=row.start_at,
-            end_at=row.end_at,
-            timezone=row.zone,
-            recommended_for=row.recommended_for,
-            categories=row.categories,
-            medium=row.medium,
-            platform=row.platform,
-            meeting_url=row.link,
-            passcode=row.passcode,
-        )
 
     def _check_creator(self, row, values):
         if (
@@ -393,9 +255,9 @@ class Plan:
         """The session an Edit or Delete row names, or None with the reason on the row."""
         if row.session_id is None:
             return None
-        session = self.sessions.get(row.session_id)
+        session = self.memory.sessions.get(row.session_id)
         if session is None:
-            if row.session_id in self.deleted_here:
+            if row.session_id in self.memory.deleted_here:
                 message = _(
                     "Session %(id)d was deleted by an earlier row of this file.", id=row.session_id
                 )
@@ -416,48 +278,21 @@ class Plan:
             return INVALID, row.session_id
         if self.apply and session.id in self.edits:
             self._write_edits()  # the edit first, as the file says
-            session = self._reload(session.id)
+            session = self.memory.reload(session.id)
             if session is None:
                 return INVALID, row.session_id
-        self._add(row, hosting.check_changeable(session, self.days.get(session.id), self.now))
+        day = self.memory.days.get(session.id)
+        add_problems(row, hosting.check_changeable(session, day, self.now))
         if row.is_valid and row.line in self.failed:
-            self._add(row, self.failed[row.line])
+            add_problems(row, self.failed[row.line])
         if not row.is_valid:
             return INVALID, row.session_id
-        self.slots.get(session.host_id, {}).pop(session.id, None)
-        self.sessions[session.id] = None
-        self.deleted_here.add(session.id)
+        self.memory.forget(session)
         if not self.apply:
             return VALID, session.id
         outcome = [DELETED, session.id]
         self.deletes.append((row, session, outcome))
         return outcome
-
-    def _add(self, row, problems):
-        """The mentoring rules' problems, each named by its column, unless the file's own
-        reading already named a problem there."""
-        taken = {SAME_COLUMN.get(column, column) for column in row.problem_columns}
-        for field, message in problems.items():
-            column = COLUMN_OF.get(field)
-            if column in taken:
-                continue
-            label = _("Session %(id)d", id=row.session_id) if field == "session" else column or ""
-            row.refuse(column, f"{label}: {message}" if label else message)
-
-    def _note_meeting(self, row):
-        """How a tolerated meeting cell was read: a Zoom meeting number where the link
-        belongs, a passcode that only Zoom uses."""
-        meeting, _problems = check_meeting(row.platform, row.link, "", row.passcode)
-        if row.link and "://" not in row.link and meeting.url and meeting.url != row.link:
-            row.notes.append(
-                _(
-                    'Meeting Link "%(typed)s" is not a link; it was read as %(url)s.',
-                    typed=row.link,
-                    url=meeting.url,
-                )
-            )
-        if row.passcode and meeting.platform != MeetingPlatform.ZOOM:
-            row.notes.append(_("Meeting Passcode is used only with Zoom; it was left out."))
 
     def _remember(self, values, key, session):
         """What a valid row did, for the clash checks of the rows after it."""
@@ -470,9 +305,76 @@ class Plan:
                 start_at=hosting.as_utc(values.start_at), end_at=hosting.as_utc(values.end_at)
             ),
         )
-        self.slots.setdefault(values.mentor.id, {})[key] = slot
-        if session is not None:
-            self.sessions[session.id] = session
+        self.memory.remember(slot, key, session)
+
+
+def values_of_row(row, users):
+    """The mentoring values a row names (`users`: email -> User or None); unknown or
+    inactive people are refused on the row."""
+    mentor = users.get(row.mentor_email)
+    if row.mentor_email and (mentor is None or not mentor.is_active):
+        if MENTOR not in row.problem_columns:
+            row.refuse(
+                MENTOR, _("No active account has the email %(email)s.", email=row.mentor_email)
+            )
+        mentor = None
+    unknown = [
+        email
+        for email in row.mentee_emails
+        if users.get(email) is None or not users[email].is_active
+    ]
+    if unknown:
+        row.refuse(
+            MENTEES,
+            _(
+                "No active account has these mentee emails: %(emails)s.",
+                emails=", ".join(unknown),
+            ),
+        )
+    return mentoring.MentoringValues(
+        title=row.title,
+        description=row.description,
+        session_type=row.session_type,
+        mentor=mentor,
+        mentees=[users[email] for email in row.mentee_emails if email not in unknown],
+        start_at=row.start_at,
+        end_at=row.end_at,
+        timezone=row.zone,
+        recommended_for=row.recommended_for,
+        categories=row.categories,
+        medium=row.medium,
+        platform=row.platform,
+        meeting_url=row.link,
+        passcode=row.passcode,
+    )
+
+
+def add_problems(row, problems):
+    """The mentoring rules' problems, each named by its column, unless the file's own
+    reading already named a problem there."""
+    taken = {SAME_COLUMN.get(column, column) for column in row.problem_columns}
+    for field, message in problems.items():
+        column = COLUMN_OF.get(field)
+        if column in taken:
+            continue
+        label = _("Session %(id)d", id=row.session_id) if field == "session" else column or ""
+        row.refuse(column, f"{label}: {message}" if label else message)
+
+
+def note_meeting(row):
+    """How a tolerated meeting cell was read: a Zoom meeting number where the link
+    belongs, a passcode that only Zoom uses."""
+    meeting, _problems = check_meeting(row.platform, row.link, "", row.passcode)
+    if row.link and "://" not in row.link and meeting.url and meeting.url != row.link:
+        row.notes.append(
+            _(
+                'Meeting Link "%(typed)s" is not a link; it was read as %(url)s.',
+                typed=row.link,
+                url=meeting.url,
+            )
+        )
+    if row.passcode and meeting.platform != MeetingPlatform.ZOOM:
+        row.notes.append(_("Meeting Passcode is used only with Zoom; it was left out."))
 
 
 def sample_rows(uploader, company, now):

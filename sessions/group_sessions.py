@@ -47,30 +47,13 @@ def create_group_session(creator, form, company, now=None):
     if not schedule.is_timezone(zone):
         zone = company.timezone
     local_start = reader.local_datetime("start", zone=zone)
-    hours = reader.integer("duration_hours", minimum=0, maximum=24)
-    minutes = reader.integer("duration_minutes", minimum=0, maximum=59)
+    duration = _read_duration(reader, company)
     minimum = reader.integer("min_participants", minimum=1, maximum=10000)
     maximum = reader.integer("max_participants", minimum=2, maximum=10000)
-    url = reader.text("meeting_url", max_length=2000)
-    if url and not is_web_url(url):
-        reader.error("meeting_url", _("Enter a link that starts with https:// or http://."))
-    elif url:
-        url, problem = check_pasted_link(url)  # Meet, WhatsApp and Zoom links checked
-        if problem:
-            reader.error("meeting_url", problem)
+    url = _read_meeting_url(reader)
     start = local_start and schedule.to_utc(local_start, zone)
     if start and start <= now:
         reader.error("start", _("Choose a time in the future."))
-    duration = timedelta(hours=hours or 0, minutes=minutes or 0)
-    if (
-        hours is not None
-        and minutes is not None
-        and duration < timedelta(minutes=company.min_duration_minutes)
-    ):
-        reader.error(
-            "duration_minutes",
-            _("A session lasts at least %(num)d minutes.", num=company.min_duration_minutes),
-        )
     if minimum and maximum and minimum > maximum:
         reader.error("min_participants", _("The minimum cannot be larger than the maximum."))
     invitees = _read_invitees(reader, form, creator)
@@ -101,6 +84,33 @@ def create_group_session(creator, form, company, now=None):
             _invite(session, user, now)
     mail.request_delivery()
     return session
+
+
+def _read_duration(reader, company):
+    hours = reader.integer("duration_hours", minimum=0, maximum=24)
+    minutes = reader.integer("duration_minutes", minimum=0, maximum=59)
+    duration = timedelta(hours=hours or 0, minutes=minutes or 0)
+    if (
+        hours is not None
+        and minutes is not None
+        and duration < timedelta(minutes=company.min_duration_minutes)
+    ):
+        reader.error(
+            "duration_minutes",
+            _("A session lasts at least %(num)d minutes.", num=company.min_duration_minutes),
+        )
+    return duration
+
+
+def _read_meeting_url(reader):
+    url = reader.text("meeting_url", max_length=2000)
+    if url and not is_web_url(url):
+        reader.error("meeting_url", _("Enter a link that starts with https:// or http://."))
+    elif url:
+        url, problem = check_pasted_link(url)  # Meet, WhatsApp and Zoom links checked
+        if problem:
+            reader.error("meeting_url", problem)
+    return url
 
 
 def _read_invitees(reader, form, creator):

@@ -20,8 +20,8 @@ from flask_babel import lazy_gettext as _l
 
 from foundation.forms import Invalid
 from foundation.i18n import format_span, pick_text
-from meetings import zoom_sync
 from meetings.platforms import check_meeting
+from meetings.zoom import meeting_sync
 from messaging import mail, notifications
 from models import (
     Choices,
@@ -323,7 +323,7 @@ def cancel_session(session, now=None):
             .where(Session.id == session.id, Session.cancelled_at.is_null())
             .execute()
         ):
-            meetings = zoom_sync.forget_meetings(session)
+            meetings = meeting_sync.forget_meetings(session)
             # A CANCEL must carry a SEQUENCE above the last one sent, or calendars ignore it.
             Day.update(sequence=Day.sequence + 1).where(Day.session == session).execute()
             notifications.session_cancelled(session)
@@ -333,7 +333,7 @@ def cancel_session(session, now=None):
             Session.update(seats_taken=0).where(Session.id == session.id).execute()
     mail.request_delivery()
     for meeting in meetings:
-        zoom_sync.after_delete(*meeting)
+        meeting_sync.after_delete(*meeting)
 
 
 def delete(session, now=None):
@@ -344,11 +344,11 @@ def delete(session, now=None):
     if problems:
         raise Problems(problems)
     with write_transaction():
-        meetings = zoom_sync.forget_meetings(session)  # before the days go with the session
+        meetings = meeting_sync.forget_meetings(session)  # before the days go with the session
         delete_many([session])
     mail.request_delivery()
     for meeting in meetings:
-        zoom_sync.after_delete(*meeting)
+        meeting_sync.after_delete(*meeting)
 
 
 def delete_many(sessions):

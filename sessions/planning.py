@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 
 from foundation import schedule
 from foundation.forms import FormReader
-from meetings import zoom_sync
 from meetings.meeting_links import is_web_url
 from meetings.platforms import check_pasted_link
+from meetings.zoom import meeting_sync
 from messaging import mail, notifications
 from models import (
     Day,
@@ -149,13 +149,15 @@ def save_session(event, session, form, company, now=None):
 
 def delete_session(session):
     """Everyone in it gets the cancellation of its days."""
-    meetings = [zoom_sync.meeting_of(day) for day in Day.select().where(Day.session == session)]
+    meetings = [
+        meeting_sync.meeting_of(day) for day in Day.with_zoom().where(Day.session == session)
+    ]
     with write_transaction():
         notifications.session_cancelled(session)
         session.delete_instance()
     mail.request_delivery()
     for meeting in meetings:
-        zoom_sync.after_delete(*meeting)
+        meeting_sync.after_delete(*meeting)
 
 
 # Days --------------------------------------------------------------------------------------
@@ -248,7 +250,7 @@ def save_day(session, day, form, company, now=None):
         for field, value in place.items():
             setattr(day, field, value)
         day.save()
-        zoom_sync.mark_pending(day)
+        meeting_sync.mark_pending(day)
         if day.zoom_organizer:
             _give_access(session, day.zoom_organizer)
         if reopens:
@@ -256,7 +258,7 @@ def save_day(session, day, form, company, now=None):
         reminders.recompute(session)
         notifications.day_changed(day, session)
     mail.request_delivery()
-    zoom_sync.after_save(day)  # the meeting follows the day, in a job
+    meeting_sync.after_save(day)  # the meeting follows the day, in a job
     return day
 
 
@@ -268,10 +270,10 @@ def _give_access(session, user):
 
 
 def delete_day(day):
-    meeting = zoom_sync.meeting_of(day)
+    meeting = meeting_sync.meeting_of(day)
     with write_transaction():
         notifications.day_cancelled(day)
         day.delete_instance()
         reminders.recompute(day.session)
     mail.request_delivery()
-    zoom_sync.after_delete(*meeting)
+    meeting_sync.after_delete(*meeting)

@@ -12,6 +12,7 @@ from models import (
     Status,
     User,
     ZoomAttendance,
+    ZoomMeeting,
     ZoomSettings,
     utcnow,
 )
@@ -24,12 +25,12 @@ DECIDABLE = (Status.APPROVED, Status.CONFIRM_PARTICIPATION, Status.PARTICIPATED,
 def ended_zoom_days(event, now=None):
     """{session id: [days]} of the event's Zoom days that have a meeting and have ended."""
     days = (
-        Day.select()
+        Day.with_zoom()
         .join(Session)
         .where(
             Session.event == event,
             Day.format == DayFormat.ZOOM,
-            Day.zoom_meeting_id.is_null(False),
+            ZoomMeeting.meeting_id.is_null(False),
             Day.end_at <= (now or utcnow()),
         )
     )

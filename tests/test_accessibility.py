@@ -150,7 +150,7 @@ def assessment_pages(people):
 def _mentoring_and_zoom(event, host, make_day):
     """Issue 12 and 15 pages: a mentoring session the host runs (a mentee in it), and a past
     Zoom day with a recording."""
-    from models import MentoringDetails, ZoomRecording, ZoomRole
+    from models import MentoringDetails, ZoomMeeting, ZoomRecording, ZoomRole
 
     with db.connection_context():
         start = utcnow().replace(second=0, microsecond=0) + timedelta(days=12)
@@ -184,9 +184,9 @@ def _mentoring_and_zoom(event, host, make_day):
         format=DayFormat.ZOOM,
         address="",
         zoom_role=ZoomRole.ADMINISTRATOR,
-        zoom_meeting_id="85746065432",
     )
     with db.connection_context():
+        ZoomMeeting.create(day=zoom, meeting_id="85746065432")
         ZoomRecording.create(
             day=zoom,
             file_id="rec-1",

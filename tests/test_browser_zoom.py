@@ -79,11 +79,11 @@ def test_admin_connects_zoom_adds_a_day_and_starts_it(
     expect(state).to_contain_text("Ready", timeout=10000)  # polled in place
     assert_not_reloaded(page)
     [day] = days_of(session)
-    assert day.format == DayFormat.ZOOM and day.zoom_state == "ready"
-    assert list(standin.meetings) == [day.zoom_meeting_id]
+    assert day.format == DayFormat.ZOOM and day.zoom.state == "ready"
+    assert list(standin.meetings) == [day.zoom.meeting_id]
 
     with page.context.expect_page() as opened:
         state.locator("a:has-text('Start conference')").click()
     zoom_tab = opened.value
     zoom_tab.wait_for_load_state()
-    assert f"{standin.url}/s/{day.zoom_meeting_id}?zak=" in zoom_tab.url
+    assert f"{standin.url}/s/{day.zoom.meeting_id}?zak=" in zoom_tab.url

@@ -8,7 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from zoom_standin import ZoomStandin
 
-from meetings import zoom, zoom_sync
+from meetings.zoom import connections, meeting_sync, oauth, webhooks
+from meetings.zoom.client import ZoomClient
 from models import (
     Day,
     DayFormat,
@@ -18,6 +19,7 @@ from models import (
     Status,
     ZoomAttendance,
     ZoomConnection,
+    ZoomMeeting,
     ZoomRecording,
     ZoomRole,
     ZoomSettings,
@@ -45,16 +47,16 @@ def standin(app):
 def connected(app, standin):
     """The company's account, connected through the OAuth round trip's token call."""
     with app.test_request_context("/"), db.connection_context():
-        return zoom_sync.connect(None, oauth_tokens(standin))
+        return connections.connect(None, oauth_tokens(standin))
 
 
 def oauth_tokens(standin):
     """A code from the stand-in's authorize redirect, exchanged by the real client."""
-    verifier, challenge = zoom.new_pkce()
+    verifier, challenge = oauth.new_pkce()
     redirect_uri = "http://127.0.0.1:5000/zoom/oauth/callback"
-    answer = standin.dispatch_url(zoom.authorize_url(redirect_uri, "s", challenge))
+    answer = standin.dispatch_url(oauth.authorize_url(redirect_uri, "s", challenge))
     code = parse_qs(urlsplit(answer).query)["code"][0]
-    return zoom.exchange_code(code, redirect_uri, verifier)
+    return oauth.exchange_code(code, redirect_uri, verifier)
 
 
 def _authorize_redirect(self, url):
@@ -117,7 +119,7 @@ def test_zoom_oauth_round_trip_checks_state_and_stores_tokens_encrypted(app, adm
         assert connection.user_id is None
         assert connection.email == "host@example.org" and connection.account_type == 2
         assert connection.access_token and connection.access_token not in standin.tokens
-        assert zoom.unseal(connection.access_token) in standin.tokens
+        assert oauth.unseal(connection.access_token) in standin.tokens
     page = admin.get("/admin/settings")
     assert "host@example.org" in page.text and "Disconnect Zoom" in page.text
 
@@ -129,13 +131,13 @@ def test_zoom_token_is_refreshed_before_expiry_and_the_new_refresh_token_kept(
     app, connected, standin
 ):
     with app.test_request_context("/"), db.connection_context():
-        old_refresh = zoom.unseal(connected.refresh_token)
+        old_refresh = oauth.unseal(connected.refresh_token)
         ZoomConnection.update(expires_at=utcnow() + timedelta(seconds=30)).execute()
-        client = zoom.ZoomClient(ZoomConnection.get())
+        client = ZoomClient(ZoomConnection.get())
         assert client.me()["type"] == 2
         stored = ZoomConnection.get()
         assert stored.expires_at > utcnow() + timedelta(minutes=50)
-        assert zoom.unseal(stored.refresh_token) != old_refresh
+        assert oauth.unseal(stored.refresh_token) != old_refresh
         assert old_refresh not in standin.refresh_tokens  # rotated at Zoom
 
 
@@ -145,15 +147,15 @@ def test_zoom_401_refreshes_once_then_revoked_token_shows_on_the_day(
     day = zoom_day()
     standin.expire_tokens()  # Zoom answers 401 code 124: the client refreshes and goes on
     with app.test_request_context("/"), db.connection_context():
-        assert zoom.ZoomClient(ZoomConnection.get()).me()["email"] == "host@example.org"
+        assert ZoomClient(ZoomConnection.get()).me()["email"] == "host@example.org"
     standin.revoke_all()
     with app.test_request_context("/"), db.connection_context():
-        zoom_sync.sync_day_meeting.call_local(day.id)
+        meeting_sync.sync_day_meeting.call_local(day.id)
         assert ZoomConnection.get().problem == "revoked"
     day = reload(day)
-    assert day.zoom_state == "refused"
-    assert "connect the account again" in day.zoom_error
-    assert day.zoom_meeting_id is None
+    assert day.zoom.state == "refused"
+    assert "connect the account again" in day.zoom.error
+    assert day.zoom.meeting_id is None
 
 
 def test_zoom_server_to_server_token(admin, standin):
@@ -182,15 +184,15 @@ def test_zoom_day_create_update_delete_idempotent_under_retried_job(
 ):
     day = zoom_day()
     with app.test_request_context("/"), db.connection_context():
-        zoom_sync.sync_day_meeting.call_local(day.id)
-        zoom_sync.sync_day_meeting.call_local(day.id)  # the same job again
+        meeting_sync.sync_day_meeting.call_local(day.id)
+        meeting_sync.sync_day_meeting.call_local(day.id)  # the same job again
         # A worker that died after Zoom made the meeting but before the id was kept:
-        Day.update(zoom_meeting_id=None).where(Day.id == day.id).execute()
-        zoom_sync.sync_day_meeting.call_local(day.id)
+        ZoomMeeting.update(meeting_id=None).where(ZoomMeeting.day == day.id).execute()
+        meeting_sync.sync_day_meeting.call_local(day.id)
     assert len(standin.meetings) == 1
     meeting = next(iter(standin.meetings.values()))
     day = reload(day)
-    assert day.zoom_state == "ready" and day.zoom_meeting_id == str(meeting["id"])
+    assert day.zoom.state == "ready" and day.zoom.meeting_id == str(meeting["id"])
     assert meeting["type"] == 2 and meeting["start_time"] == "2030-03-01T07:00:00Z"
     assert meeting["duration"] == 120 and meeting["timezone"] == "Europe/Moscow"
     assert meeting["topic"] == "Leadership Training — Daytime"
@@ -217,29 +219,29 @@ def test_zoom_day_create_update_delete_idempotent_under_retried_job(
     admin.htmx("delete", f"/admin/days/{day.id}")
     assert standin.meetings == {}
     with app.test_request_context("/"), db.connection_context():
-        zoom_sync.delete_meeting.call_local(meeting["id"], connected.id)  # retried: still fine
+        meeting_sync.delete_meeting.call_local(meeting["id"], connected.id)  # retried: still fine
 
 
 def test_zoom_429_waits_for_retry_after_and_5xx_backs_off(app, connected, standin, zoom_day):
     day = zoom_day()
     standin.fail_next("GET", "/users/me/meetings", 429, {"Retry-After": "7"})
     with app.test_request_context("/"), db.connection_context():
-        scheduled_before = len(zoom_sync.sync_day_meeting.huey.scheduled())
-        zoom_sync.sync_day_meeting.call_local(day.id)
-        later = zoom_sync.sync_day_meeting.huey.scheduled()
+        scheduled_before = len(meeting_sync.sync_day_meeting.huey.scheduled())
+        meeting_sync.sync_day_meeting.call_local(day.id)
+        later = meeting_sync.sync_day_meeting.huey.scheduled()
     day = reload(day)
-    assert day.zoom_state == "creating"
-    assert "trying again in 7 s" in day.zoom_error
+    assert day.zoom.state == "creating"
+    assert "trying again in 7 s" in day.zoom.error
     assert len(later) == scheduled_before + 1
     assert later[-1].args == (day.id, 1)
     assert standin.meetings == {}
 
     standin.fail_next("POST", "/users/me/meetings", 503)
     with app.test_request_context("/"), db.connection_context():
-        zoom_sync.sync_day_meeting.call_local(day.id, 1)
-        assert "trying again in 60 s" not in reload(day).zoom_error
-        zoom_sync.sync_day_meeting.call_local(day.id, 2)  # the scheduled retry runs
-    assert reload(day).zoom_state == "ready"
+        meeting_sync.sync_day_meeting.call_local(day.id, 1)
+        assert "trying again in 60 s" not in reload(day).zoom.error
+        meeting_sync.sync_day_meeting.call_local(day.id, 2)  # the scheduled retry runs
+    assert reload(day).zoom.state == "ready"
     assert len(standin.meetings) == 1
 
 
@@ -247,7 +249,7 @@ def test_zoom_refusal_shows_on_the_row_with_retry(app, admin, connected, standin
     day = zoom_day()
     standin.fail_next("POST", "/users/me/meetings", 400)
     with app.test_request_context("/"), db.connection_context():
-        zoom_sync.sync_day_meeting.call_local(day.id)
+        meeting_sync.sync_day_meeting.call_local(day.id)
     row = admin.htmx("get", f"/admin/days/{day.id}/zoom")
     assert "Zoom refused: Stand-in failure 400" in row.text and "Retry" in row.text
     again = admin.htmx("post", f"/admin/days/{day.id}/zoom/retry")
@@ -260,7 +262,7 @@ def test_zoom_start_fetches_a_fresh_start_url_for_the_organizer_only(
 ):
     day = zoom_day()
     with app.test_request_context("/"), db.connection_context():
-        zoom_sync.sync_day_meeting.call_local(day.id)
+        meeting_sync.sync_day_meeting.call_local(day.id)
     first = admin.get(f"/zoom/days/{day.id}/start").headers["Location"]
     second = admin.get(f"/zoom/days/{day.id}/start").headers["Location"]
     assert "/s/" in first and first != second  # fetched each time
@@ -271,7 +273,7 @@ def test_zoom_start_fetches_a_fresh_start_url_for_the_organizer_only(
 def test_zoom_role_warnings_and_free_limit(app, admin, connected, standin, zoom_day):
     standin.account_type = 1
     with app.test_request_context("/"), db.connection_context():
-        zoom_sync.refresh_account_type(ZoomConnection.get())
+        connections.refresh_account_type(ZoomConnection.get())
     day = zoom_day(role=ZoomRole.ADMINISTRATOR)
     text = admin.htmx("get", f"/admin/days/{day.id}/zoom").text
     assert "Basic (free) account" in text
@@ -286,17 +288,17 @@ def test_zoom_role_warnings_and_free_limit(app, admin, connected, standin, zoom_
 
 def test_zoom_webhook_signature_matches_the_documented_vectors():
     assert (
-        zoom.signature("test_secret_token", "1773462600", WEBHOOK_VECTOR_BODY)
+        webhooks.signature("test_secret_token", "1773462600", WEBHOOK_VECTOR_BODY)
         == "v0=9d484fd0360315b638ae57b6033132d2f608a1fbe1f122ed242edce5861fc6ab"
     )
-    assert zoom.url_validation("test_secret_token", "qgg8vlvZRS6UYooatFL8Aw")["encryptedToken"] == (
-        "4efea922935c335d972476de138d2208a0d46ab28c79ee592d497a1b216419b8"
-    )
+    assert webhooks.url_validation("test_secret_token", "qgg8vlvZRS6UYooatFL8Aw")[
+        "encryptedToken"
+    ] == ("4efea922935c335d972476de138d2208a0d46ab28c79ee592d497a1b216419b8")
     validation = (
         b'{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1654503849680,'
         b'"event":"endpoint.url_validation"}'
     )
-    assert zoom.signature("test_secret_token", "1654503849", validation) == (
+    assert webhooks.signature("test_secret_token", "1654503849", validation) == (
         "v0=66ce5d2b1decb80b90438894342aa45e31db6c152ee8e7269f15008248678bf5"
     )
 
@@ -325,7 +327,7 @@ def test_zoom_webhooks_are_handled_once_and_attendance_sets_statuses(
 ):
     day = zoom_day(start="2024-03-01T10:00")  # over
     with app.test_request_context("/"), db.connection_context():
-        zoom_sync.sync_day_meeting.call_local(day.id)
+        meeting_sync.sync_day_meeting.call_local(day.id)
     day = reload(day)
     alice, bob, carol = (
         make_user(Role.MEMBER, email=f"{n}@example.com") for n in ("alice", "bob", "carol")
@@ -339,7 +341,7 @@ def test_zoom_webhooks_are_handled_once_and_attendance_sets_statuses(
                 status=Status.CONFIRM_PARTICIPATION,
             )
     url = f"{live_server.url}/zoom/webhook"
-    obj = {"id": day.zoom_meeting_id, "uuid": "abc//def==", "topic": "T", "type": 2}
+    obj = {"id": day.zoom.meeting_id, "uuid": "abc//def==", "topic": "T", "type": 2}
     joined = {
         **obj,
         "participant": {
@@ -408,8 +410,8 @@ def test_zoom_join_shortly_before_start_and_in_the_ics(app, sign_in, connected, 
     day = zoom_day(start=soon, hours=1)
     later = zoom_day(start="2030-03-05T10:00", hours=1)
     with app.test_request_context("/"), db.connection_context():
-        zoom_sync.sync_day_meeting.call_local(day.id)
-        zoom_sync.sync_day_meeting.call_local(later.id)
+        meeting_sync.sync_day_meeting.call_local(day.id)
+        meeting_sync.sync_day_meeting.call_local(later.id)
     day, later = reload(day), reload(later)
     member = sign_in(Role.MEMBER)
     with db.connection_context():
@@ -421,7 +423,7 @@ def test_zoom_join_shortly_before_start_and_in_the_ics(app, sign_in, connected, 
     page = member.get(f"/events/{day.session.event_id}")
     assert f"/zoom/days/{day.id}/join" in page.text
     joined = member.get(f"/zoom/days/{day.id}/join")
-    assert joined.status_code == 302 and joined.headers["Location"] == day.zoom_join_url
+    assert joined.status_code == 302 and joined.headers["Location"] == day.zoom.join_url
 
     page = member.get(f"/events/{later.session.event_id}")
     assert "appears 15 minutes before the start" in page.text
@@ -429,7 +431,7 @@ def test_zoom_join_shortly_before_start_and_in_the_ics(app, sign_in, connected, 
     assert member.get(f"/zoom/days/{later.id}/join").status_code == 409
 
     ics = member.get(f"/days/{later.id}.ics").text.replace("\r\n ", "")
-    assert f"LOCATION:{later.zoom_join_url}" in ics and f"URL:{later.zoom_join_url}" in ics
+    assert f"LOCATION:{later.zoom.join_url}" in ics and f"URL:{later.zoom.join_url}" in ics
     stranger = sign_in(Role.MEMBER)
     assert stranger.get(f"/zoom/days/{later.id}/join").status_code == 404
 
@@ -447,8 +449,8 @@ def test_zoom_organizer_connects_own_account_for_participant_days_presence_only(
         Day.update(zoom_organizer=organizer.user.id).where(Day.id == day.id).execute()
         mine = ZoomConnection.get(ZoomConnection.user == organizer.user.id)
     with app.test_request_context("/"), db.connection_context():
-        assert zoom_sync.connection_for(reload(day)).id == mine.id
-        zoom_sync.sync_day_meeting.call_local(day.id)
+        assert connections.connection_for(reload(day)).id == mine.id
+        meeting_sync.sync_day_meeting.call_local(day.id)
     day = reload(day)
     member = sign_in(Role.MEMBER, email="dana@example.com")
     with db.connection_context():
@@ -459,7 +461,7 @@ def test_zoom_organizer_connects_own_account_for_participant_days_presence_only(
             status=Status.CONFIRM_PARTICIPATION,
         )
     url = f"{live_server.url}/zoom/webhook"
-    obj = {"id": day.zoom_meeting_id, "uuid": "inst-1", "topic": "T", "type": 2}
+    obj = {"id": day.zoom.meeting_id, "uuid": "inst-1", "topic": "T", "type": 2}
     joined = {
         **obj,
         "participant": {
@@ -481,8 +483,8 @@ def test_zoom_organizer_connects_own_account_for_participant_days_presence_only(
 def test_zoom_webhook_of_any_shape_never_fails(app, live_server, connected, standin, zoom_day):
     day = zoom_day()
     with app.test_request_context("/"), db.connection_context():
-        zoom_sync.sync_day_meeting.call_local(day.id)
-    meeting_id = reload(day).zoom_meeting_id
+        meeting_sync.sync_day_meeting.call_local(day.id)
+    meeting_id = reload(day).zoom.meeting_id
     url = f"{live_server.url}/zoom/webhook"
     shapes = [
         {"id": meeting_id, "participant": []},
@@ -511,27 +513,27 @@ def test_zoom_webhook_of_any_shape_never_fails(app, live_server, connected, stan
 def test_zoom_join_link_in_the_confirmation_email(app, sign_in, connected, standin, zoom_day):
     day = zoom_day()
     with app.test_request_context("/"), db.connection_context():
-        zoom_sync.sync_day_meeting.call_local(day.id)
+        meeting_sync.sync_day_meeting.call_local(day.id)
     day = reload(day)
     member = sign_in(Role.MEMBER)
     assert member.htmx("post", f"/sessions/{day.session_id}/signup").status_code == 200
     with db.connection_context():
         email = Email.get(Email.user == member.user.id)
     assert email.status == "sent"
-    assert f"Join: {day.zoom_join_url}" in email.text_body
-    assert f'href="{day.zoom_join_url}"' in email.html_body.replace("&amp;", "&")
+    assert f"Join: {day.zoom.join_url}" in email.text_body
+    assert f'href="{day.zoom.join_url}"' in email.html_body.replace("&amp;", "&")
     calendar = email.attachments[0]["data"].replace("\r\n ", "")
-    assert f"URL:{day.zoom_join_url}" in calendar
+    assert f"URL:{day.zoom.join_url}" in calendar
 
 
 def test_zoom_one_job_per_day_at_a_time(app, connected, standin, zoom_day):
     day = zoom_day()
     with app.test_request_context("/"), db.connection_context():
-        huey = zoom_sync.sync_day_meeting.huey
+        huey = meeting_sync.sync_day_meeting.huey
         huey.flush()  # nothing scheduled by earlier tests
         with huey.lock_task(f"zoom-day-{day.id}"):  # another worker is on this day
-            zoom_sync.sync_day_meeting.call_local(day.id)
+            meeting_sync.sync_day_meeting.call_local(day.id)
         assert standin.meetings == {}
         assert [task.args for task in huey.scheduled()] == [(day.id, 0)]
-        zoom_sync.sync_day_meeting.call_local(day.id)  # the postponed run
-    assert reload(day).zoom_state == "ready" and len(standin.meetings) == 1
+        meeting_sync.sync_day_meeting.call_local(day.id)  # the postponed run
+    assert reload(day).zoom.state == "ready" and len(standin.meetings) == 1

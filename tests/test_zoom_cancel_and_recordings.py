@@ -9,7 +9,7 @@ import pytest
 import test_zoom
 from werkzeug.datastructures import MultiDict
 
-from meetings import zoom_sync
+from meetings.zoom import meeting_sync
 from models import (
     Company,
     Day,
@@ -38,7 +38,7 @@ def zoom_meeting_for(app, day_id, organizer_id):
             zoom_role=ZoomRole.ADMINISTRATOR,
             zoom_organizer=organizer_id,
         ).where(Day.id == day_id).execute()
-        zoom_sync.sync_day_meeting.call_local(day_id)
+        meeting_sync.sync_day_meeting.call_local(day_id)
         return Day.get_by_id(day_id)
 
 
@@ -82,26 +82,26 @@ def test_cancelling_a_hosted_session_deletes_its_zoom_meeting(
     with db.connection_context():
         day = Day.get(Day.session == session)
     day = zoom_meeting_for(app, day.id, host.id)
-    assert day.zoom_meeting_id and len(standin.meetings) == 1
+    assert day.zoom.meeting_id and len(standin.meetings) == 1
     with app.test_request_context("/"), db.connection_context():
         hosting.cancel(Session.get_by_id(session.id))
     assert standin.meetings == {}
-    assert ("DELETE", f"/meetings/{day.zoom_meeting_id}") in standin.calls
+    assert ("DELETE", f"/meetings/{day.zoom.meeting_id}") in standin.calls
     day = reload(day)
-    assert day.zoom_meeting_id is None and day.zoom_join_url == ""
+    assert day.zoom.meeting_id is None and day.zoom.join_url == ""
     with app.test_request_context("/"), db.connection_context():
-        zoom_sync.sync_day_meeting.call_local(day.id)  # a job that waited: makes nothing
+        meeting_sync.sync_day_meeting.call_local(day.id)  # a job that waited: makes nothing
     assert standin.meetings == {}
 
 
 def test_cancelling_an_event_session_deletes_its_zoom_meetings(app, connected, standin, zoom_day):
     day = zoom_day()
     with app.test_request_context("/"), db.connection_context():
-        zoom_sync.sync_day_meeting.call_local(day.id)
+        meeting_sync.sync_day_meeting.call_local(day.id)
     assert len(standin.meetings) == 1
     with app.test_request_context("/"), db.connection_context():
         hosting.cancel_session(Session.get_by_id(day.session_id))
-    assert standin.meetings == {} and reload(day).zoom_meeting_id is None
+    assert standin.meetings == {} and reload(day).zoom.meeting_id is None
 
 
 def test_deleting_a_hosted_session_deletes_its_zoom_meeting(app, connected, standin, make_user):
@@ -121,7 +121,7 @@ def test_recording_completed_reads_the_whole_recording_from_zoom(
 ):
     day = zoom_day(start="2024-03-01T10:00")  # over
     with app.test_request_context("/"), db.connection_context():
-        zoom_sync.sync_day_meeting.call_local(day.id)
+        meeting_sync.sync_day_meeting.call_local(day.id)
     day = reload(day)
     uuid = "rec//uuid=="
     standin.recordings[uuid] = [
@@ -147,7 +147,7 @@ def test_recording_completed_reads_the_whole_recording_from_zoom(
     ]
     # The webhook names one file and no links.
     webhook = {
-        "id": day.zoom_meeting_id,
+        "id": day.zoom.meeting_id,
         "uuid": uuid,
         "recording_files": [{"id": "rec-1", "recording_type": "shared_screen_with_speaker_view"}],
     }
@@ -176,10 +176,10 @@ def test_an_unknown_recording_leaves_what_the_webhook_said(
 ):
     day = zoom_day(start="2024-03-01T10:00")
     with app.test_request_context("/"), db.connection_context():
-        zoom_sync.sync_day_meeting.call_local(day.id)
+        meeting_sync.sync_day_meeting.call_local(day.id)
     day = reload(day)
     webhook = {
-        "id": day.zoom_meeting_id,
+        "id": day.zoom.meeting_id,
         "uuid": "gone",
         "recording_files": [{"id": "rec-9", "play_url": "https://zoom.example/rec/play/9"}],
     }

@@ -11,7 +11,7 @@ from htmx_flask import make_response
 from accounts.access import allow
 from foundation.forms import Invalid
 from foundation.i18n import current_company
-from meetings import zoom_sync
+from meetings.zoom import connections as zoom_connections
 from models import Day, DayFormat, Event, Reminder, Role, Session, User
 from sessions import planning
 from views.fragments import drawn_once, rows_of
@@ -44,7 +44,7 @@ def card_html(session, event):
     """A session's admin card: the same for every admin, drawn once per version."""
     reminders = [reminder.__data__ for reminder in session.reminder_list]
     company = sorted(current_company().__data__.items())
-    zoom_accounts = zoom_sync.accounts_version()  # a day's Zoom warnings follow the accounts
+    zoom_accounts = zoom_connections.accounts_version()  # a day's Zoom warnings follow the accounts
     version = repr((rows_of(session), reminders, event.has_date, company, zoom_accounts))
     return drawn_once("admin/_session_card.html", version, session=session, event=event)
 

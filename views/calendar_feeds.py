@@ -50,7 +50,7 @@ def feed(token):
     if user is None or len(token) < 20:
         abort(404)
     days = (
-        Day.select(Day, Session, Event)  # the event too: entries are titled with it
+        Day.with_zoom(Session, Event)  # the event too: entries are titled with it
         .join(Session)
         .join(Event, JOIN.LEFT_OUTER, on=(Session.event == Event.id))
         .join(Registration, on=(Registration.session == Session.id))

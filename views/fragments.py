@@ -31,9 +31,14 @@ def drawn_once(template, version, **context):
 
 
 def rows_of(session):
-    """What a session card is drawn from: the session's row and its days' (with organizers)."""
+    """What a session card is drawn from: the session's row and its days' (with organizers and
+    Zoom meetings)."""
     days = [
-        (day.__data__, day.zoom_organizer.name if day.zoom_organizer_id else None)
+        (
+            day.__data__,
+            day.zoom.__data__,
+            day.zoom_organizer.name if day.zoom_organizer_id else None,
+        )
         for day in session.day_list
     ]
     return session.__data__, days

@@ -14,14 +14,15 @@ def get_or_404(model, row_id):
 
 
 def attach_days(sessions):
-    """Give each session `.day_list` (with Zoom organizers), in one query whatever their number."""
+    """Give each session `.day_list` (with Zoom organizers and meetings), in one query whatever
+    their number."""
     by_id = {session.id: session for session in sessions}
     for session in sessions:
         session.day_list = []
     if not by_id:
         return sessions
     days = (
-        Day.select(Day, User)
+        Day.with_zoom(User)
         .join(User, JOIN.LEFT_OUTER, on=(Day.zoom_organizer == User.id))
         .where(Day.session.in_(list(by_id)))
         .order_by(Day.start_at)

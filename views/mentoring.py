@@ -1,5 +1,5 @@
 """Mentoring sessions: the list, creating ("Publish and add link") and editing, the people
-type-ahead, and the tag options admins manage. The rules are sessions/mentoring.py."""
+type-ahead, and the tag options admins manage. The rules are sessions/mentoring/."""
 
 import peewee as pw
 from flask import Blueprint, abort, g, redirect, render_template, request, send_file, url_for

@@ -23,7 +23,8 @@ from htmx_flask import make_response
 
 from accounts.access import VISITOR, allow
 from foundation.forms import FormReader, Invalid
-from meetings import zoom, zoom_sync
+from meetings.zoom import connections, meeting_sync, oauth, webhooks
+from meetings.zoom.transport import ZoomError
 from models import (
     Day,
     DayFormat,
@@ -54,14 +55,14 @@ def _callback_url():
 
 def _send_to_zoom(owner):
     """Remember state and the PKCE verifier in this browser's session, then go to Zoom."""
-    if not zoom.is_configured():
+    if not oauth.is_configured():
         return _settings_answer(
             owner, _("Zoom is not configured: set ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET.")
         )
     state = secrets.token_urlsafe(24)
-    verifier, challenge = zoom.new_pkce()
+    verifier, challenge = oauth.new_pkce()
     session["zoom_oauth"] = {"state": state, "verifier": verifier, "owner": owner}
-    target = zoom.authorize_url(_callback_url(), state, challenge)
+    target = oauth.authorize_url(_callback_url(), state, challenge)
     if request.htmx:
         return make_response("", 204, redirect=target)
     return redirect(target)
@@ -108,41 +109,41 @@ def oauth_callback():
             "zoom/connect_failed.html", reason=_("Zoom did not grant access.")
         ), 400
     try:
-        payload = zoom.exchange_code(code, _callback_url(), pending.get("verifier", ""))
-    except zoom.ZoomError as error:
+        payload = oauth.exchange_code(code, _callback_url(), pending.get("verifier", ""))
+    except ZoomError as error:
         return render_template("zoom/connect_failed.html", reason=error.message), 502
-    zoom_sync.connect(None if owner == COMPANY else owner, payload)
+    connections.connect(None if owner == COMPANY else owner, payload)
     return redirect(_back_to(owner))
 
 
 @bp.route("/admin/zoom/server-to-server", methods=["POST"])
 @allow(Role.ADMIN)
 def connect_server_to_server():
-    if not zoom.has_server_to_server():
+    if not oauth.has_server_to_server():
         return _settings_answer(COMPANY, _("Set ZOOM_ACCOUNT_ID to use a Server-to-Server app."))
     try:
-        payload = zoom.account_token()
-    except zoom.ZoomError as error:
+        payload = oauth.account_token()
+    except ZoomError as error:
         return _settings_answer(COMPANY, error.message)
-    zoom_sync.connect(None, payload, kind=ZoomConnection.SERVER_TO_SERVER)
+    connections.connect(None, payload, kind=ZoomConnection.SERVER_TO_SERVER)
     return _company_section(_("Zoom account connected."))
 
 
 @bp.route("/admin/zoom/disconnect", methods=["POST"])
 @allow(Role.ADMIN)
 def disconnect_company():
-    connection = zoom_sync.company_connection()
+    connection = connections.company_connection()
     if connection is not None:
-        zoom_sync.disconnect(connection)
+        connections.disconnect(connection)
     return _company_section(_("Zoom account disconnected."))
 
 
 @bp.route("/zoom/disconnect", methods=["POST"])
 @allow(Role.MEMBER)
 def disconnect_mine():
-    connection = zoom_sync.user_connection(g.user.id)
+    connection = connections.user_connection(g.user.id)
     if connection is not None:
-        zoom_sync.disconnect(connection)
+        connections.disconnect(connection)
     body = render_template("zoom/_my_account.html", connection=None)
     return make_response(body, 200, trigger={"toast": _("Zoom account disconnected.")})
 
@@ -150,7 +151,7 @@ def disconnect_mine():
 def _company_section(toast=None, errors=None, status=200):
     body = render_template(
         "zoom/_company.html",
-        connection=zoom_sync.company_connection(),
+        connection=connections.company_connection(),
         settings=ZoomSettings.current(),
         errors=errors or {},
     )
@@ -197,7 +198,7 @@ def day_state(day_id):
 @allow(Role.ADMIN)
 def retry_day(day_id):
     day = zoom_day_or_404(day_id)
-    zoom_sync.retry(day)
+    meeting_sync.retry(day)
     return render_template("zoom/_day_state.html", day=Day.get_by_id(day.id), session=day.session)
 
 
@@ -215,13 +216,13 @@ def start(day_id):
     day = zoom_day_or_404(day_id)
     if not _may_start(day):
         abort(404)
-    if day.zoom_state != ZoomState.READY:
+    if day.zoom.state != ZoomState.READY:
         return render_template(
             "zoom/connect_failed.html", reason=_("The conference is not ready yet.")
         ), 409
     try:
-        return redirect(zoom_sync.start_url(day))
-    except zoom.ZoomError as error:
+        return redirect(meeting_sync.start_url(day))
+    except ZoomError as error:
         return render_template("zoom/connect_failed.html", reason=error.message), 502
 
 
@@ -243,13 +244,13 @@ def join(day_id):
         )
         .exists()
     )
-    if not (registered or _may_start(day)) or not day.zoom_join_url:
+    if not (registered or _may_start(day)) or not day.zoom.join_url:
         abort(404)
     if not join_is_open(day):
         return render_template(
             "zoom/connect_failed.html", reason=_("Joining opens 15 minutes before the start.")
         ), 409
-    return redirect(day.zoom_join_url)
+    return redirect(day.zoom.join_url)
 
 
 @bp.route("/zoom/days/<int:day_id>/recordings")
@@ -279,7 +280,7 @@ def webhook():
     v0:{timestamp}:{body}, within five minutes), or refused with 401."""
     secret = current_app.config.get("ZOOM_WEBHOOK_SECRET") or ""
     raw = request.get_data(cache=True)
-    signed = zoom.is_signed(
+    signed = webhooks.is_signed(
         secret,
         request.headers.get("x-zm-request-timestamp", ""),
         raw,
@@ -295,8 +296,8 @@ def webhook():
         return {"error": "not an event"}, 400
     if event.get("event") == "endpoint.url_validation":
         plain = str((event.get("payload") or {}).get("plainToken", ""))
-        return zoom.url_validation(secret, plain)
-    zoom_sync.handle_event(event)
+        return webhooks.url_validation(secret, plain)
+    webhooks.handle_event(event)
     return "", 204
 
 
@@ -305,15 +306,15 @@ def zoom_warnings(day, session):
     """What the admin should know about a Zoom day: the free account's limits, and a role
     that does not match the account Zoom reports. No query of its own per day."""
     warnings = []
-    if zoom_sync.is_longer_than_free_limit(day):
+    if connections.is_longer_than_free_limit(day):
         warnings.append(
             _("A Participant account ends meetings after 40 minutes; this day is longer.")
         )
     if day.zoom_role == "participant":
         limit = session.participant_limit
-        if limit is None or limit > zoom_sync.FREE_CAPACITY:
+        if limit is None or limit > connections.FREE_CAPACITY:
             warnings.append(_("A Participant account admits up to 100 people."))
-    mismatch = zoom_sync.role_mismatch(day.zoom_role, zoom_sync.shown_connection_for(day))
+    mismatch = connections.role_mismatch(day.zoom_role, connections.shown_connection_for(day))
     if mismatch:
         warnings.append(mismatch)
     return warnings
@@ -321,12 +322,12 @@ def zoom_warnings(day, session):
 
 @bp.app_template_global()
 def my_zoom_connection():
-    return zoom_sync.user_connection(g.user.id) if g.get("user") else None
+    return connections.user_connection(g.user.id) if g.get("user") else None
 
 
 @bp.app_template_global()
 def zoom_company_connection():
-    return zoom_sync.company_connection()
+    return connections.company_connection()
 
 
 @bp.app_template_global()
@@ -368,7 +369,7 @@ def apply_attendance(event_id):
 
 @bp.app_template_global()
 def zoom_join_link(day):
-    return zoom_sync.join_link(day)
+    return meeting_sync.join_link(day)
 
 
 @bp.app_template_global()
