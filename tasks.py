@@ -10,18 +10,19 @@ from huey import crontab
 from app import create_app
 from assessments import (
     lifecycle,  # noqa: F401  (declares the cancellation emails)
-    participant_import,  # noqa: F401  (declares the import job)
+    participant_import,  # noqa: F401  (an importer the upload job runs)
 )
 from assessments import outreach as assessment_outreach
 from foundation.i18n import current_company
 from foundation.jobs import huey, periodic_job, run_jobs_in
+from imports import lifecycle as uploads  # noqa: F401  (declares the one upload job)
 from meetings import zoom_sync  # noqa: F401  (declares the Zoom jobs)
 from messaging import mail
 from sessions import (
     booking,
-    bulk_upload,  # noqa: F401  (declares the bulk upload job and its email)
+    bulk_upload,  # noqa: F401  (an importer the upload job runs, and its email)
     group_sessions,
-    registration_import,  # noqa: F401  (declares the import job)
+    registration_import,  # noqa: F401  (an importer the upload job runs)
     reminders,
 )
 
