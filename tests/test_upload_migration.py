@@ -2,6 +2,7 @@
 `upload_row`, nothing lost, and drops the old tables."""
 
 import json
+import uuid
 from datetime import date, datetime
 
 import pytest
@@ -30,10 +31,22 @@ REGISTRATION_ROWS = [
 PARTICIPANT_ROWS = [{"line": 2, "email": "cat@example.com", "outcome": "add", "message": ""}]
 
 
+def fresh_database_url(request, backend, tmp_path):
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'old.db'}"
+    url = request.getfixturevalue("postgres_url")
+    name = f"before_013_{uuid.uuid4().hex[:8]}"
+    connect_database(url)
+    with db.connection_context():
+        db.execute_sql(f"CREATE DATABASE {name}")
+    db.obj.close_all()
+    return url.rsplit("/", 1)[0] + f"/{name}"
+
+
 @pytest.fixture
-def at_012(tmp_path):
+def at_012(request, backend, tmp_path):
     """A database migrated up to 012, with a user, an event and an assessment session."""
-    connect_database(f"sqlite:///{tmp_path / 'old.db'}")
+    connect_database(fresh_database_url(request, backend, tmp_path))
     router = Router(db.obj, migrate_dir=str(config.ROOT / "migrations"), ignore=["basemodel"])
     with db.connection_context():
         router.run("012_assessment_imports")
@@ -55,35 +68,41 @@ def at_012(tmp_path):
     db.obj.close_all()
 
 
+def sql(statement, values):
+    """`statement` with "?" as the database's own parameter mark."""
+    return db.execute_sql(statement.replace("?", db.obj.param), values)
+
+
 def old_rows(user, event, detail):
     """Three bulk uploads (ids 5, 6 and 7, with rows), an applying registration import and a
     previewed assessment import, in the old tables."""
     for upload_id in (5, 6, 7):
-        db.execute_sql(
+        sql(
             "INSERT INTO bulk_upload (id, uploaded_by_id, filename, is_check, data, locale,"
             " columns, extra_columns, total, done, status, counts, created_at, finished_at)"
-            " VALUES (?, ?, ?, 0, ?, 'ru', '[\"Action\", \"id\"]', '[\"x\"]', 2, 2, 'done',"
+            " VALUES (?, ?, ?, ?, ?, 'ru', '[\"Action\", \"id\"]', '[\"x\"]', 2, 2, 'done',"
             " '{\"published\": 2}', ?, ?)",
-            (upload_id, user.id, f"s{upload_id}.csv", b"Action,id\n", CREATED, CREATED),
+            (upload_id, user.id, f"s{upload_id}.csv", False, b"Action,id\n", CREATED, CREATED),
         )
         for line in (2, 3):
-            db.execute_sql(
+            sql(
                 "INSERT INTO bulk_upload_row (upload_id, line, cells, session_id, status,"
                 " message) VALUES (?, ?, '[\"Create\", \"\"]', ?, 'published', 'ok')",
                 (upload_id, line, upload_id * 10 + line),
             )
-    db.execute_sql(
+    sql(
         "INSERT INTO import_job (event_id, uploaded_by_id, filename, rows, status,"
         " applied_count, created_at) VALUES (?, ?, 'people.csv', ?, 'applying', 1, ?)",
         (event.id, user.id, json.dumps(REGISTRATION_ROWS), CREATED),
     )
-    db.execute_sql(
+    sql(
         "INSERT INTO assessment_import (assessment_session_id, uploaded_by_id, filename, rows,"
         " status, applied_count, created_at) VALUES (?, NULL, 'p.csv', ?, 'preview', 0, ?)",
         (detail.id, json.dumps(PARTICIPANT_ROWS), CREATED),
     )
 
 
+@pytest.mark.every_database
 def test_upload_migration_moves_every_upload_and_drops_the_old_tables(at_012):
     router, user, event, detail = at_012
     old_rows(user, event, detail)
