@@ -123,5 +123,104 @@ def _outcome_counts(rows):
 
 
 def rollback(migrator: Migrator, database: pw.Database, *, fake=False):
+    """The old tables again, each upload back in the table of its kind, ids kept."""
+    _create_old_tables(migrator)
+    migrator.run(_move_back, database)
     migrator.remove_model("upload_row")
     migrator.remove_model("upload")
+
+
+def _move_back(database):
+    status = "CASE status WHEN 'working' THEN 'applying' ELSE status END"
+    for table, (kind, target) in PREVIEW_TABLES.items():
+        database.execute_sql(
+            f"INSERT INTO {table} (id, {target}, uploaded_by_id, filename, rows, status,"
+            f" applied_count, created_at) SELECT id, {target}, uploaded_by_id, filename, rows,"
+            f" {status}, done, created_at FROM upload WHERE kind = '{kind}'"
+        )
+    database.execute_sql(
+        "INSERT INTO bulk_upload (id, uploaded_by_id, filename, is_check, data, locale, columns,"
+        " extra_columns, total, done, status, counts, created_at, finished_at) SELECT id,"
+        " uploaded_by_id, filename, is_check, data, locale, columns, extra_columns, total, done,"
+        " status, counts, created_at, finished_at FROM upload"
+        " WHERE kind = 'sessions' AND uploaded_by_id IS NOT NULL"
+    )
+    database.execute_sql(
+        "INSERT INTO bulk_upload_row (upload_id, line, cells, session_id, status, message)"
+        " SELECT upload_id, line, cells, session_id, upload_row.status, message FROM upload_row"
+        " JOIN bulk_upload ON bulk_upload.id = upload_id ORDER BY upload_row.id"
+    )
+    if isinstance(database, pw.PostgresqlDatabase):
+        for table in ("bulk_upload", *PREVIEW_TABLES):
+            database.execute_sql(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                f" COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+            )
+
+
+def _create_old_tables(migrator):
+    """As 002, 009 and 012 declared them."""
+
+    @migrator.create_model
+    class ImportJob(pw.Model):
+        id = pw.AutoField()
+        event = pw.ForeignKeyField(migrator.orm["event"], on_delete="CASCADE")
+        uploaded_by = pw.ForeignKeyField(migrator.orm["user"], null=True, on_delete="SET NULL")
+        filename = pw.CharField()
+        rows = pw.JSONField()
+        status = pw.CharField(default="preview")
+        applied_count = pw.IntegerField(default=0)
+        created_at = pw.DateTimeField()
+
+        class Meta:
+            table_name = "import_job"
+
+    @migrator.create_model
+    class AssessmentImport(pw.Model):
+        id = pw.AutoField()
+        assessment_session = pw.ForeignKeyField(
+            migrator.orm["assessment_session"], on_delete="CASCADE"
+        )
+        uploaded_by = pw.ForeignKeyField(migrator.orm["user"], null=True, on_delete="SET NULL")
+        filename = pw.CharField()
+        rows = pw.JSONField()
+        status = pw.CharField(default="preview")
+        applied_count = pw.IntegerField(default=0)
+        created_at = pw.DateTimeField()
+
+        class Meta:
+            table_name = "assessment_import"
+
+    @migrator.create_model
+    class BulkUpload(pw.Model):
+        id = pw.AutoField()
+        uploaded_by = pw.ForeignKeyField(migrator.orm["user"], on_delete="CASCADE")
+        filename = pw.CharField()
+        is_check = pw.BooleanField(default=False)
+        data = pw.BlobField()
+        locale = pw.CharField(default="en")
+        columns = pw.JSONField()
+        extra_columns = pw.JSONField()
+        total = pw.IntegerField(default=0)
+        done = pw.IntegerField(default=0)
+        status = pw.CharField(default="queued")
+        counts = pw.JSONField()
+        created_at = pw.DateTimeField()
+        finished_at = pw.DateTimeField(null=True)
+
+        class Meta:
+            table_name = "bulk_upload"
+
+    @migrator.create_model
+    class BulkUploadRow(pw.Model):
+        id = pw.AutoField()
+        upload = pw.ForeignKeyField(BulkUpload, on_delete="CASCADE")
+        line = pw.IntegerField()
+        cells = pw.JSONField()
+        session_id = pw.IntegerField(null=True)
+        status = pw.CharField()
+        message = pw.TextField(default="")
+
+        class Meta:
+            table_name = "bulk_upload_row"
+            indexes = ((("upload", "line"), True), (("upload", "status", "line"), False))

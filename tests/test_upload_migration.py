@@ -155,3 +155,31 @@ def test_upload_migration_moves_every_upload_and_drops_the_old_tables(at_012):
     tables = set(db.get_tables())
     assert not tables & {"import_job", "bulk_upload", "bulk_upload_row", "assessment_import"}
     assert Upload.create(kind=UploadKind.SESSIONS, filename="new.csv").id == 10
+
+
+@pytest.mark.every_database
+def test_upload_migration_rolls_back_into_the_old_tables(at_012):
+    router, user, event, detail = at_012
+    old_rows(user, event, detail)
+    before = {table: table_rows(table) for table in OLD_TABLES}
+
+    router.run()
+    router.rollback()
+
+    assert {table: table_rows(table) for table in OLD_TABLES} == before
+    assert not {"upload", "upload_row"} & set(db.get_tables())
+
+
+OLD_TABLES = {
+    "bulk_upload": "id, uploaded_by_id, filename, locale, total, done, status, counts",
+    "bulk_upload_row": "upload_id, line, cells, session_id, status, message",
+    "import_job": "event_id, uploaded_by_id, filename, rows, status, applied_count",
+    "assessment_import": "assessment_session_id, filename, rows, status, applied_count",
+}
+
+
+def table_rows(table):
+    columns = OLD_TABLES[table]
+    order = ", ".join(columns.split(", ")[:2])  # unique in each (JSON has no order)
+    cursor = db.execute_sql(f"SELECT {columns} FROM {table} ORDER BY {order}")
+    return [tuple(str(value) for value in row) for row in cursor.fetchall()]
