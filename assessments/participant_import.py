@@ -26,7 +26,6 @@ from models import (
     User,
     utcnow,
 )
-from sessions.registration_import import INLINE_ROWS
 
 PROGRESS_EVERY = 50  # rows between two moves of the progress bar
 
@@ -171,7 +170,7 @@ class ParticipantImporter(lifecycle.Importer):
     batch_size = PROGRESS_EVERY
 
     def runs_in_background(self, upload, company):
-        return lifecycle.summary(upload).get(Outcome.ADD, 0) > INLINE_ROWS
+        return lifecycle.summary(upload).get(Outcome.ADD, 0) > lifecycle.INLINE_ROWS
 
 
 IMPORTER = ParticipantImporter()

@@ -25,6 +25,7 @@ from messaging import mail
 from models import Company, Upload, UploadStatus, User, utcnow, write_transaction
 
 IMPORTERS = {}  # kind -> Importer
+INLINE_ROWS = 100  # a previewed import with more rows to apply runs as the background job
 
 
 class Run:

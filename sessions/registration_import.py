@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from foundation.i18n import pick_text
 from imports import lifecycle, results
+from imports.lifecycle import INLINE_ROWS
 from imports.reading import EMAIL, EMAIL_HEADERS, FileProblem, cell_text, leftmost_column
 from imports.reading import table_rows as read_file
 from models import (
@@ -29,7 +30,6 @@ from models import (
 from sessions import booking
 
 SESSION_HEADERS = {"session", "session name", "сессия"}
-INLINE_ROWS = 100  # larger files are applied by the background job with a progress bar
 
 
 class Outcome(Choices):
