@@ -74,7 +74,7 @@ def headed_rows(filename, data, cells_of=dict):
     has_headings, blank = False, 0
     try:
         for line, raw in table:
-            if not any(cell_text(cell) for cell in raw.values()):
+            if not _has_text(raw):
                 blank += 1
                 if blank > BLANK_ROWS_MAX:
                     raise FileProblem(
@@ -93,6 +93,14 @@ def headed_rows(filename, data, cells_of=dict):
         table.close()  # the workbook too, when reading stops early
     if not has_headings:
         raise FileProblem(_("The file is empty."))
+
+
+def _has_text(raw):
+    """Whether a row holds anything but blanks (one call a row: every row is asked)."""
+    for cell in raw.values():
+        if cell is not None and (not isinstance(cell, str) or cell.strip()):
+            return True  # a number or a date always shows as text
+    return False
 
 
 def too_many_rows(row_limit):
