@@ -1,11 +1,12 @@
-"""Every background job and every kind of email, listed once.
+"""Every background job, kind of import and kind of email, listed once.
 
-Jobs are declared beside the rules they run (`foundation.jobs.job`) and notice loaders
-beside the notices they write (each module's `NOTICE_LOADERS`); this module is the one list
-of both. The app factory installs it, and the job worker's jobs run inside an app made by
-the same factory (tasks.py), so the web app and any worker, however started, know the same
-jobs and notice kinds. The periodic sweeps live here because each spans several areas.
-tests/test_registries.py fails when a job or a notice kind is missing from these lists.
+Jobs are declared beside the rules they run (`foundation.jobs.job`), importers beside their
+rules (each module's `IMPORTER`) and notice loaders beside the notices they write (each
+module's `NOTICE_LOADERS`); this module is the one list of all three. The app factory
+installs it, and the worker's jobs run in an app made by the same factory (tasks.py), so
+the web app and any worker, however started, know the same jobs, imports and notices. The
+periodic sweeps live here because each spans several areas. tests/test_registries.py fails
+when a job, an importer or a notice kind is missing here.
 """
 
 from huey import crontab
@@ -14,6 +15,7 @@ from assessments import lifecycle, outreach, participant_import
 from assessments import outreach as assessment_outreach
 from foundation.i18n import current_company
 from foundation.jobs import periodic_job
+from imports import lifecycle as imports
 from meetings.zoom import attendance, connections, meeting_sync, recordings
 from messaging import mail, notifications
 from sessions import booking, bulk_upload, group_sessions, registration_import, reminders
@@ -38,9 +40,7 @@ def every_minute():
 JOBS = (
     mail.deliver_outbox,
     mail.deliver_alongside,
-    registration_import.apply_import,
-    bulk_upload.process_upload,
-    participant_import.apply_in_background,
+    imports.process_in_background,
     meeting_sync.sync_day_meeting,
     meeting_sync.delete_meeting,
     connections.refresh_account_types,
@@ -61,6 +61,8 @@ def merged(*tables):
     return loaders
 
 
+IMPORTERS = (registration_import.IMPORTER, bulk_upload.IMPORTER, participant_import.IMPORTER)
+
 NOTICE_LOADERS = merged(
     notifications.NOTICE_LOADERS,
     outreach.NOTICE_LOADERS,
@@ -71,3 +73,4 @@ NOTICE_LOADERS = merged(
 
 def install():
     mail.use_notice_loaders(NOTICE_LOADERS)
+    imports.use_importers(IMPORTERS)

@@ -393,23 +393,7 @@ class Broadcast(BaseModel):
     expanded_at = pw.DateTimeField(null=True, index=True)
 
 
-class ImportJob(BaseModel):
-    """An uploaded registration file: its rows, their preview outcomes, then the results."""
-
-    event = pw.ForeignKeyField(Event, on_delete="CASCADE")
-    uploaded_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
-    filename = pw.CharField()
-    rows = pw.JSONField()  # [{"line": n, "email": ..., "session": ..., "outcome": ..., ...}]
-    status = pw.CharField(default="preview")  # preview, queued, applying, done
-    applied_count = pw.IntegerField(default=0)
-    created_at = pw.DateTimeField(default=utcnow)
-
-    @property
-    def total(self):
-        return len(self.rows)
-
-
-# Mentoring sessions (issue 12, sessions/mentoring/) ----------------------------------------
+# Mentoring sessions (sessions/mentoring/) ------------------------------------------------
 
 
 class MentoringDetails(BaseModel):
@@ -450,46 +434,10 @@ class Invitation(BaseModel):
     invited_at = pw.DateTimeField(default=utcnow)
 
 
-# Bulk session upload (PRODUCT.md C) -------------------------------------------------------
+# Bulk session upload (sessions/bulk_upload.py) ------------------------------------------
 
 
-class BulkUpload(BaseModel):
-    """A bulk session file, checked (a dry run) or applied row by row; every row's result is
-    a BulkUploadRow, written in the same transaction as what the row changed, so `done`
-    says exactly how far an interrupted run got."""
-
-    uploaded_by = pw.ForeignKeyField(User, on_delete="CASCADE")
-    filename = pw.CharField()
-    is_check = pw.BooleanField(default=False)  # a dry run: only the results are written
-    data = pw.BlobField()  # the file as uploaded, read again by the job
-    locale = pw.CharField(default="en")  # the uploader's language, for the messages
-    columns = pw.JSONField(default=list)  # the headings, in file order
-    extra_columns = pw.JSONField(default=list)
-    total = pw.IntegerField(default=0)
-    done = pw.IntegerField(default=0)
-    status = pw.CharField(default="queued")  # queued, working, done
-    counts = pw.JSONField(default=dict)  # {"published": n, "valid": n, ...} once done
-    created_at = pw.DateTimeField(default=utcnow)
-    finished_at = pw.DateTimeField(null=True)
-
-    @property
-    def is_working(self):
-        return self.status != "done"
-
-
-class BulkUploadRow(BaseModel):
-    upload = pw.ForeignKeyField(BulkUpload, backref="rows", on_delete="CASCADE")
-    line = pw.IntegerField()
-    cells = pw.JSONField()  # the row's cells in the order of the file's headings
-    session_id = pw.IntegerField(null=True)  # the created, edited or deleted session
-    status = pw.CharField()  # published, valid, deleted, invalid
-    message = pw.TextField(default="")
-
-    class Meta:
-        indexes = ((("upload", "line"), True), (("upload", "status", "line"), False))
-
-
-# Zoom (meetings/zoom/) ----------------------------------------------------------------------
+# Zoom (meetings/zoom.py, meetings/zoom_sync.py) --------------------------------------------
 
 
 class ZoomState(Choices):
@@ -594,15 +542,12 @@ ALL_MODELS = [
     Session,
     Day,
     Registration,
-    ImportJob,
     Reminder,
     Email,
     Broadcast,
     MentoringDetails,
     TagOption,
     Invitation,
-    BulkUpload,
-    BulkUploadRow,
     *ZOOM_MODELS,
     ZoomMeeting,
 ]
@@ -777,24 +722,70 @@ ALL_MODELS += [
 ]
 
 
-# Assessment participants from a file (assessments/participant_import.py) --------------------
+# Uploaded files of every import (imports/) ------------------------------------------------
 
 
-class AssessmentImport(BaseModel):
-    """An uploaded participants file of an assessment session: its rows with their preview
-    outcomes, then their results."""
+class UploadKind(Choices):
+    REGISTRATIONS = "registrations"  # an event's registrations (sessions/registration_import.py)
+    SESSIONS = "sessions"  # the bulk session upload (sessions/bulk_upload.py)
+    ASSESSMENT_PARTICIPANTS = "assessment_participants"  # assessments/participant_import.py
 
-    assessment_session = pw.ForeignKeyField(AssessmentSession, on_delete="CASCADE")
+
+class UploadStatus(Choices):
+    PREVIEW = "preview"  # every row checked; waits for the admin to apply it
+    QUEUED = "queued"
+    WORKING = "working"
+    DONE = "done"
+
+
+class Upload(BaseModel):
+    """An uploaded file of any import and how far its run got: `done` rows of `total`, moved
+    in the same transaction as each batch's changes, so a restart resumes after them.
+
+    An import that shows a preview keeps its rows with their outcomes in `rows` (read whole,
+    applied in order, written back once at the end: what the database holds says which rows
+    a crashed run applied). The bulk session upload keeps the file in `data` and writes an
+    UploadRow per row with the change the row made, since its creates leave no other trace
+    of which row made them."""
+
+    kind = pw.CharField()
     uploaded_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    event = pw.ForeignKeyField(Event, null=True, on_delete="CASCADE")
+    assessment_session = pw.ForeignKeyField(AssessmentSession, null=True, on_delete="CASCADE")
     filename = pw.CharField()
-    rows = pw.JSONField()  # [{"line": n, "email": ..., "outcome": ..., "message": ...}]
-    status = pw.CharField(default="preview")  # preview, queued, applying, done
-    applied_count = pw.IntegerField(default=0)  # rows gone through (the progress bar)
+    locale = pw.CharField(default="en")  # the uploader's language, for the rows' messages
+    status = pw.CharField(default=UploadStatus.PREVIEW)
+    is_check = pw.BooleanField(default=False)  # a dry run: only the results are written
+    data = pw.BlobField(null=True)  # the file as uploaded, when the job reads it again
+    columns = pw.JSONField(default=list)  # the headings, in file order
+    extra_columns = pw.JSONField(default=list)  # headings the import does not use
+    rows = pw.JSONField(default=list)  # [{"line": n, "email": ..., "outcome": ..., ...}]
+    total = pw.IntegerField(default=0)
+    done = pw.IntegerField(default=0)
+    counts = pw.JSONField(default=dict)  # {outcome: n} once done
     created_at = pw.DateTimeField(default=utcnow)
+    finished_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("uploaded_by", "kind", "id"), False),)
 
     @property
-    def total(self):
-        return len(self.rows)
+    def is_working(self):
+        return self.status in (UploadStatus.QUEUED, UploadStatus.WORKING)
 
 
-ALL_MODELS += [AssessmentImport]
+class UploadRow(BaseModel):
+    """One row's result, written in the same transaction as the change the row made."""
+
+    upload = pw.ForeignKeyField(Upload, backref="results", on_delete="CASCADE")
+    line = pw.IntegerField()
+    cells = pw.JSONField()  # the row's cells in the order of the file's headings
+    session_id = pw.IntegerField(null=True)  # the created, edited or deleted session
+    status = pw.CharField()  # published, valid, deleted, invalid
+    message = pw.TextField(default="")
+
+    class Meta:
+        indexes = ((("upload", "line"), True), (("upload", "status", "line"), False))
+
+
+ALL_MODELS += [Upload, UploadRow]

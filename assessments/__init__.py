@@ -8,5 +8,5 @@ participants are Registrations like everywhere else, the facilitator is the sess
 host, and only what is particular to assessments (questionnaire, dates, answers) lives in
 the tables of its own.
 
-May import: messaging, foundation, config, models.
+May import: messaging, imports, foundation, config, models.
 """

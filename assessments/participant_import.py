@@ -1,40 +1,32 @@
-"""Participants of an assessment session from a CSV or XLSX file (Registrations tab).
+"""Participants of an assessment session from a CSV or XLSX file (Registrations tab): what
+this import declares to the upload lifecycle (`imports.lifecycle`).
 
-The file is read by the event registrations import's reader
-(`sessions.registration_import.read_table`): one `email` column, any other column (a
-`name`) ignored. Step 1 gives every row an outcome; step 2 adds each row that will be added
-through `planning.add_participant`, the rule the one-by-one add follows (so a participant
-added after the invitation date is invited at once). Applying twice is harmless: an added
-row is "already a participant" the second time."""
+One `email` column, any other column (a `name`) ignored. The preview gives every row an
+outcome; applying adds each row that will be added through `planning.add_participant`, the
+rule the one-by-one add follows (so a participant added after the invitation date is
+invited at once). Applying twice is harmless: an added row is "already a participant" the
+second time."""
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from assessments import planning
 from foundation.forms import Invalid
-from foundation.jobs import job
-from messaging import mail
+from imports import lifecycle, results
+from imports.reading import EMAIL, EMAIL_HEADERS, FileProblem, cell_text, leftmost_column
+from imports.reading import table_rows as read_file
 from models import (
-    AssessmentImport,
     AssessmentParticipant,
     AssessmentSession,
     Choices,
     Registration,
+    UploadKind,
+    UploadStatus,
     User,
     utcnow,
-    write_transaction,
-)
-from sessions.registration_import import (
-    EMAIL,
-    EMAIL_HEADERS,
-    INLINE_ROWS,
-    FileProblem,
-    read_table,
-    summary,
-    table_rows,  # outcome counts of an upload's rows: the same for both imports
 )
 
-PREVIEW_SHOWN = 200
 PROGRESS_EVERY = 50  # rows between two moves of the progress bar
 
 
@@ -61,32 +53,20 @@ class Outcome(Choices):
 
 def read_rows(filename, data, row_limit):
     """[(line number, email)] from an uploaded file, or FileProblem."""
-    table = read_table(filename, data)
-    try:
-        return _email_rows(table, row_limit)
-    finally:
-        table.close()
+    return read_file(
+        filename,
+        data,
+        row_limit,
+        _email_column,
+        lambda line, cells, column: (line, cell_text(cells.get(column)).lower()),
+    )
 
 
-def _text(cell):
-    return "" if cell is None else str(cell).strip()
-
-
-def _email_column(cells):
-    headers = {col: _text(cell).casefold() for col, cell in cells.items()}
-    column = min((col for col, h in headers.items() if h in EMAIL_HEADERS), default=None)
+def _email_column(headers):
+    column = leftmost_column(headers, EMAIL_HEADERS)
     if column is None:
         raise FileProblem(_('The first row must name an "email" column.'))
     return column
-
-
-def _email_rows(table, row_limit):
-    return table_rows(
-        table,
-        row_limit,
-        _email_column,
-        lambda line, cells, column: (line, _text(cells.get(column)).lower()),
-    )
 
 
 def _chunks(values, size=500):
@@ -139,83 +119,62 @@ def check_open(detail, now=None):
 def start_import(detail, uploader, filename, data, company):
     check_open(detail)
     rows = preview(detail, read_rows(filename, data, company.bulk_rows_limit))
-    with write_transaction():
-        return AssessmentImport.create(
-            assessment_session=detail, uploaded_by=uploader, filename=filename[:255], rows=rows
-        )
-
-
-def claim(upload_id):
-    """Mark a previewed upload as queued; False when it already was (a double click)."""
-    return (
-        AssessmentImport.update(status="queued")
-        .where(AssessmentImport.id == upload_id, AssessmentImport.status == "preview")
-        .execute()
-        == 1
+    return lifecycle.start(
+        IMPORTER,
+        uploader,
+        filename,
+        locale=str(get_locale()),
+        assessment_session=detail,
+        rows=rows,
+        total=len(rows),
+        status=UploadStatus.PREVIEW,
     )
 
 
-def runs_in_background(upload):
-    return summary(upload).get(Outcome.ADD, 0) > INLINE_ROWS
+class ParticipantRun(lifecycle.PreviewedRun):
+    """Each row is added through the one-by-one rule, in a transaction of its own nested in
+    the batch's (a refused row undoes nothing else); the emails go out together."""
+
+    to_apply = (Outcome.ADD,)
+
+    def __init__(self, upload, now):
+        super().__init__(upload, now)
+        self.detail = AssessmentSession.get_by_id(upload.assessment_session_id)
+
+    def apply_row(self, row):
+        try:
+            planning.add_participant(self.detail, {"person": row["email"]}, self.now)
+        except Invalid as refusal:
+            return Outcome.FAILED, " ".join(str(text) for text in refusal.errors.values())
+        return Outcome.ADDED, ""
+
+    def settle(self, pending):
+        for chunk in _chunks(pending):
+            added = {
+                row.registration.user.email
+                for row in AssessmentParticipant.select(AssessmentParticipant, Registration, User)
+                .join(Registration)
+                .join(User)
+                .where(
+                    Registration.session == self.detail.session_id,
+                    User.email.in_([row["email"] for row in chunk]),
+                )
+            }
+            for row in chunk:
+                row["outcome"] = Outcome.ADDED if row["email"] in added else Outcome.FAILED
 
 
-@job(retries=3, retry_delay=10)
-def apply_in_background(upload_id):
-    """A large file is applied by the worker (the page polls its progress)."""
-    apply(upload_id)
+class ParticipantImporter(lifecycle.Importer):
+    kind = UploadKind.ASSESSMENT_PARTICIPANTS
+    run_class = ParticipantRun
+    batch_size = PROGRESS_EVERY
+
+    def runs_in_background(self, upload, company):
+        return lifecycle.summary(upload).get(Outcome.ADD, 0) > lifecycle.INLINE_ROWS
 
 
-def apply(upload_id, now=None):
-    """Add every row that will be added, one by one through the one-by-one rule (each its
-    own transaction, so a refused row undoes nothing); the emails go out together. The
-    progress counter moves every PROGRESS_EVERY rows; after a restart, the rows already
-    gone through take their outcome from the database."""
-    upload = AssessmentImport.get_by_id(upload_id)
-    detail = AssessmentSession.get_by_id(upload.assessment_session_id)
-    AssessmentImport.update(status="applying").where(AssessmentImport.id == upload_id).execute()
-    rows = upload.rows
-    _settle(detail, rows[: upload.applied_count])
-    with mail.one_delivery_request():
-        for index in range(upload.applied_count, len(rows)):
-            row = rows[index]
-            if row["outcome"] == Outcome.ADD:
-                row["outcome"], row["message"] = _add(detail, row["email"], now)
-            if (index + 1) % PROGRESS_EVERY == 0:
-                AssessmentImport.update(applied_count=index + 1).where(
-                    AssessmentImport.id == upload_id
-                ).execute()
-    with write_transaction():
-        AssessmentImport.update(rows=rows, applied_count=len(rows), status="done").where(
-            AssessmentImport.id == upload_id
-        ).execute()
-
-
-def _add(detail, email, now):
-    try:
-        planning.add_participant(detail, {"person": email}, now)
-    except Invalid as refusal:
-        return Outcome.FAILED, " ".join(str(text) for text in refusal.errors.values())
-    return Outcome.ADDED, ""
-
-
-def _settle(detail, applied_rows):
-    pending = [row for row in applied_rows if row["outcome"] == Outcome.ADD]
-    for chunk in _chunks(pending):
-        added = {
-            row.registration.user.email
-            for row in AssessmentParticipant.select(AssessmentParticipant, Registration, User)
-            .join(Registration)
-            .join(User)
-            .where(
-                Registration.session == detail.session_id,
-                User.email.in_([row["email"] for row in chunk]),
-            )
-        }
-        for row in chunk:
-            row["outcome"] = Outcome.ADDED if row["email"] in added else Outcome.FAILED
+IMPORTER = ParticipantImporter()
 
 
 def result_rows(upload):
-    yield [_("Line"), _("Email"), _("Outcome"), _("Message")]
-    for row in upload.rows:
-        yield [row["line"], row["email"], Outcome.label(row["outcome"]), row.get("message", "")]
+    return results.previewed_rows(upload, [(_("Email"), "email")], Outcome)

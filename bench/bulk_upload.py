@@ -182,15 +182,16 @@ def bench_rows(count, first_day, seeded_edit, seeded_delete, started_id):
 
 
 def run_file(uploader, company, rows, is_check):
-    from models import BulkUpload
+    from imports import lifecycle
+    from models import Upload
     from sessions import bulk_upload
 
     data = to_csv(rows)
     started = time.perf_counter()
     upload = bulk_upload.start_upload(uploader, "bench.csv", data, company, is_check)
-    done = bulk_upload.process(upload.id)
+    done = lifecycle.process(upload.id)
     seconds = time.perf_counter() - started
-    return BulkUpload.get_by_id(done.id), seconds
+    return Upload.get_by_id(done.id), seconds
 
 
 def main():
@@ -198,7 +199,7 @@ def main():
     count = QUICK_ROWS if args.quick else FULL_ROWS
     with harness.workspace("bulk") as work, seeding.database(work, "bulk", args.postgres) as url:
         from app import create_app
-        from models import BulkUploadRow, Role, User, db, utcnow
+        from models import Role, UploadRow, User, db, utcnow
 
         app = create_app(
             {"DATABASE_URL": url, "BBB_URL": "http://127.0.0.1:9/bigbluebutton/", "BBB_SECRET": "x"}
@@ -215,9 +216,9 @@ def main():
             seeded, seconds = run_file(admin, company, seed_file(first_day), False)
             ids = [
                 row.session_id
-                for row in BulkUploadRow.select()
-                .where(BulkUploadRow.upload == seeded.id)
-                .order_by(BulkUploadRow.line)
+                for row in UploadRow.select()
+                .where(UploadRow.upload == seeded.id)
+                .order_by(UploadRow.line)
             ]
             if seeded.counts.get("published") != 2 * MENTORS:
                 say(f"FAILED: seeding published {seeded.counts}")

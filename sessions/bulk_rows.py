@@ -6,8 +6,8 @@ mentoring session is here: titles, types, platforms and links, durations, seats 
 are the mentoring rules' (`sessions.mentoring`, `meetings.platforms`), which `bulk_plan`
 calls with these values.
 
-The file is read with the registration import's readers (CSV in UTF-8 with or without a
-BOM, or Windows-1251; XLSX), which stream and stop at the first malformed line.
+The file is read by `imports.reading` (CSV in UTF-8 with or without a BOM, or Windows-1251;
+XLSX; blank rows, row limit), which streams and stops at the first malformed line.
 """
 
 import re
@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from foundation import schedule
-from sessions.registration_import import FileProblem, read_table
+from imports.reading import NO_DATA, FileProblem, headed_rows, too_many_rows
 
 ACTION, ID, TITLE, DESCRIPTION, TYPE, MENTOR, MENTEES = (
     "Action",
@@ -65,9 +64,6 @@ STRICT_DATE = re.compile(r"(\d{2})-(\d{2})-(\d{4})")
 CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)(?:\s*hrs?\.?)?", re.IGNORECASE)
 DIGITS = re.compile(r"[0-9]+")
 SQUEEZE = re.compile(r"\s+")
-BLANKS_MAX = 10_000
-
-NO_DATA = _l("The file has no rows below its headings.")
 
 
 # The file ----------------------------------------------------------------------------------
@@ -150,31 +146,12 @@ def _quoted(names):
 def data_rows(filename, data):
     """(headings, stream of (line, cells)) for every row below the headings that is not
     blank. FileProblem for a file that cannot be read."""
-    table = read_table(filename, data)
-    columns, blanks = None, 0
+    rows = headed_rows(filename, data, _cells)
     try:
-        for line, raw in table:
-            cells = _cells(raw)
-            if not any(cells):
-                blanks += 1
-                if blanks > BLANKS_MAX:
-                    raise FileProblem(
-                        _(
-                            "The file has more than %(max)d empty rows. Delete them and upload"
-                            " it again.",
-                            max=BLANKS_MAX,
-                        )
-                    )
-                continue
-            if columns is None:
-                columns = headings(cells)
-                yield columns
-                continue
-            yield line, cells
+        yield headings(next(rows))
+        yield from rows
     finally:
-        table.close()  # the workbook too, when reading stops early
-    if columns is None:
-        raise FileProblem(_("The file is empty."))
+        rows.close()  # the workbook too, when reading stops early
 
 
 def read_sheet(filename, data, row_limit):
@@ -187,12 +164,7 @@ def read_sheet(filename, data, row_limit):
         for _row in rows:
             total += 1
             if total > row_limit:
-                raise FileProblem(
-                    _(
-                        "The file has more than %(max)d rows; at most %(max)d are allowed.",
-                        max=row_limit,
-                    )
-                )
+                raise too_many_rows(row_limit)
     finally:
         rows.close()
     if not total:

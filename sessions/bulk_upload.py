@@ -1,5 +1,7 @@
-"""Bulk session upload (PRODUCT.md C): a CSV (or XLSX) file creates, edits and deletes
-mentoring sessions, and every row gets its own result.
+"""Bulk session upload: a CSV (or XLSX) file creates, edits and deletes mentoring sessions,
+and every row gets its own result. What this import declares to the upload lifecycle
+(`imports.lifecycle`, which keeps the upload, runs it in batches, in the background for a
+large file, and emails the result).
 
 Reading the file and each row's cells is `bulk_rows`' part; what a row means for the
 sessions that exist (mentor clashes, seats, who may change what, started sessions) is the
@@ -7,39 +9,21 @@ mentoring rules' (`sessions.mentoring`), called from `bulk_plan`, never copied h
 
 A file is read once in the request, so a file-level problem answers at once; then its rows
 are checked (a dry run: nothing is written but the results) or applied, in file order, in
-batches. Each batch is one write transaction holding the rows' changes (written together;
-row by row in savepoints if that fails), their results and the progress counter: a refused
-row never undoes another, and an interrupted run resumes after its last batch. Files above
-the company's threshold run as a Huey job; the page polls the progress. After an upload
-the uploader gets the result CSV by email (rendered by the mail worker from the upload's
-id).
+batches. Each batch's rows are written together (row by row in savepoints if that fails),
+with an UploadRow per row in the same transaction, so an interrupted run knows exactly how
+far it got; a dry run starts again (its plan lived in memory only).
 """
 
-import csv
-import io
-
 import peewee as pw
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from foundation.bulk_insert import insert_rows
-from foundation.exports import spreadsheet_safe
-from foundation.i18n import recipient_locale_of
-from foundation.jobs import job
+from imports import lifecycle, results
+from imports.reading import FileProblem
 from messaging import mail
-from models import (
-    BulkUpload,
-    BulkUploadRow,
-    Choices,
-    Company,
-    User,
-    db,
-    utcnow,
-    write_transaction,
-)
+from models import Choices, Company, Upload, UploadKind, UploadRow, UploadStatus, User, db, utcnow
 from sessions import bulk_plan
 from sessions.bulk_rows import COLUMNS, ID, Sheet, headings, parse_row, read_sheet, sheet_rows
-from sessions.registration_import import FileProblem
 
 __all__ = ["FileProblem", "COLUMNS"]
 
@@ -59,106 +43,66 @@ class RowStatus(Choices):
     }
 
 
-# Starting ----------------------------------------------------------------------------------
-
-
 def start_upload(uploader, filename, data, company, is_check, locale=None):
     """Read the whole file now (one clear FileProblem if it cannot be used) and keep it for
     checking or applying; its messages in `locale` (the page's), else the uploader's."""
     sheet = read_sheet(filename, data, company.bulk_rows_limit)
-    with write_transaction():
-        return BulkUpload.create(
-            uploaded_by=uploader,
-            filename=(filename or "upload.csv")[:255],
-            is_check=is_check,
-            data=data,
-            locale=locale or recipient_locale_of(uploader),
-            columns=sheet.columns,
-            extra_columns=sheet.extra_columns,
-            total=sheet.total,
+    return lifecycle.start(
+        IMPORTER,
+        uploader,
+        filename,
+        locale=locale,
+        status=UploadStatus.QUEUED,
+        is_check=is_check,
+        data=data,
+        columns=sheet.columns,
+        extra_columns=sheet.extra_columns,
+        total=sheet.total,
+    )
+
+
+class BulkRun(lifecycle.Run):
+    def __init__(self, upload, now):
+        super().__init__(upload, now)
+        uploader = User.get_by_id(upload.uploaded_by_id)
+        columns, positions, extra = headings(upload.columns)
+        self.sheet = Sheet(columns, positions, extra, upload.total)
+        self.plan = bulk_plan.Plan(uploader, Company.current(), now, apply=not upload.is_check)
+
+    def rows(self, skip):
+        return sheet_rows(self.upload.filename, bytes(self.upload.data), skip=skip)
+
+    def apply(self, batch):
+        parsed, outcomes = _settle_batch(self.plan, self.sheet, batch)
+        insert_rows(
+            UploadRow,
+            [
+                _result(self.upload, row, outcome)
+                for row, outcome in zip(parsed, outcomes, strict=True)
+            ],
         )
 
-
-def runs_in_background(upload, company):
-    return upload.total > company.bulk_background_rows
-
-
-def run(upload):
-    """Check or apply the upload now, or in the background for a large file; the upload
-    as it stands afterwards."""
-    company = Company.current()
-    if runs_in_background(upload, company):
-        process_upload(upload.id)
-    else:
-        process(upload.id)
-    return BulkUpload.get_by_id(upload.id)
+    def finish(self):
+        return _counts(self.upload.id)
 
 
-@job(retries=2, retry_delay=10)
-def process_upload(upload_id):
-    """A large file, checked or applied in the background (the page polls its progress)."""
-    process(upload_id)
+class BulkImporter(lifecycle.Importer):
+    kind = UploadKind.SESSIONS
+    run_class = BulkRun
+    batch_size = BATCH
+    result_notice = "bulk_upload_result"
 
+    def runs_in_background(self, upload, company):
+        return upload.total > company.bulk_background_rows
 
-# Processing --------------------------------------------------------------------------------
-
-
-def _batches(rows, size):
-    batch = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def process(upload_id, now=None):
-    """Check or apply every row of the upload, in file order, in batches; resumes after
-    the last batch an interrupted run committed (a dry run starts again: its plan lived in
-    memory only)."""
-    upload = BulkUpload.get_by_id(upload_id)
-    if upload.status == "done":
-        return upload
-    with write_transaction():
+    def resume_from(self, upload):
         if upload.is_check and upload.done:
-            BulkUploadRow.delete().where(BulkUploadRow.upload == upload.id).execute()
-            upload.done = 0
-        BulkUpload.update(status="working", done=upload.done).where(
-            BulkUpload.id == upload.id
-        ).execute()
-    company = Company.current()
-    uploader = User.get_by_id(upload.uploaded_by_id)
-    columns, positions, extra = headings(upload.columns)
-    sheet = Sheet(columns, positions, extra, upload.total)
-    done = upload.done
-    with force_locale(upload.locale), mail.one_delivery_request():
-        plan = bulk_plan.Plan(uploader, company, now or utcnow(), apply=not upload.is_check)
-        rows = sheet_rows(upload.filename, bytes(upload.data), skip=done)
-        for batch in _batches(rows, BATCH):
-            with write_transaction():
-                parsed, outcomes = _settle_batch(plan, sheet, batch)
-                results = [
-                    _result(upload, row, outcome)
-                    for row, outcome in zip(parsed, outcomes, strict=True)
-                ]
-                insert_rows(BulkUploadRow, results)
-                done += len(parsed)
-                BulkUpload.update(done=done).where(BulkUpload.id == upload.id).execute()
-        with write_transaction():
-            counts = _counts(upload.id)
-            BulkUpload.update(
-                status="done", done=upload.total, counts=counts, finished_at=utcnow()
-            ).where(BulkUpload.id == upload.id).execute()
-            if not upload.is_check:
-                mail.queue_email(
-                    f"bulk_upload_result:{upload.id}",
-                    uploader,
-                    "bulk_upload_result",
-                    upload_id=upload.id,
-                )
-    return BulkUpload.get_by_id(upload.id)
+            UploadRow.delete().where(UploadRow.upload == upload.id).execute()
+            return 0
+        return upload.done
+
+
+IMPORTER = BulkImporter()
 
 
 def _settle_batch(plan, sheet, batch):
@@ -195,8 +139,8 @@ def _result(upload, row, outcome):
 
 def _counts(upload_id):
     counts = dict.fromkeys(RowStatus.values(), 0)
-    query = BulkUploadRow.select(BulkUploadRow.status, pw.fn.COUNT(BulkUploadRow.id).alias("n"))
-    for found in query.where(BulkUploadRow.upload == upload_id).group_by(BulkUploadRow.status):
+    query = UploadRow.select(UploadRow.status, pw.fn.COUNT(UploadRow.id).alias("n"))
+    for found in query.where(UploadRow.upload == upload_id).group_by(UploadRow.status):
         counts[found.status] = found.n
     return counts
 
@@ -212,10 +156,10 @@ def summary_line(upload):
 def result_rows(upload, only_invalid=False, limit=None):
     """The upload's rows as they were given, with the new id of a created session, its
     status and its message, in file order."""
-    query = BulkUploadRow.select().where(BulkUploadRow.upload == upload.id)
+    query = UploadRow.select().where(UploadRow.upload == upload.id)
     if only_invalid:
-        query = query.where(BulkUploadRow.status == RowStatus.INVALID)
-    query = query.order_by(BulkUploadRow.line)
+        query = query.where(UploadRow.status == RowStatus.INVALID)
+    query = query.order_by(UploadRow.line)
     if limit:
         query = query.limit(limit)
     return query
@@ -239,13 +183,8 @@ def result_table(upload):
 
 
 def result_csv(upload):
-    """The result as CSV text (UTF-8 with a BOM, so spreadsheets read it as such), values
-    that a spreadsheet would run as formulas made inert."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for values in result_table(upload):
-        writer.writerow([spreadsheet_safe(value) for value in values])
-    return "\ufeff" + out.getvalue()
+    """The result as CSV text (the email's attachment, the command's --out file)."""
+    return results.result_text(result_table(upload))
 
 
 def result_filename(upload):
@@ -254,7 +193,9 @@ def result_filename(upload):
 
 
 def _result_notice(context, _locale):
-    upload = BulkUpload.get_or_none(BulkUpload.id == context["upload_id"])
+    upload = Upload.get_or_none(
+        Upload.id == context["upload_id"], Upload.kind == UploadKind.SESSIONS
+    )
     if upload is None:
         raise mail.Obsolete("the upload was deleted")
     attachment = {
@@ -277,18 +218,19 @@ def sample_rows(uploader, company, now=None):
 
 def uploads_of(user, limit=5):
     return list(
-        BulkUpload.select(
-            BulkUpload.id,
-            BulkUpload.filename,
-            BulkUpload.status,
-            BulkUpload.is_check,
-            BulkUpload.total,
-            BulkUpload.done,
-            BulkUpload.counts,
-            BulkUpload.created_at,
+        Upload.select(
+            Upload.id,
+            Upload.kind,
+            Upload.filename,
+            Upload.status,
+            Upload.is_check,
+            Upload.total,
+            Upload.done,
+            Upload.counts,
+            Upload.created_at,
         )
-        .where(BulkUpload.uploaded_by == user)
-        .order_by(BulkUpload.id.desc())
+        .where(Upload.uploaded_by == user, Upload.kind == UploadKind.SESSIONS)
+        .order_by(Upload.id.desc())
         .limit(limit)
     )
 

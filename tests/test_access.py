@@ -12,12 +12,10 @@ from conftest import PASSWORD
 from accounts.access import AUDIENCES, VISITOR
 from models import (
     ALL_MODELS,
-    BulkUpload,
     Company,
     Day,
     Email,
     Event,
-    ImportJob,
     MentoringDetails,
     Registration,
     Reminder,
@@ -25,6 +23,8 @@ from models import (
     Session,
     SessionKind,
     TagOption,
+    Upload,
+    UploadKind,
     User,
     db,
 )
@@ -429,7 +429,7 @@ def assessment_ids(app, user):
     from werkzeug.datastructures import MultiDict
 
     from assessments import planning
-    from models import AssessmentImport, AssessmentSession, utcnow
+    from models import AssessmentSession, utcnow
 
     def day(days):
         return (utcnow() + timedelta(days=days)).date().isoformat()
@@ -454,7 +454,8 @@ def assessment_ids(app, user):
         ).execute()
         future = make_detail(assessment, now, **plan)
         waiting = planning.add_participant(future, MultiDict({"person": str(user.id)}), now)
-        aimport = AssessmentImport.create(
+        aimport = Upload.create(
+            kind=UploadKind.ASSESSMENT_PARTICIPANTS,
             assessment_session=opened,
             filename="people.csv",
             rows=[{"line": 2, "email": "other@example.com", "outcome": "add", "message": ""}],
@@ -487,7 +488,9 @@ def ids(app, make_event, make_session, make_day, make_user):
     make_user(Role.MEMBER, email="other@example.com")
     with db.connection_context():
         registration = Registration.create(session=session, event=event, user=user)
-        job = ImportJob.create(event=event, filename="people.csv", rows=[])
+        job = Upload.create(
+            kind=UploadKind.REGISTRATIONS, event=event, filename="people.csv", rows=[]
+        )
         reminder = Reminder.create(session=session, offset=1, offset_unit="days")
         Company.update(allows_group_sessions=True).execute()
         group = Session.create(
@@ -524,8 +527,13 @@ def ids(app, make_event, make_session, make_day, make_user):
             html_body="Hi",
             status="failed",
         )
-        bulk = BulkUpload.create(
-            uploaded_by=host, filename="s.csv", data=b"", status="done", columns=["id"]
+        bulk = Upload.create(
+            kind=UploadKind.SESSIONS,
+            uploaded_by=host,
+            filename="s.csv",
+            data=b"",
+            status="done",
+            columns=["id"],
         )
     return {
         "event": event.id,

@@ -14,7 +14,18 @@ import pytest
 from openpyxl import Workbook
 from peewee import chunked
 
-from models import Company, ImportJob, Registration, Role, Session, Status, User, db
+from imports import lifecycle
+from models import (
+    Company,
+    Registration,
+    Role,
+    Session,
+    Status,
+    Upload,
+    UploadKind,
+    User,
+    db,
+)
 from sessions import booking, registration_import
 
 FULL = "Session seats full"
@@ -656,7 +667,7 @@ def apply(client, job):
 
 def only_job():
     with db.connection_context():
-        (job,) = ImportJob.select()
+        (job,) = Upload.select()
         return job
 
 
@@ -761,7 +772,7 @@ def test_import_apply_registers_the_valid_rows_once(admin, import_event):
     }
     assert registrations(event) == expected
     assert (seats_taken(daytime), seats_taken(evening)) == (4, 1)
-    assert stored(ImportJob, job.id).status == "done"
+    assert stored(Upload, job.id).status == "done"
 
     again = apply(admin, job)
     assert again.status_code == 200
@@ -937,7 +948,7 @@ def test_import_bad_file_is_refused_with_one_message(
     found = alerts(response.text)
     assert len(found) == 1 and found[0] in messages, found
     assert 'name="file"' in response.text  # the form is back to choose another file
-    assert row_count(ImportJob) == 0
+    assert row_count(Upload) == 0
     assert row_count(Registration) == 0
 
 
@@ -952,10 +963,10 @@ def test_import_more_rows_than_the_company_limit_is_refused(admin, make_event, m
     response = upload(admin, event, "\n".join(lines).encode())
     assert response.status_code == 422
     assert alerts(response.text) == ["The file has more than 3 rows; at most 3 are allowed."]
-    assert row_count(ImportJob) == 0 and row_count(Registration) == 0
+    assert row_count(Upload) == 0 and row_count(Registration) == 0
 
     assert upload(admin, event, "\n".join(lines[:4]).encode()).status_code == 200
-    assert row_count(ImportJob) == 1 and row_count(Registration) == 0
+    assert row_count(Upload) == 1 and row_count(Registration) == 0
 
 
 def test_import_of_10000_rows_fills_the_session_exactly(
@@ -973,13 +984,13 @@ def test_import_of_10000_rows_fills_the_session_exactly(
         f"person{number:05d}@example.com,Main hall\n" for number in range(rows)
     )
     queued = []
-    in_background = registration_import.apply_import
+    in_background = lifecycle.process_in_background
 
     def spy(job_id):
         queued.append(job_id)
         return in_background(job_id)
 
-    monkeypatch.setattr(registration_import, "apply_import", spy)
+    monkeypatch.setattr(lifecycle, "process_in_background", spy)
 
     preview = upload(admin, event, data.encode())
     assert preview.status_code == 200
@@ -995,9 +1006,9 @@ def test_import_of_10000_rows_fills_the_session_exactly(
     assert response.status_code == 200
     assert queued == [job.id]  # through the Huey task, run inline in immediate mode
     assert "Done." in response.text
-    job = stored(ImportJob, job.id)
-    assert (job.status, job.applied_count) == ("done", rows)
-    assert registration_import.summary(job) == {"registered": 9_990, "session_full": 10}
+    job = stored(Upload, job.id)
+    assert (job.status, job.done) == ("done", rows)
+    assert lifecycle.summary(job) == {"registered": 9_990, "session_full": 10}
     with db.connection_context():
         approved = Registration.select().where(
             Registration.session == session, Registration.status == Status.APPROVED
@@ -1038,7 +1049,8 @@ def test_access_a_member_is_refused(sign_in, make_event, make_session, run, meth
     registration = run(booking.sign_up, client.user, session)
     other = member("ann@example.com")
     with db.connection_context():
-        job = ImportJob.create(
+        job = Upload.create(
+            kind=UploadKind.REGISTRATIONS,
             event=event,
             filename="people.csv",
             rows=[
@@ -1065,6 +1077,6 @@ def test_access_a_member_is_refused(sign_in, make_event, make_session, run, meth
     assert response.status_code == 403
     assert "You do not have access to this page." in response.text
     assert stored(Registration, registration.id).status == Status.APPROVED
-    assert stored(ImportJob, job.id).status == "preview"
-    assert row_count(ImportJob) == 1
+    assert stored(Upload, job.id).status == "preview"
+    assert row_count(Upload) == 1
     assert registrations(event) == {(client.user.email, "Daytime"): Status.APPROVED}

@@ -9,7 +9,7 @@ import pytest
 from assessment_fixtures import make_assessment, make_detail
 from openpyxl import Workbook
 
-from models import AssessmentImport, AssessmentParticipant, Company, Email, db, utcnow
+from models import AssessmentParticipant, Company, Email, Upload, UploadKind, db, utcnow
 
 
 def today_plus(days):
@@ -64,7 +64,7 @@ def test_preview_gives_each_row_its_outcome_and_apply_adds_and_invites(admin, de
         assert text in preview.text
     with db.connection_context():
         assert AssessmentParticipant.select().count() == 1  # the preview changes nothing
-        job = AssessmentImport.get()
+        job = Upload.get()
     applied = admin.htmx("post", f"{base}/imports/{job.id}/apply")
     assert applied.status_code == 200
     assert "Added: <strong>1</strong>" in applied.text
@@ -99,7 +99,7 @@ def test_an_xlsx_file_is_read_and_the_page_works_without_htmx(admin, detail, mak
     )
     assert page.status_code == 200 and "Will add: <strong>1</strong>" in page.text
     with db.connection_context():
-        job = AssessmentImport.get()
+        job = Upload.get()
     done = admin.post(f"/admin/assessment-sessions/{detail.session_id}/imports/{job.id}/apply")
     assert done.status_code == 200 and "Xena Xlsx" in done.text
 
@@ -123,7 +123,7 @@ def test_a_bad_file_gets_one_message_and_changes_nothing(admin, detail, content,
     assert message in refused.text and refused.text.count('role="alert"') == 1
     assert refused.headers["HX-Retarget"] == "#import-area"
     with db.connection_context():
-        assert AssessmentImport.select().count() == 0
+        assert Upload.select().count() == 0
         assert AssessmentParticipant.select().count() == 0
 
 
@@ -158,18 +158,18 @@ def test_a_large_file_is_added_by_the_job_with_progress(admin, detail, make_user
     preview = upload(admin, detail, content.encode())
     assert f"Will add: <strong>{count}</strong>" in preview.text
     with db.connection_context():
-        job = AssessmentImport.get()
+        job = Upload.get()
     applied = admin.htmx("post", f"{base}/imports/{job.id}/apply")
     assert applied.status_code == 200
     state = admin.htmx("get", f"{base}/imports/{job.id}")
     assert f"Added: <strong>{count}</strong>" in state.text and "every 1s" not in state.text
     with db.connection_context():
         assert AssessmentParticipant.select().count() == count
-        assert AssessmentImport.get().applied_count == count
+        assert Upload.get().done == count
 
 
 def test_a_restarted_apply_settles_the_rows_already_gone_through(app, detail, make_user):
-    from assessments import participant_import
+    from imports import lifecycle
 
     make_user(name="Done Before", email="before@example.com")
     make_user(name="Still To Do", email="after@example.com")
@@ -184,13 +184,14 @@ def test_a_restarted_apply_settles_the_rows_already_gone_through(app, detail, ma
         from assessments import planning
 
         planning.add_participant(detail, MultiDict({"person": "before@example.com"}))
-        job = AssessmentImport.create(
+        job = Upload.create(
+            kind=UploadKind.ASSESSMENT_PARTICIPANTS,
             assessment_session=detail,
             filename="f.csv",
             rows=rows,
-            status="applying",
-            applied_count=2,
+            status="working",
+            done=2,
         )
-        participant_import.apply(job.id)
-        outcomes = [row["outcome"] for row in AssessmentImport.get_by_id(job.id).rows]
+        lifecycle.process(job.id)
+        outcomes = [row["outcome"] for row in Upload.get_by_id(job.id).rows]
     assert outcomes == ["added", "failed", "added"]

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from imports import lifecycle
 from models import (
     Company,
     Day,
@@ -98,7 +99,7 @@ def upload(app, world, rows, is_check, uploader="admin"):
         started = bulk_upload.start_upload(
             world[uploader], "t.csv", data, Company.current(), is_check
         )
-        done = bulk_upload.process(started.id)
+        done = lifecycle.process(started.id)
         return [(row.status, row.message, row.session_id) for row in bulk_upload.result_rows(done)]
 
 

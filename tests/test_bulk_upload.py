@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 import tasks
-from models import BulkUpload, BulkUploadRow, Company, Email, Role, Session, SessionKind, User, db
+from imports import lifecycle
+from models import Company, Email, Role, Session, SessionKind, Upload, UploadRow, User, db
 from sessions import bulk_upload, mentoring
 from sessions.bulk_rows import COLUMNS
 
@@ -35,12 +36,12 @@ def read_csv(text):
 
 def only_upload():
     with db.connection_context():
-        return BulkUpload.get()
+        return Upload.get()
 
 
 def result_rows():
     with db.connection_context():
-        return list(BulkUploadRow.select().order_by(BulkUploadRow.line))
+        return list(UploadRow.select().order_by(UploadRow.line))
 
 
 @pytest.fixture
@@ -93,7 +94,7 @@ def test_bulk_upload_file_problems_answer_at_once(admin, data, filename, message
     assert message in response.text
     assert response.headers["HX-Retarget"] == "#bulk-problem"
     with db.connection_context():
-        assert BulkUpload.select().count() == 0
+        assert Upload.select().count() == 0
 
 
 def test_bulk_upload_too_many_rows_for_the_company(admin):
@@ -265,7 +266,7 @@ def sample_results(app, admin, data, is_check):
         started = bulk_upload.start_upload(
             admin, "mentored-sample.csv", data, Company.current(), is_check
         )
-        done = bulk_upload.process(started.id)
+        done = lifecycle.process(started.id)
         return [(row.status, row.message) for row in bulk_upload.result_rows(done)]
 
 
@@ -410,7 +411,7 @@ def test_bulk_upload_a_result_uploaded_again_keeps_one_status_pair(admin):
     post_file(admin, first, "again.csv")
 
     with db.connection_context():
-        again = BulkUpload.select().order_by(BulkUpload.id.desc()).first()
+        again = Upload.select().order_by(Upload.id.desc()).first()
     assert again.extra_columns == ["Status", "Status message"]
     rows = read_csv(admin.get(f"/bulk-upload/{again.id}/result.csv").text)
     assert rows[0] == [*COLUMNS, "Status", "Status message"]

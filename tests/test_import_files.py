@@ -26,8 +26,8 @@ from test_applications_and_visits import (
 )
 
 import config
-from models import Company, ImportJob, Registration, Role, Status, db
-from sessions import registration_import
+from imports import reading
+from models import Company, Registration, Role, Status, Upload, db
 
 QUOTE = "Line {}: a quotation mark is not closed or is out of place."
 LONG_CELL = "Line {}: a cell is longer than 131,072 characters."
@@ -59,7 +59,7 @@ def assert_refused(response, message):
     assert response.status_code == 422, response.text
     assert alerts(response.text) == [message]
     assert 'name="file"' in response.text
-    assert row_count(ImportJob) == 0
+    assert row_count(Upload) == 0
     assert row_count(Registration) == 0
 
 
@@ -70,13 +70,13 @@ def workbook():
 @pytest.fixture
 def openpyxl_calls(monkeypatch):
     """Every time the import hands a workbook to openpyxl."""
-    calls, reader = [], registration_import.ExcelReader
+    calls, reader = [], reading.ExcelReader
 
     def recording(*args, **kwargs):
         calls.append(args)
         return reader(*args, **kwargs)
 
-    monkeypatch.setattr(registration_import, "ExcelReader", recording)
+    monkeypatch.setattr(reading, "ExcelReader", recording)
     return calls
 
 
@@ -191,7 +191,7 @@ def test_import_stops_reading_a_million_row_sheet_at_the_limit(admin, event, mon
         Company.update(bulk_rows_limit=3).execute()
     million = b"<row><c><v>1</v></c></row>" * 1_000_000
     huge = replace_part(workbook(), SHEET, SHEET_START, million, SHEET_END)
-    pulled, stream = [], registration_import._rows_of_xlsx
+    pulled, stream = [], reading._rows_of_xlsx
 
     def counting(data):
         rows = stream(data)
@@ -202,7 +202,7 @@ def test_import_stops_reading_a_million_row_sheet_at_the_limit(admin, event, mon
         finally:
             rows.close()
 
-    monkeypatch.setattr(registration_import, "_rows_of_xlsx", counting)
+    monkeypatch.setattr(reading, "_rows_of_xlsx", counting)
 
     response = upload(admin, event, huge, "people.xlsx")
     assert_refused(response, "The file has more than 3 rows; at most 3 are allowed.")
@@ -268,7 +268,7 @@ def test_upload_over_the_limit_answers_413_and_changes_nothing(app, admin, event
     response = upload(admin, event, data)
     assert response.status_code == 413
     assert TOO_LARGE in response.text
-    assert row_count(ImportJob) == 0 and row_count(Registration) == 0
+    assert row_count(Upload) == 0 and row_count(Registration) == 0
     # htmx swaps no 413 answer: app.js toasts the words the page carries for it
     page = admin.get(f"/admin/events/{event.id}/registrations")
     assert f'data-too-large="{TOO_LARGE}"' in page.text
@@ -285,7 +285,7 @@ def test_upload_over_the_limit_is_told_in_the_admins_language(app, sign_in, even
     assert response.status_code == 413
     assert "Отправленные данные больше 1 МБ" in response.text
     assert admin.user.name in response.text  # the page is the signed-in admin's
-    assert row_count(ImportJob) == 0
+    assert row_count(Upload) == 0
 
 
 def test_upload_limit_comes_from_max_upload_mb(monkeypatch):
@@ -342,7 +342,7 @@ def test_uploads_while_members_sign_up_never_fail(app, sign_in, make_event, make
 
     assert len(statuses) == (UPLOADERS + SIGNERS) * ROUNDS
     assert [answer for answer in statuses if answer[1] != 200] == []
-    assert row_count(ImportJob) == UPLOADERS * ROUNDS
+    assert row_count(Upload) == UPLOADERS * ROUNDS
     with db.connection_context():
         approved = Registration.select().where(Registration.status == Status.APPROVED)
         assert approved.count() == SIGNERS * ROUNDS
@@ -359,4 +359,31 @@ def test_browser_upload_over_the_limit_says_so(app, browser_admin, live_server, 
     page.click("#import-area button:has-text('Preview')")
     expect(page.locator("#toasts .toast.error")).to_have_text(TOO_LARGE)  # that toast alone
     expect(page.locator("#import-area input[type=file]")).to_be_visible()  # choose another
-    assert row_count(ImportJob) == 0
+    assert row_count(Upload) == 0
+
+
+# openpyxl's private reader -----------------------------------------------------------------
+
+
+def test_reading_streams_through_the_openpyxl_it_was_written_for():
+    """imports.reading streams a sheet with openpyxl's private ExcelReader and
+    WorkSheetParser, checked against one version: an upgrade fails here, by name, before it
+    could turn every workbook into "could not be opened"."""
+    import tomllib
+
+    import openpyxl
+
+    pins = tomllib.loads((config.ROOT / "pyproject.toml").read_text())["project"]
+    pinned = [pin for pin in pins["dependencies"] if pin.startswith("openpyxl==")]
+    assert pinned == [f"openpyxl=={reading.OPENPYXL_TESTED}"], (
+        "pyproject.toml pins another openpyxl than imports/reading.py was checked against:"
+        " check _first_sheet_cells, then move OPENPYXL_TESTED"
+    )
+    assert openpyxl.__version__ == reading.OPENPYXL_TESTED, "the installed openpyxl is not the pin"
+    data = xlsx([["email", "session"], ["ann@example.com", 2.5], [], [None, "Daytime"]])
+    # Called directly: around it, any error becomes the file's "could not be opened".
+    assert list(reading._first_sheet_cells(data)) == [
+        (1, {0: "email", 1: "session"}),
+        (2, {0: "ann@example.com", 1: 2.5}),
+        (4, {1: "Daytime"}),
+    ]

@@ -1,6 +1,7 @@
-"""background.py is the one list of jobs and notice kinds: every job the app declares is on
-it, every notice kind the code can queue has a loader and both templates, and a kind with
-no loader is refused where it is queued. Each check is first shown to fail on a bad case."""
+"""background.py is the one list of jobs, importers and notice kinds: every job and importer
+the app declares is on it, every notice kind the code can queue has a loader and both
+templates, and a kind with no loader is refused where it is queued. Each check is first
+shown to fail on a bad case."""
 
 import ast
 import importlib
@@ -11,6 +12,7 @@ from test_architecture import ROOT, app_modules
 
 import background
 from foundation.jobs import huey
+from imports import lifecycle
 from messaging import mail
 
 TEMPLATES = ROOT / "templates" / "email"
@@ -149,6 +151,38 @@ def test_registries_list_every_job_the_app_declares():
         if module != "tasks":
             importlib.import_module(module)
     assert unlisted_jobs(huey._registry._registry, job_names(background.JOBS)) == []
+
+
+def importers_declared(base):
+    """Every kind of import the app defines: the subclasses of `base`, however deep."""
+    kinds, pending = set(), list(base.__subclasses__())
+    while pending:
+        importer = pending.pop()
+        kinds.add(importer.kind)
+        pending += importer.__subclasses__()
+    return kinds
+
+
+def test_registries_see_an_unlisted_importer():
+    class Base:
+        kind = ""
+
+    class Listed(Base):
+        kind = "listed"
+
+    class Forgotten(Listed):
+        kind = "forgotten"
+
+    assert importers_declared(Base) - {"listed"} == {"forgotten"}
+
+
+def test_registries_list_every_importer():
+    for module in app_modules():
+        if module != "tasks":
+            importlib.import_module(module)
+    listed = {importer.kind for importer in background.IMPORTERS}
+    assert importers_declared(lifecycle.Importer) == listed
+    assert len(listed) == len(background.IMPORTERS) == 3
 
 
 def test_registries_give_every_queued_kind_a_loader():

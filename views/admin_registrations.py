@@ -1,7 +1,7 @@
 """The event's "Applications and visits" tab: who is in which session, their statuses,
 registering people one by one or from a file, and the export."""
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -11,15 +11,16 @@ from accounts.access import allow
 from foundation.exports import csv_download
 from foundation.forms import row_id, row_ids
 from foundation.i18n import current_company, pick_text
+from imports import lifecycle
 from models import (
     Event,
-    ImportJob,
     NaturalOrder,
     Registration,
     RegistrationRole,
     Role,
     Session,
     Status,
+    UploadKind,
     User,
     contains_text,
 )
@@ -349,32 +350,30 @@ def import_sample(event_id):
 def render_import(job):
     return render_template(
         "admin/_import.html",
-        job=job,
-        counts=registration_import.summary(job),
+        upload=job,
+        counts=lifecycle.summary(job),
         outcomes=registration_import.Outcome,
     )
+
+
+def import_or_404(job_id):
+    return lifecycle.find(UploadKind.REGISTRATIONS, job_id) or abort(404)
 
 
 @bp.route("/imports/<int:job_id>/apply", methods=["POST"])
 @allow(Role.ADMIN)
 def apply_import(job_id):
-    job = get_or_404(ImportJob, job_id)
-    if registration_import.claim(job.id):
-        if job.total > registration_import.INLINE_ROWS:
-            registration_import.apply_import(job.id)
-        else:
-            registration_import.apply(job.id)
-    return render_import(ImportJob.get_by_id(job.id))
+    return render_import(lifecycle.apply_previewed(import_or_404(job_id)))
 
 
 @bp.route("/imports/<int:job_id>")
 @allow(Role.ADMIN)
 def import_progress(job_id):
-    return render_import(get_or_404(ImportJob, job_id))
+    return render_import(import_or_404(job_id))
 
 
 @bp.route("/imports/<int:job_id>/result.csv")
 @allow(Role.ADMIN)
 def import_result(job_id):
-    job = get_or_404(ImportJob, job_id)
+    job = import_or_404(job_id)
     return csv_download(registration_import.result_rows(job), f"import-{job.id}-result.csv")

@@ -12,9 +12,9 @@ from assessments import catalog, lifecycle, participant_import, planning, survey
 from foundation.exports import csv_download
 from foundation.forms import Invalid, row_id
 from foundation.i18n import current_company
+from imports import lifecycle as uploads
 from models import (
     Assessment,
-    AssessmentImport,
     AssessmentParticipant,
     AssessmentReminder,
     AssessmentSession,
@@ -25,6 +25,7 @@ from models import (
     Role,
     Session,
     SessionKind,
+    UploadKind,
     utcnow,
 )
 from views import assessment_report, assessment_surveys
@@ -348,12 +349,9 @@ def revoke_rater_link(session_id, rater_id):
 
 
 def upload_or_404(detail, upload_id):
-    upload = AssessmentImport.get_or_none(
-        AssessmentImport.id == upload_id, AssessmentImport.assessment_session == detail
-    )
-    if upload is None:
-        abort(404)
-    return upload
+    return uploads.find(
+        UploadKind.ASSESSMENT_PARTICIPANTS, upload_id, assessment_session=detail
+    ) or abort(404)
 
 
 def preview_html(detail, upload, **extra):
@@ -361,9 +359,8 @@ def preview_html(detail, upload, **extra):
         "assessments/_import.html",
         detail=detail,
         upload=upload,
-        counts=participant_import.summary(upload),
+        counts=uploads.summary(upload),
         outcomes=participant_import.Outcome,
-        shown=participant_import.PREVIEW_SHOWN,
         **extra,
     )
 
@@ -372,9 +369,8 @@ def full_page(detail, status=200, upload=None, import_problem=None):
     context = registrations_context(detail) | {"upload": upload, "import_problem": import_problem}
     if upload is not None:
         context |= {
-            "counts": participant_import.summary(upload),
+            "counts": uploads.summary(upload),
             "outcomes": participant_import.Outcome,
-            "shown": participant_import.PREVIEW_SHOWN,
         }
     return render_template("assessments/registrations.html", **context), status
 
@@ -410,12 +406,7 @@ def import_upload(session_id):
 def import_apply(session_id, upload_id):
     detail = detail_or_404(session_id)
     upload = upload_or_404(detail, upload_id)
-    if participant_import.claim(upload.id):
-        if participant_import.runs_in_background(upload):
-            participant_import.apply_in_background(upload.id)
-        else:
-            participant_import.apply(upload.id)
-    return import_state(detail, AssessmentImport.get_by_id(upload.id))
+    return import_state(detail, uploads.apply_previewed(upload))
 
 
 @bp.route("/admin/assessment-sessions/<int:session_id>/imports/<int:upload_id>")

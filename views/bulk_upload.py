@@ -13,9 +13,9 @@ from htmx_flask import make_response
 from accounts.access import allow
 from foundation.exports import csv_download
 from foundation.i18n import current_company
-from models import BulkUpload, Role, User, db
+from imports import lifecycle
+from models import Role, Upload, UploadKind, User, db
 from sessions import bulk_upload
-from views.lookups import get_or_404
 
 bp = Blueprint("bulk_upload", __name__, cli_group="sessions")
 SHOWN_ROWS = 100
@@ -28,7 +28,7 @@ def require_permission():
 
 def get_upload_or_404(upload_id):
     """The uploader's own upload (any upload for an admin)."""
-    upload = get_or_404(BulkUpload, upload_id)
+    upload = lifecycle.find(UploadKind.SESSIONS, upload_id) or abort(404)
     if upload.uploaded_by_id != g.user.id and not g.user.is_admin:
         abort(404)
     return upload
@@ -44,7 +44,7 @@ def page():
         "bulk_upload/page.html",
         problem=None,
         uploads=uploads,
-        **_result_context(current and BulkUpload.get_by_id(current.id)),
+        **_result_context(current and Upload.get_by_id(current.id)),
     )
 
 
@@ -70,7 +70,7 @@ def upload():
         )
     except bulk_upload.FileProblem as problem:
         return _form_problem(problem.message)
-    done = bulk_upload.run(started)
+    done = lifecycle.run(started)
     response = make_response(render_template("bulk_upload/_result.html", **_result_context(done)))
     response.headers["HX-Push-Url"] = url_for("bulk_upload.show", upload_id=done.id)
     return response
@@ -152,7 +152,7 @@ def upload_command(file, email, check, out):
         except bulk_upload.FileProblem as problem:
             click.echo(f"{file}: {problem.message}", err=True)
             sys.exit(1)
-        done = bulk_upload.process(started.id)
+        done = lifecycle.process(started.id)
         if done.extra_columns:
             click.echo("Columns not used: " + ", ".join(done.extra_columns), err=True)
         if out:
