@@ -2,7 +2,7 @@
 --
 -- Each wrk thread sends its own share of prepared raw requests: `count` requests taken in
 -- turn from its list. In "share" mode, once a thread's share is all sent, its connections
--- send the filler request (a cheap, recognisable answer that is not counted) while the
+-- send the filler request (refused by gunicorn itself, recognisable, not counted) while the
 -- share's last answers are on their way, since wrk must keep sending on every connection;
 -- when the last answer of the share arrives, the thread prints "bench-wrk finished" with
 -- the monotonic times of its first request and its last answer, and bench/wrk.py stops
