@@ -30,7 +30,7 @@ LUA = Path(__file__).with_name("wrk_share.lua")
 # never counted. (gunicorn logs a warning line for each.)
 FILLER = b"GET /bench-filler HTTP/9.9\r\nHost: 127.0.0.1\r\n\r\n"
 FILLER_MARKER = "Invalid HTTP Version"
-FILLER_LIMIT = 20_000  # fillers answered in a row: the thread's last answers are lost
+GIVE_UP_SECONDS = 60  # of fillers alone answered: the thread's last answers are lost
 PROBE_SECONDS = 1
 SHARE_TIMEOUT = 600  # seconds wrk may take for a share run; it stops once all is answered
 
@@ -133,7 +133,7 @@ def data_file(path, host, shares, counts, mode, markers):
         f"mode = {lua_string(mode.encode())},\n"
         f"filler = {lua_string(FILLER)},\n"
         f"filler_marker = {lua_string(FILLER_MARKER.encode())},\n"
-        f"filler_limit = {FILLER_LIMIT},\n"
+        f"give_up_us = {GIVE_UP_SECONDS * 1_000_000},\n"
         f"markers = {strings(m.encode() for m in markers)},\n"
         f"counts = {{{', '.join(str(c) for c in counts)}}},\n"
         f"shares = {{{', '.join(strings(r.raw(host) for r in share) for share in shares)}}},\n"
@@ -169,19 +169,26 @@ def run(server, requests, count=None, markers=(), seconds=None):
 
 def drive(command, threads_to_finish, cpu_seconds):
     """Run wrk; once `threads_to_finish` threads said their share is answered, note the
-    workers' CPU time and stop wrk (SIGINT: it then prints its summary). Returns (wrk's
-    output, {"first": [...], "last": [...], "cpu": seconds})."""
+    workers' CPU time, and once each has finished or given up, stop wrk (SIGINT: it then
+    prints its summary). Returns (wrk's output, {"first": [...], "last": [...], "cpu":
+    seconds}): the monotonic times of each thread's first request and last answer."""
     wrk = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines, finished = [], {"first": [], "last": [], "cpu": 0.0}
+    gave_up, stopped = set(), False
     for line in wrk.stdout:
         lines.append(line)
-        if line.startswith("bench-wrk finished "):
+        if line.startswith("bench-wrk gave-up "):
+            gave_up.add(line.split()[2])
+        elif line.startswith("bench-wrk finished "):
             values = dict(pair.split("=") for pair in line.split()[2:])
             finished["first"].append(int(values["first_us"]))
             finished["last"].append(int(values["last_us"]))
             if len(finished["last"]) == threads_to_finish:
                 finished["cpu"] = cpu_seconds()
-                wrk.send_signal(signal.SIGINT)
+        done = len(finished["last"]) + len(gave_up)
+        if threads_to_finish and done == threads_to_finish and not stopped:
+            wrk.send_signal(signal.SIGINT)
+            stopped = True
     errors = wrk.stderr.read()
     wrk.wait()
     output = "".join(lines)

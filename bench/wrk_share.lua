@@ -8,7 +8,8 @@
 -- the monotonic times of its first request and its last answer, and bench/wrk.py stops
 -- wrk (SIGINT) once every thread has. (A thread that stopped itself would leave a freshly
 -- opened connection without a request, and a sync worker that accepted it would wait on
--- it; and wrk's main thread sleeps out its duration anyway.) In "loop" mode a thread
+-- it; and wrk's main thread sleeps out its duration anyway.) A thread that has had only
+-- fillers answered for `give_up_us` prints "bench-wrk gave-up": its last answers are lost. In "loop" mode a thread
 -- cycles through its list until wrk's duration ends (the rate probe). Every counted answer
 -- is classified by its status and the first marker found in its body or header values.
 
@@ -33,7 +34,7 @@ function setup(thread)
 end
 
 local data, list, count, mode, filler, filler_marker, markers, dry_run_pending
-local first_sent_us
+local first_sent_us, last_answer_us
 issued, answered, fillers, bytes, counts = 0, 0, 0, 0, {}
 
 function init(args)
@@ -56,6 +57,7 @@ function request()
   end
   if issued == 0 then
     first_sent_us = now_us()
+    last_answer_us = first_sent_us
   end
   issued = issued + 1
   return list[(issued - 1) % #list + 1]
@@ -78,9 +80,15 @@ end
 function response(status, headers, body)
   if body and string.find(body, filler_marker, 1, true) then
     fillers = fillers + 1
+    if answered < count and now_us() - last_answer_us > data.give_up_us then
+      io.write(string.format("bench-wrk gave-up index=%d answered=%d\n", index, answered))
+      io.flush()
+      last_answer_us = now_us()  -- said once a period, until bench/wrk.py stops wrk
+    end
     return
   end
   answered = answered + 1
+  last_answer_us = now_us()
   bytes = bytes + (body and #body or 0)
   local key = status .. ":" .. marker_of(headers, body)
   counts[key] = (counts[key] or 0) + 1
