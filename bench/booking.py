@@ -240,7 +240,8 @@ def report(plan, burst, baseline, outcome):
     say(
         f"sign-ups: {burst.count} requests in {burst.seconds:.2f} s = {burst.per_s:.1f}/s, "
         f"p50 {burst.latency_ms['p50']:.0f} ms, p95 {burst.latency_ms['p95']:.0f} ms (wrk); "
-        f"server CPU {burst.cpu_ms:.2f} ms a sign-up; accepted {accepted}, refused {refused}, "
+        f"server CPU {burst.cpu_ms:.2f} ms a sign-up ({burst.fillers} fillers, "
+        f"{burst.filler_cpu_seconds:.2f} s CPU taken off); accepted {accepted}, refused {refused}, "
         f"odd {odd or 0}; {plan.seats} seats, {len(approved)} approved in the database"
     )
     say(

@@ -303,7 +303,7 @@ def table(all_results):
     say(
         f"{'case':<8} {'data':>4} {'req/s':>8} {'bare/s':>8} {'ratio':>7} {'cpu ms':>7} "
         f"{'bare cpu':>8} {'bytes':>7} {'SQL':>4} {'p95 ms':>7} {'server p50':>10} "
-        f"{'server p95':>10} {'requests':>8}  statuses"
+        f"{'server p95':>10} {'requests':>8} {'fillers':>7}  statuses"
     )
     for scale, results in all_results.items():
         for name, result in results.items():
@@ -313,7 +313,7 @@ def table(all_results):
                 f"{result.ratio:>7.4f} {load.cpu_ms:>7.2f} {result.baseline.cpu_ms:>8.3f} "
                 f"{load.mean_bytes:>7.0f} {result.statements:>4} {load.latency_ms['p95']:>7.0f} "
                 f"{server_ms(result, 0.5):>10.1f} {server_ms(result, 0.95):>10.1f} "
-                f"{load.count:>8}  {load.statuses()}"
+                f"{load.count:>8} {load.fillers:>7}  {load.statuses()}"
             )
 
 

@@ -86,7 +86,8 @@ class WrkLoad:
     bytes: int = 0
     latency_ms: dict = field(default_factory=dict)  # p50, p95, p99, max (fillers included)
     errors: dict = field(default_factory=dict)
-    cpu_seconds: float = 0.0
+    cpu_seconds: float = 0.0  # the workers' CPU over the load, less the fillers' estimate
+    filler_cpu_seconds: float = 0.0  # the estimate taken off
     expected: int = 0
 
     @property
@@ -124,6 +125,10 @@ def lua_string(data):
     )
 
 
+def raw(request, host):
+    return request if isinstance(request, bytes) else request.raw(host)
+
+
 def data_file(path, host, shares, counts, mode, markers):
     def strings(items):
         return "{" + ",\n".join(lua_string(item) for item in items) + "}"
@@ -136,15 +141,16 @@ def data_file(path, host, shares, counts, mode, markers):
         f"give_up_us = {GIVE_UP_SECONDS * 1_000_000},\n"
         f"markers = {strings(m.encode() for m in markers)},\n"
         f"counts = {{{', '.join(str(c) for c in counts)}}},\n"
-        f"shares = {{{', '.join(strings(r.raw(host) for r in share) for share in shares)}}},\n"
+        f"shares = {{{', '.join(strings(raw(r, host) for r in share) for share in shares)}}},\n"
         "}\n"
     )
 
 
 def run(server, requests, count=None, markers=(), seconds=None):
-    """Send `count` requests (default: each of `requests` once, in turn), split evenly over
-    the threads, and wait for every answer; with `seconds`, cycle through them for that long
-    instead (the probe). Returns the WrkLoad, with the workers' CPU time over it."""
+    """Send `count` requests (default: each of `requests` once, in turn; a Request or raw
+    bytes), split evenly over the threads, and wait for every answer; with `seconds`, cycle
+    through them for that long instead (the probe). Returns the WrkLoad, with the workers'
+    CPU time over it."""
     count = len(requests) if count is None else count
     shares = [requests[n::THREADS] or requests for n in range(THREADS)]
     counts = [count // THREADS + (1 if n < count % THREADS else 0) for n in range(THREADS)]
@@ -162,6 +168,8 @@ def run(server, requests, count=None, markers=(), seconds=None):
     load.cpu_seconds, load.expected = cpu_after - cpu_before, 0 if seconds else count
     if not seconds:
         load.seconds = (max(finished["last"]) - min(finished["first"])) / 1e6
+        load.filler_cpu_seconds = finished["fillers"] * filler_cpu_seconds(server)
+        load.cpu_seconds -= load.filler_cpu_seconds
         if load.count != count:
             harness.say(f"WARNING: wrk had {load.count} answers of {count} ({load.errors})")
     return load
@@ -173,7 +181,7 @@ def drive(command, threads_to_finish, cpu_seconds):
     prints its summary). Returns (wrk's output, {"first": [...], "last": [...], "cpu":
     seconds}): the monotonic times of each thread's first request and last answer."""
     wrk = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines, finished = [], {"first": [], "last": [], "cpu": 0.0}
+    lines, finished = [], {"first": [], "last": [], "fillers": 0, "cpu": 0.0}
     gave_up, stopped = set(), False
     for line in wrk.stdout:
         lines.append(line)
@@ -183,6 +191,7 @@ def drive(command, threads_to_finish, cpu_seconds):
             values = dict(pair.split("=") for pair in line.split()[2:])
             finished["first"].append(int(values["first_us"]))
             finished["last"].append(int(values["last_us"]))
+            finished["fillers"] += int(values["fillers"])
             if len(finished["last"]) == threads_to_finish:
                 finished["cpu"] = cpu_seconds()
         done = len(finished["last"]) + len(gave_up)
@@ -221,6 +230,19 @@ def parse(output):
                 key = (int(status), int(marker))
                 load.counts[key] = load.counts.get(key, 0) + int(number)
     return load
+
+
+FILLER_CPU = {}  # gunicorn master's pid: the workers' CPU seconds per filler refused
+
+
+def filler_cpu_seconds(server):
+    """What refusing one filler costs the workers, measured once per server: fillers alone
+    for PROBE_SECONDS. A share run's CPU is taken off this times its fillers, which
+    matters when a share is not much larger than the connections."""
+    if server.pid not in FILLER_CPU:
+        load = run(server, [FILLER], seconds=PROBE_SECONDS)
+        FILLER_CPU[server.pid] = load.cpu_seconds / max(load.fillers, 1)
+    return FILLER_CPU[server.pid]
 
 
 def sized(server, request, seconds, min_requests=1):

@@ -93,8 +93,8 @@ function response(status, headers, body)
   local key = status .. ":" .. marker_of(headers, body)
   counts[key] = (counts[key] or 0) + 1
   if mode == "share" and answered == count then
-    io.write(string.format("bench-wrk finished index=%d first_us=%d last_us=%d\n",
-      index, first_sent_us, now_us()))
+    io.write(string.format("bench-wrk finished index=%d first_us=%d last_us=%d fillers=%d\n",
+      index, first_sent_us, now_us(), fillers))
     io.flush()
   end
 end
