@@ -55,10 +55,11 @@ demo: database
 $(AXE):
 	npm install --no-save --no-audit --no-fund --prefix .cache/axe axe-core@$(AXE_VERSION)
 
-# Debian's Chromium for the browser tests, PostgreSQL 15 and Redis for the scale-out tests.
+# Debian's Chromium for the browser tests, PostgreSQL 15 and Redis for the scale-out tests,
+# wrk for the benchmarks' HTTP load (and the test of their driver).
 system-test-deps:
-	@command -v chromium >/dev/null && command -v redis-server >/dev/null && test -x $(PG_BIN)/initdb && ldconfig -p | grep -q libpangoft2 || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql redis-server libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; }
+	@command -v chromium >/dev/null && command -v redis-server >/dev/null && command -v wrk >/dev/null && test -x $(PG_BIN)/initdb && ldconfig -p | grep -q libpangoft2 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql redis-server wrk libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; }
 
 # Developers: re-extract strings after changing them, then translate translations/ru/.
 messages: $(VENV)/.installed

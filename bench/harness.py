@@ -1,7 +1,8 @@
 """What the benchmarks share: a temp workspace that keeps every side effect inside it, the
-app and a bare Flask "hello" under the gunicorn configuration `make run` uses, an HTTP
-client with its cookies and CSRF token, the 32-thread load loop with latency percentiles,
-and SQL statement counts. Their databases and seeding are in bench/seeding.py.
+app under the gunicorn configuration `make run` uses (and its workers' CPU time), an HTTP
+client with its cookies and CSRF token, a threaded request loop for setup and warm-up,
+and SQL statement counts. Their databases and seeding are in bench/seeding.py; the
+measured loads (wrk) and the bare "hello" baseline are in bench/wrk.py.
 
 Nothing here imports the app at module level: the scripts first point the environment at
 their temp dir (`workspace`), then the app's modules read it when first imported.
@@ -118,6 +119,11 @@ class Server:
     base: str
     access_log: Path
     workers: int
+    pid: int  # gunicorn's master; its children are the workers
+
+    def cpu_seconds(self):
+        """The CPU time (user + system) the workers have used so far."""
+        return sum(process_cpu_seconds(pid) for pid in children_of(self.pid))
 
     def log_mark(self):
         return self.access_log.stat().st_size if self.access_log.exists() else 0
@@ -163,9 +169,32 @@ def gunicorn(app_spec, cwd, logs, name, env=None, health="/healthz"):
         base = f"http://127.0.0.1:{port}"
         wait_until_answering(base, health, server, error_log)
         booted = tail(error_log, 200).count("Booting worker")
-        yield Server(base, access_log, booted)
+        yield Server(base, access_log, booted, server.pid)
     finally:
         stop_process_group(server)
+
+
+def children_of(parent):
+    """The ids of the processes whose parent is `parent` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+            if int(fields[1]) == parent:
+                found.append(int(entry.name))
+    return found
+
+
+def process_cpu_seconds(pid):
+    """utime + stime of process `pid` (all its threads), 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_until_answering(base, path, server, log):
@@ -205,51 +234,6 @@ def convene(url, work, name):
     """The real app (`make run`'s "app:create_app()") on the database at `url`."""
     with gunicorn("app:create_app()", ROOT, work, name, {"DATABASE_URL": url}) as server:
         yield server
-
-
-BARE_APP = '''"""The baseline: the least a Flask app on this gunicorn configuration can do."""
-from flask import Flask
-
-app = Flask(__name__)
-
-
-@app.route("/hello")
-def hello():
-    return "Hello"
-'''
-
-
-class BareHello:
-    """The baseline: a bare Flask "hello" route under the same gunicorn configuration, hit
-    by the same 32-thread client. It runs beside the app (idle meanwhile) and is measured
-    right before and after each measurement of the app, so that a ratio compares the two
-    under the same load from whatever else runs on the machine."""
-
-    def __init__(self, server):
-        self.client = Browser(server.base)
-        warm_up(self.send, server)
-
-    def send(self, _number):
-        return self.client.get("/hello")
-
-    def measure(self, seconds, min_requests=1):
-        return run_load(self.send, seconds=seconds, min_requests=min_requests)
-
-    def around(self, measurement, seconds, min_requests=1):
-        """(what `measurement()` returns, the bare app's requests per second: the mean of a
-        measurement right before and one right after)."""
-        before = self.measure(seconds, min_requests)
-        result = measurement()
-        after = self.measure(seconds, min_requests)
-        return result, (before.per_s + after.per_s) / 2
-
-
-@contextmanager
-def bare_hello(work):
-    """The bare app, written to `work` and started there."""
-    (work / "bench_hello.py").write_text(BARE_APP)
-    with gunicorn("bench_hello:app", work, work, "bare", health="/hello") as server:
-        yield BareHello(server)
 
 
 def warm_up(send, server):

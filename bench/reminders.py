@@ -31,7 +31,9 @@ Run from the checkout:
     .venv/bin/python bench/reminders.py --quick   # 1,000 registrants
     .venv/bin/python bench/reminders.py           # 10,000 registrants
 
-The last line is `reminders sent=<n> per_s=<n> ratio_vs_smtplib=<r> duplicates=<n> lost=<n>`.
+The last line is `reminders sent=<n> per_s=<n> ratio_vs_smtplib=<r> duplicates=<n> lost=<n>
+cpu_ms=<n> smtplib_cpu_ms=<n> client=huey-2x2-vs-smtplib-4`: cpu_ms is the consumers' CPU
+time (user + system, from /proc) per email sent, smtplib_cpu_ms the baseline's own.
 The exit status is 1 when anything was duplicated, lost or left unsent. Nothing listens
 beyond 127.0.0.1; the consumers, the sink and the temp dir are removed at the end, also on
 failure.
@@ -68,6 +70,7 @@ SMTP_TIMEOUT = 30  # seconds, for every SMTP connection and command of the basel
 STOP_TIMEOUT = 20  # seconds a consumer gets to finish its task after SIGINT
 READY_TIMEOUT = 60  # seconds for the consumers to run their first job
 POLL = 0.2  # seconds between looks at the sink while waiting
+CLIENT = f"huey-{CONSUMERS}x{THREADS_PER_CONSUMER}-vs-smtplib-{CONNECTIONS}"
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,7 @@ def baseline_message(sample, sender, number):
 def smtplib_rate(port, sample, count, sender):
     """Messages per second of CONNECTIONS threads, each with one smtplib connection, sending
     `count` messages between them, each built in the loop (as the outbox builds each one);
-    returns (per_s, bytes of one message, seconds)."""
+    returns (per_s, bytes of one message, seconds, CPU ms per message)."""
     size = len(bytes(baseline_message(sample, sender, 0)))
     errors = []
 
@@ -201,15 +204,15 @@ def smtplib_rate(port, sample, count, sender):
             errors.append(error)
 
     threads = [threading.Thread(target=send_share, args=(n,)) for n in range(CONNECTIONS)]
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     if errors:
         raise RuntimeError(f"the smtplib baseline failed: {errors[0]}")
-    return count / seconds, size, seconds
+    return count / seconds, size, seconds, 1000 * cpu / count
 
 
 # The real thing: Huey consumers ------------------------------------------------------------
@@ -247,6 +250,11 @@ def huey_consumers(logs):
     finally:
         for process in processes:
             stop_consumer(process)
+
+
+def consumers_cpu_seconds(processes):
+    """The CPU time (user + system, all threads) the consumer processes have used so far."""
+    return sum(harness.process_cpu_seconds(process.pid) for process in processes)
 
 
 def wait_until_ready(logs, processes):
@@ -363,7 +371,7 @@ def rate_by_tenth(arrivals):
 
 
 def report(n, baseline, figures, why, trouble):
-    smtplib_per_s, size, smtplib_seconds = baseline
+    smtplib_per_s, size, smtplib_seconds, _cpu_ms = baseline
     say(
         f"delivery ({CONSUMERS} consumers x {THREADS_PER_CONSUMER} threads): stopped waiting: "
         f"{why}; first reminder {figures['first_after']:.2f} s after send_due() began, "
@@ -401,10 +409,12 @@ def main():
             say(f"setup: {n} approved participants seeded in {time.perf_counter() - started:.2f} s")
             with huey_consumers(work) as processes:
                 sweeps_before = sweeps(work)
+                cpu_before = consumers_cpu_seconds(processes)
                 began, queue_seconds, outcome = queue_reminder(reminder_id)
                 say(f"queue: send_due() {outcome} in {queue_seconds:.2f} s")
                 deadline = time.monotonic() + plan.timeout
                 why = wait_for_delivery(sink, reminder_id, n, processes, deadline)
+                consumers_cpu = consumers_cpu_seconds(processes) - cpu_before
                 say(f"the consumers' minutely sweeps meanwhile: {sweeps(work) - sweeps_before}")
             figures = delivery_figures(sink, reminder_id, user_ids, began)
             import config
@@ -418,7 +428,8 @@ def main():
     say(
         f"reminders sent={figures['sent']} per_s={figures['per_s']:.2f} "
         f"ratio_vs_smtplib={ratio:.2f} duplicates={figures['duplicates']} "
-        f"lost={figures['lost']}"
+        f"lost={figures['lost']} cpu_ms={1000 * consumers_cpu / max(figures['sent'], 1):.2f} "
+        f"smtplib_cpu_ms={baseline[3]:.2f} client={CLIENT}"
     )
     failed = figures["duplicates"] or figures["lost"] or figures["sent"] != n
     return 1 if failed else 0
