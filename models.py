@@ -437,7 +437,7 @@ class Invitation(BaseModel):
 # Bulk session upload (sessions/bulk_upload.py) ------------------------------------------
 
 
-# Zoom (meetings/zoom.py, meetings/zoom_sync.py) --------------------------------------------
+# Zoom (meetings/zoom/) -------------------------------------------------------------------
 
 
 class ZoomState(Choices):
