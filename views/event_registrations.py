@@ -1,5 +1,6 @@
 """The event's "Applications and visits" tab: who is in which session, their statuses,
-registering people one by one or from a file, and the export."""
+registering people one by one or from a file, statuses from Zoom attendance, and the
+export."""
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -23,11 +24,18 @@ from models import (
     User,
     contains_text,
 )
-from sessions import booking, registration_import
+from sessions import booking, registration_import, zoom_attendance
 from views.listing import Filter, SortKey, list_response, read_listing, wants_table
 from views.lookups import get_or_404
 
-bp = Blueprint("admin_registrations", __name__, url_prefix="/admin")
+URL_PREFIXES = (
+    "/admin/events/<event_id>/registrations",
+    "/admin/events/<event_id>/imports",
+    "/admin/registrations",
+    "/admin/imports",
+    "/admin/members",
+)
+bp = Blueprint("event_registrations", __name__, url_prefix="/admin")
 
 SORTS = {
     "session": SortKey(Session.id, (NaturalOrder(User.name), Registration.id)),
@@ -55,7 +63,7 @@ def event_listing(event, sessions, args=None):
         ),
     )
     return read_listing(
-        "admin_registrations.registrations", SORTS, "session", filters, args, event_id=event.id
+        "event_registrations.registrations", SORTS, "session", filters, args, event_id=event.id
     )
 
 
@@ -161,9 +169,9 @@ def bulk(event_id):
     action = request.form.get("action", "")
     ids = chosen_ids(event, listing, request.form)
     if action == EXPORT and ids:
-        url = url_for("admin_registrations.export", event_id=event.id, ids=",".join(map(str, ids)))
+        url = url_for("event_registrations.export", event_id=event.id, ids=",".join(map(str, ids)))
         if request.form.get("all_matching") == "1":
-            url = url_for("admin_registrations.export", event_id=event.id, **listing.params())
+            url = url_for("event_registrations.export", event_id=event.id, **listing.params())
         return redirect_response(url)
     problem = None
     if not ids:
@@ -307,6 +315,36 @@ def export(event_id):
     return csv_download(rows(), f"registrations-event-{event.id}.csv")
 
 
+# Attendance from Zoom ----------------------------------------------------------------------
+
+
+@bp.app_template_global()
+def zoom_attendance_of(event_id):
+    """The event's Zoom attendance per user, once per request (None: no Zoom days)."""
+    cache = g.setdefault("zoom_attendance", {})
+    if event_id not in cache:
+        event = Event.get_or_none(Event.id == event_id)
+        shown = event is not None and zoom_attendance.has_zoom_days(event)
+        cache[event_id] = zoom_attendance.attendance(event) if shown else None
+    return cache[event_id]
+
+
+@bp.route("/events/<int:event_id>/registrations/zoom-attendance", methods=["POST"])
+@allow(Role.ADMIN)
+def apply_zoom_attendance(event_id):
+    """One click: participated or missed from Zoom attendance; answers with the table and,
+    out of band, the panel."""
+    event = get_or_404(Event, event_id)
+    changed = zoom_attendance.apply_attendance(event)
+    g.pop("zoom_attendance", None)
+    context = table_context(event)  # the list as its address says (the query string)
+    body = render_template("admin/_registrations_table.html", **context) + render_template(
+        "zoom/_attendance_panel.html", event=event, oob=True
+    )
+    message = ngettext("%(num)d status changed.", "%(num)d statuses changed.", changed)
+    return make_response(body, 200, trigger={"toast": message})
+
+
 # Import from a file ------------------------------------------------------------------------
 
 
@@ -378,3 +416,4 @@ def import_progress(job_id):
 def import_result(job_id):
     job = get_or_404(ImportJob, job_id)
     return csv_download(registration_import.result_rows(job), f"import-{job.id}-result.csv")
+
