@@ -17,6 +17,7 @@ from models import BulkUpload, Role, User, db
 from sessions import bulk_upload
 from views.lookups import get_or_404
 
+URL_PREFIXES = ("/bulk-upload",)
 bp = Blueprint("bulk_upload", __name__, cli_group="sessions")
 SHOWN_ROWS = 100
 

@@ -61,4 +61,3 @@ def feed(token):
     )
     pairs = [(day, day.session) for day in days]
     return ics_response(calendar(pairs, recipient_locale_of(user)), "convene.ics")
-

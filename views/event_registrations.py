@@ -416,4 +416,3 @@ def import_progress(job_id):
 def import_result(job_id):
     job = get_or_404(ImportJob, job_id)
     return csv_download(registration_import.result_rows(job), f"import-{job.id}-result.csv")
-

@@ -200,5 +200,4 @@ def confirm(registration_id):
         booking.confirm_participation(registration, request.form.get("took_part") == "yes")
     except booking.BookingError:
         pass  # answered in another tab meanwhile: the redrawn tab shows the current state
-    return redirect(url_for("member.home", tab="participating"), 303)
-
+    return redirect(url_for("home.home", tab="participating"), 303)

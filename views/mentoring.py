@@ -26,10 +26,11 @@ from models import (
 )
 from sessions import group_sessions, hosting, mentoring
 from sessions.mentoring import MentoringValues, SessionType, TagKind
-from views.group import too_many_searches
+from views.group_sessions import too_many_searches
 from views.listing import Filter, SortKey, list_response, read_listing, wants_table
 from views.lookups import get_or_404
 
+URL_PREFIXES = ("/mentoring", "/admin/mentoring", "/images")
 bp = Blueprint("mentoring", __name__)
 
 

@@ -65,7 +65,7 @@ def _send_to_zoom(owner):
 
 
 def _back_to(owner):
-    return url_for("admin_settings.settings") if owner == COMPANY else url_for("member.profile")
+    return url_for("company_settings.settings") if owner == COMPANY else url_for("profile.profile")
 
 
 def _settings_answer(owner, message):
@@ -153,7 +153,7 @@ def _company_section(toast=None, errors=None, status=200):
     )
     if request.htmx:
         return make_response(body, status, trigger={"toast": toast} if toast else None)
-    return redirect(url_for("admin_settings.settings")) if status == 200 else (body, status)
+    return redirect(url_for("company_settings.settings")) if status == 200 else (body, status)
 
 
 @bp.route("/admin/zoom/settings", methods=["POST"])
