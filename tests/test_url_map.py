@@ -62,8 +62,9 @@ def url_map_problems(app, modules=sys.modules):
             continue
         prefix = max(candidates, key=len)
         used.add(prefix)
-        if owners[prefix] != module:
-            problems.append(f"{rule.rule} is served by {module}, but {prefix} is {owners[prefix]}'s")
+        owner = owners[prefix]
+        if owner != module:
+            problems.append(f"{rule.rule} is served by {module}, but {prefix} is {owner}'s")
     for prefix in sorted(set(owners) - used):
         problems.append(f"{prefix} ({owners[prefix]}) serves no route")
     return problems

@@ -10,7 +10,7 @@ from htmx_flask import make_response
 
 from accounts.access import allow
 from foundation.exports import csv_download
-from foundation.forms import row_id, row_ids
+from foundation.forms import Invalid, row_id, row_ids
 from foundation.i18n import current_company, pick_text
 from models import (
     Event,
@@ -235,46 +235,36 @@ def change_status(registration_id):
 def member_suggestions():
     """Up to ten active people whose name or email holds what was typed, as <option>s of
     the email field's datalist: type-ahead without sending every member with the page."""
-    text = " ".join(request.args.get("email", "").split())[:100]
-    people = []
-    if len(text) >= 2:
-        people = (
-            User.select(User.email, User.name)
-            .where(
-                User.is_active == True,  # noqa: E712
-                contains_text(User.name, text) | contains_text(User.email, text),
-            )
-            .order_by(NaturalOrder(User.name))
-            .limit(10)
-        )
+    people = active_people_matching(" ".join(request.args.get("email", "").split())[:100])
     return render_template("admin/_member_suggestions.html", people=people)
+
+
+def active_people_matching(text):
+    if len(text) < 2:
+        return []
+    return (
+        User.select(User.email, User.name)
+        .where(
+            User.is_active == True,  # noqa: E712
+            contains_text(User.name, text) | contains_text(User.email, text),
+        )
+        .order_by(NaturalOrder(User.name))
+        .limit(10)
+    )
 
 
 @bp.route("/events/<int:event_id>/registrations", methods=["POST"])
 @allow(Role.ADMIN)
 def register_user(event_id):
     event = get_or_404(Event, event_id)
-    email = (request.form.get("email") or "").strip().lower()
-    session = Session.get_or_none(
-        Session.id == request.form.get("session_id", type=row_id), Session.event == event
-    )
-    user = User.get_or_none(User.email == email, User.is_active == True)  # noqa: E712
-    errors = {}
-    if user is None:
-        errors["email"] = _("No active user has this email.")
-    if session is None:
-        errors["session_id"] = _("Choose one of the options.")
-    if not errors:
-        try:
-            booking.register_user(user, session)
-        except booking.BookingError as refusal:
-            errors["session_id"] = refusal.message
-    if errors:
+    try:
+        user, session = register_from_form(event, request.form)
+    except Invalid as error:
         form = render_template(
             "admin/_register_form.html",
             event=event,
             sessions=list(event.sessions),
-            errors=errors,
+            errors=error.errors,
             form=request.form,
         )
         response = make_response(form, 422)
@@ -287,6 +277,28 @@ def register_user(event_id):
         "%(name)s is registered for %(session)s.", name=user.name, session=pick_text(session.name)
     )
     return make_response(table, trigger={"toast": message})
+
+
+def register_from_form(event, form):
+    """Register the active person whose email the form names for the chosen session of
+    `event`: (user, session), or Invalid with the problems by field."""
+    email = (form.get("email") or "").strip().lower()
+    session = Session.get_or_none(
+        Session.id == form.get("session_id", type=row_id), Session.event == event
+    )
+    user = User.get_or_none(User.email == email, User.is_active == True)  # noqa: E712
+    errors = {}
+    if user is None:
+        errors["email"] = _("No active user has this email.")
+    if session is None:
+        errors["session_id"] = _("Choose one of the options.")
+    if errors:
+        raise Invalid(errors)
+    try:
+        booking.register_user(user, session)
+    except booking.BookingError as refusal:
+        raise Invalid({"session_id": refusal.message}) from refusal
+    return user, session
 
 
 @bp.route("/events/<int:event_id>/registrations.csv")

@@ -234,17 +234,16 @@ def edit_group_session(session_id):
 def dashboard():
     tab = request.args.get("tab", "future")
     tab = tab if tab in {"future", "past"} else "future"
-    now = utcnow()
-    query = (
-        Session.select()
-        .where(Session.kind.in_(HOSTED_KINDS), Session.host == g.user)
-        .order_by(
-            Session.registration_end_at if tab == "future" else Session.registration_end_at.desc()
-        )
-    )
+    sessions = attendees_of_many(attach_days(sessions_hosted_by(g.user, tab)))
+    return render_template("group/dashboard.html", sessions=sessions, tab=tab)
+
+
+def sessions_hosted_by(user, tab):
+    """The user's group and mentoring sessions whose registration is still open ("future",
+    soonest closing first) or closed ("past", latest first)."""
+    query = Session.select().where(Session.kind.in_(HOSTED_KINDS), Session.host == user)
     if tab == "future":
-        query = query.where(Session.registration_end_at > now)
-    else:
-        query = query.where(Session.registration_end_at <= now)
-    sessions = attach_days(list(query))
-    return render_template("group/dashboard.html", sessions=attendees_of_many(sessions), tab=tab)
+        query = query.where(Session.registration_end_at > utcnow())
+        return list(query.order_by(Session.registration_end_at))
+    query = query.where(Session.registration_end_at <= utcnow())
+    return list(query.order_by(Session.registration_end_at.desc()))

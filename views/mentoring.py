@@ -329,16 +329,24 @@ def tag_options():
 @bp.route("/admin/mentoring/options", methods=["POST"])
 @allow(Role.ADMIN)
 def add_tag_option():
-    reader = FormReader(request.form)
-    kind = reader.choice("kind", TagKind.values())
-    label = reader.text("label", required=True, max_length=mentoring.TAG_MAX)
-    errors = reader.errors
-    if not errors:
-        TagOption.insert(kind=kind, label=" ".join(label.split())).on_conflict_ignore().execute()
+    errors = {}
+    try:
+        save_tag_option(request.form)
+    except Invalid as error:
+        errors = error.errors
     body = render_template("mentoring/_options.html", **options_context(errors))
     return make_response(
         body, 422 if errors else 200, trigger=None if errors else {"toast": _("Saved.")}
     )
+
+
+def save_tag_option(form):
+    """Offer the label typed for its kind (once: a label already offered is left as it is)."""
+    reader = FormReader(form)
+    kind = reader.choice("kind", TagKind.values())
+    label = reader.text("label", required=True, max_length=mentoring.TAG_MAX)
+    reader.raise_if_invalid()
+    TagOption.insert(kind=kind, label=" ".join(label.split())).on_conflict_ignore().execute()
 
 
 @bp.route("/admin/mentoring/options/<int:option_id>", methods=["DELETE"])

@@ -95,12 +95,17 @@ def save_profile(user, form):
     user.save(only=[User.name, User.timezone, User.locale])
 
 
+def renew_calendar_link(user):
+    """Give `user` a new private calendar feed token (the feed's address changes)."""
+    user.calendar_token = secrets.token_urlsafe(24)
+    user.save(only=[User.calendar_token])
+
+
 @bp.route("/profile/calendar", methods=["POST"])
 @allow(Role.MEMBER)
 def reset_feed():
     """A new private link; the old one stops working at once."""
-    g.user.calendar_token = secrets.token_urlsafe(24)
-    g.user.save(only=[User.calendar_token])
+    renew_calendar_link(g.user)
     return make_response(
         render_template("member/_calendar_feed.html"),
         trigger={"toast": _("New calendar link ready.")},

@@ -24,23 +24,31 @@ bp = Blueprint("session_pages", __name__)
 @bp.route("/u/<handle>")
 @allow(VISITOR)
 def profile(handle):
+    host = active_host_or_404(handle)
+    upcoming = attach_days(upcoming_public_sessions(host))
+    return render_template("group/profile.html", host=host, sessions=upcoming)
+
+
+def active_host_or_404(handle):
     host = User.get_or_none(User.handle == handle.lower(), User.is_active == True)  # noqa: E712
     if host is None:
         abort(404)
-    upcoming = attach_days(
-        list(
-            Session.select()
-            .where(
-                Session.kind.in_(HOSTED_KINDS),
-                Session.host == host,
-                Session.is_public == True,  # noqa: E712
-                Session.cancelled_at.is_null(),
-                Session.registration_end_at > utcnow(),
-            )
-            .order_by(Session.registration_end_at)
+    return host
+
+
+def upcoming_public_sessions(host):
+    """The host's public sessions still open for registration, soonest closing first."""
+    return list(
+        Session.select()
+        .where(
+            Session.kind.in_(HOSTED_KINDS),
+            Session.host == host,
+            Session.is_public == True,  # noqa: E712
+            Session.cancelled_at.is_null(),
+            Session.registration_end_at > utcnow(),
         )
+        .order_by(Session.registration_end_at)
     )
-    return render_template("group/profile.html", host=host, sessions=upcoming)
 
 
 def visible_session_or_404(session_id):

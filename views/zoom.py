@@ -159,17 +159,22 @@ def _company_section(toast=None, errors=None, status=200):
 @bp.route("/admin/zoom/settings", methods=["POST"])
 @allow(Role.ADMIN)
 def save_settings():
-    reader = FormReader(request.form)
-    threshold = reader.integer("attendance_threshold", minimum=1, maximum=100, required=True)
     try:
-        reader.raise_if_invalid()
+        save_zoom_settings(request.form)
     except Invalid as error:
         return _company_section(errors=error.errors, status=422)
+    return _company_section(_("Saved."))
+
+
+def save_zoom_settings(form):
+    """The attendance threshold and whether records are kept, from the settings form."""
+    reader = FormReader(form)
+    threshold = reader.integer("attendance_threshold", minimum=1, maximum=100, required=True)
+    reader.raise_if_invalid()
     settings = ZoomSettings.current()
     settings.attendance_threshold = threshold
     settings.keeps_records = reader.flag("keeps_records")
     settings.save()
-    return _company_section(_("Saved."))
 
 
 # Start and join ----------------------------------------------------------------------------
