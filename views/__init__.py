@@ -32,7 +32,8 @@ own module's prefixes (tests/test_url_map.py walks the app's URL map and fails o
 Each handler loads its objects (or 404), checks access (or 403), does one thing through a
 named operation, and renders a page or a fragment. Plumbing the handlers share: `listing`
 (lists whose state is in the URL), `fragments` (fragments drawn once per version),
-`lookups` (one row or 404, sessions with their days), `answers` (htmx-aware redirects).
+`lookups` (one row or 404, sessions with their days), `answers` (htmx-aware redirects),
+`type_ahead` (the people searches' rate limit).
 
 May import `sessions`, `assessments`, `messaging`, `meetings`, `accounts`, `foundation`,
 `config` and `models`; never `tasks` or `app`.

@@ -5,7 +5,6 @@ are views/session_pages.py; the host's screens, views/hosting.py."""
 from flask import Blueprint, abort, g, render_template, request
 from flask_babel import gettext as _
 from htmx_flask import make_response
-from markupsafe import escape
 
 from accounts.access import INVITEE_SEARCHES, allow, limiter
 from foundation.forms import Invalid, row_ids
@@ -13,6 +12,7 @@ from foundation.i18n import current_company, viewer_timezone
 from models import Role, Session, User
 from sessions import group_sessions
 from views.lookups import get_or_404
+from views.type_ahead import searcher, too_many_searches
 
 URL_PREFIXES = ("/group-sessions",)
 bp = Blueprint("group_sessions", __name__)
@@ -48,17 +48,6 @@ def create_group_session():
         return render_template("group/_form.html", **context), 422
     created = render_template("group/_created.html", session=session)
     return make_response(created, trigger={"toast": _("Created!")})
-
-
-def searcher():
-    return f"invitee-search:{g.user.id}"
-
-
-def too_many_searches(_request_limit):
-    """Said where the suggestions appear (a refused type-ahead is no failure to toast)."""
-    message = _("Too many searches. Wait a moment and type again.")
-    # No options; the combobox's live region says why (group/_invitee_results.html).
-    return make_response(f'<p id="invitee-count" hx-swap-oob="innerHTML">{escape(message)}</p>')
 
 
 @bp.route("/group-sessions/invitees")

@@ -26,9 +26,9 @@ from models import (
 )
 from sessions import group_sessions, hosting, mentoring
 from sessions.mentoring import MentoringValues, SessionType, TagKind
-from views.group_sessions import too_many_searches
 from views.listing import Filter, SortKey, list_response, read_listing, wants_table
 from views.lookups import get_or_404
+from views.type_ahead import searcher, too_many_searches
 
 URL_PREFIXES = ("/mentoring", "/admin/mentoring", "/images")
 bp = Blueprint("mentoring", __name__)
@@ -285,10 +285,6 @@ def save_session(session_id):
     if request.htmx:
         return make_response("", 204, redirect=target)
     return redirect(target, 303)
-
-
-def searcher():
-    return f"invitee-search:{g.user.id}"
 
 
 @bp.route("/mentoring/people")
