@@ -210,7 +210,7 @@ def join_meeting(session_id):
             room,
             pick_text(session.name),
             duration_minutes=int((day.end_at - day.start_at).total_seconds() // 60) + 30,
-            logout_url=current_app.config["PUBLIC_URL"] + url_for("member.home"),
+            logout_url=current_app.config["PUBLIC_URL"] + url_for("home.home"),
         )
         url = bigbluebutton.join_url(room, g.user.name, g.user.id, moderator=moderator)
     except bigbluebutton.BigBlueButtonError as problem:
