@@ -20,23 +20,51 @@ from foundation.forms import RowIdConverter
 from meetings.meeting_links import format_zoom_id, linkify, recognise_platform
 from models import DayFormat, EmailStatus, Role, Status, User, ZoomRole, connect_database, db
 from views import (
-    admin_events,
-    admin_mail,
-    admin_registrations,
-    admin_settings,
-    admin_users,
-    assessments,
+    assessment_catalog,
+    assessment_report,
+    assessment_sessions,
+    assessment_surveys,
     auth,
     bulk_upload,
     calendar_feeds,
-    group,
+    company_settings,
+    email_log,
+    event_planning,
+    event_registrations,
+    event_signup,
+    group_sessions,
     home,
     hosting,
-    member,
     mentoring,
+    profile,
+    session_pages,
+    users,
     zoom,
 )
 
+# Each owns the URL prefixes it declares (views/__init__.py has the map).
+VIEW_MODULES = (
+    home,
+    auth,
+    profile,
+    calendar_feeds,
+    event_signup,
+    event_planning,
+    event_registrations,
+    email_log,
+    company_settings,
+    users,
+    group_sessions,
+    session_pages,
+    hosting,
+    mentoring,
+    bulk_upload,
+    zoom,
+    assessment_catalog,
+    assessment_sessions,
+    assessment_surveys,
+    assessment_report,
+)
 csrf = CSRFProtect()
 SERVER_ERROR_TEXT = "Something went wrong on our side. Nothing was changed.\n"
 
@@ -56,24 +84,8 @@ def create_app(test_config=None):
     i18n.init_app(app)
     background.install()
 
-    for blueprint in (
-        auth.bp,
-        home.bp,
-        member.bp,
-        calendar_feeds.bp,
-        group.bp,
-        hosting.bp,  # issue 12: hosted sessions (group and mentoring)
-        mentoring.bp,
-        admin_events.bp,
-        admin_registrations.bp,
-        admin_mail.bp,
-        admin_settings.bp,
-        admin_users.bp,
-        bulk_upload.bp,
-        zoom.bp,
-        assessments.bp,  # assessment sessions (issue 14): catalog, surveys, report
-    ):
-        app.register_blueprint(blueprint)
+    for view_module in VIEW_MODULES:  # one URL prefix, one module: see views/__init__.py
+        app.register_blueprint(view_module.bp)
     csrf.exempt(zoom.webhook)  # Zoom signs its calls instead (views/zoom.py)
     app.view_functions["static"].audience = access.VISITOR
     app.jinja_env.filters.update(

@@ -285,9 +285,9 @@ ROUTES = [
         True,
     ),
     Route("GET", "/s/{mentoring}/meeting", Role.MEMBER, owner_only=True),
-    Route("POST", "/s/{mentoring}/meeting/end", Role.HOST, owner_only=True),
+    Route("POST", "/host/sessions/{mentoring}/meeting/end", Role.HOST, owner_only=True),
     Route("GET", "/home/sessions?when=past", Role.MEMBER),
-    Route("POST", "/s/{mentoring}/leave-session", Role.MEMBER, owner_only=True),
+    Route("POST", "/home/sessions/{mentoring}/leave", Role.MEMBER, owner_only=True),
     # Zoom (views/zoom.py); the ids' day is not a Zoom day, so its Zoom pages do not exist.
     Route("POST", "/admin/zoom/connect", Role.ADMIN),
     Route("POST", "/admin/zoom/server-to-server", Role.ADMIN),
@@ -301,7 +301,7 @@ ROUTES = [
     Route("GET", "/zoom/days/{day}/start", Role.MEMBER, owner_only=True),
     Route("GET", "/zoom/days/{day}/join", Role.MEMBER, owner_only=True),
     Route("GET", "/zoom/days/{day}/recordings", Role.MEMBER, owner_only=True),
-    Route("POST", "/admin/events/{event}/zoom-attendance", Role.ADMIN),
+    Route("POST", "/admin/events/{event}/registrations/zoom-attendance", Role.ADMIN),
     Route("POST", "/zoom/webhook", VISITOR),  # public; unsigned calls are answered 401
     # Assessment sessions (issue 14): {asession} is open (invited yesterday), {closed} is past
     # its completion date; {participant} and {rater} belong to target@example.com, so a

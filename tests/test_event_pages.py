@@ -3,7 +3,7 @@
 from conftest import count_queries
 
 from models import Day, Event, Reminder, Session, db
-from views import admin_events, fragments
+from views import event_planning, fragments
 
 
 def stored(model, row_id):
@@ -225,7 +225,7 @@ def test_event_page_query_count_does_not_grow_with_its_size(
         small_page = admin.get(f"/admin/events/{small.id}")
     with count_queries() as large_queries:
         large_page = admin.get(f"/admin/events/{large.id}")
-    first = admin_events.FIRST_SCREEN
+    first = event_planning.FIRST_SCREEN
     assert small_page.text.count('class="day"') == 2
     assert large_page.text.count('class="day"') == first * 5  # the first screenful, drawn
     assert large_page.text.count('class="reminder"') == first  # with their reminders

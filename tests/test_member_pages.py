@@ -7,7 +7,7 @@ from conftest import count_queries
 
 from models import Registration, Role, Session, Status, db
 from sessions import booking
-from views import member as views_member
+from views import event_signup
 
 
 def plain(text):
@@ -172,7 +172,7 @@ def test_member_pages_issue_a_constant_number_of_queries(
     with count_queries() as large_queries:
         large_page = member.get(f"/events/{large.id}").text
     assert len(small_queries) == len(large_queries)
-    first = views_member.FIRST_SCREEN  # drawn; the others load as they scroll into view
+    first = event_signup.FIRST_SCREEN  # drawn; the others load as they scroll into view
     assert large_page.count("Sign up</button>") == first
     assert large_page.count('hx-trigger="revealed"') == 30 - first
     with db.connection_context():

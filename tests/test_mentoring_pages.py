@@ -308,7 +308,7 @@ def test_my_events_lists_upcoming_and_past_with_join_calendar_and_leave(app, sig
     assert "opens 10 minutes before" in member.get(f"/s/{later.id}/meeting").text
     ics = member.get(f"/days/{the_day(later).id}.ics")
     assert ics.status_code == 200 and "Later talk" in ics.text
-    left = member.htmx("post", f"/s/{later.id}/leave-session")
+    left = member.htmx("post", f"/home/sessions/{later.id}/leave")
     assert "You have withdrawn." in left.headers["HX-Trigger"] and "Later talk" not in left.text
     assert member.get(f"/days/{the_day(later).id}.ics").status_code == 404
     assert member.get(f"/s/{later.id}/meeting").status_code == 404
@@ -457,7 +457,8 @@ def test_past_sessions_show_as_completed_without_join_or_leave(app, sign_in, men
     assert "Finished talk" not in home.split('id="my-sessions"')[1].split("</nav>")[1]
     past = member.get("/home/sessions?when=past").text
     assert "Finished talk" in past and "Completed" in past
-    assert "leave-session" not in past and f"/s/{session.id}/meeting" not in past
+    assert f"/home/sessions/{session.id}/leave" not in past
+    assert f"/s/{session.id}/meeting" not in past
     assert "This session has ended." in member.get(f"/s/{session.id}/meeting").text
 
 

@@ -369,7 +369,8 @@ def test_zoom_webhooks_are_handled_once_and_attendance_sets_statuses(
 
     page = admin.get(f"/admin/events/{day.session.event_id}/registrations")
     assert "70 min" in page.text
-    applied = admin.htmx("post", f"/admin/events/{day.session.event_id}/zoom-attendance")
+    tab = f"/admin/events/{day.session.event_id}/registrations"
+    applied = admin.htmx("post", f"{tab}/zoom-attendance")
     assert applied.status_code == 200, applied.text
     with db.connection_context():
         statuses = {r.user.email: r.status for r in Registration.select()}
@@ -475,7 +476,7 @@ def test_zoom_organizer_connects_own_account_for_participant_days_presence_only(
     assert not any(path.startswith("/report/") for _, path in standin.calls)  # presence only
     page = admin.get(f"/admin/events/{day.session.event_id}/registrations")
     assert "Present" in page.text and " min" not in page.text.split("zoom-attended")[1][:60]
-    admin.htmx("post", f"/admin/events/{day.session.event_id}/zoom-attendance")
+    admin.htmx("post", f"/admin/events/{day.session.event_id}/registrations/zoom-attendance")
     with db.connection_context():
         assert Registration.get(Registration.user == member.user.id).status == Status.PARTICIPATED
 

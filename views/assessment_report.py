@@ -15,7 +15,8 @@ from foundation.exports import csv_download
 from foundation.i18n import pick_text
 from models import AssessmentSession, Role, Session, db, utcnow
 
-bp = Blueprint("report", __name__)
+URL_PREFIXES = ("/assessment-sessions",)
+bp = Blueprint("assessment_report", __name__, cli_group="assessments")
 
 
 def readable_detail_or_404(session_id):
@@ -88,27 +89,24 @@ def report_csv(session_id):
     return csv_download(report.score_rows(reports), f"assessment-scores-{session_id}.csv")
 
 
-def register_commands(blueprint):
-    @blueprint.cli.command("report")
-    @click.argument("session_id", type=int)
-    @click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False), required=True)
-    @click.option("--locale", default=None, help="en, ru... (default: the company's)")
-    def report_command(session_id, pdf_path, locale):
-        """Write the facilitator's report of assessment session SESSION_ID as a PDF."""
-        from flask_babel import force_locale
+@bp.cli.command("report")
+@click.argument("session_id", type=int)
+@click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False), required=True)
+@click.option("--locale", default=None, help="en, ru... (default: the company's)")
+def report_command(session_id, pdf_path, locale):
+    """Write the facilitator's report of assessment session SESSION_ID as a PDF."""
+    from flask_babel import force_locale
 
-        from foundation.i18n import default_locale
+    from foundation.i18n import default_locale
 
-        with (
-            current_app.test_request_context("/"),
-            force_locale(locale or default_locale()),
-            db.connection_context(),
-        ):
-            detail = AssessmentSession.get_or_none(AssessmentSession.session == session_id)
-            if detail is None:
-                raise click.BadParameter(
-                    "no assessment session has this id", param_hint="SESSION_ID"
-                )
-            g.user = None
-            Path(pdf_path).write_bytes(pdf_bytes(report_html(detail, for_pdf=True)))
-        click.echo(f"Report written to {pdf_path}.")
+    with (
+        current_app.test_request_context("/"),
+        force_locale(locale or default_locale()),
+        db.connection_context(),
+    ):
+        detail = AssessmentSession.get_or_none(AssessmentSession.session == session_id)
+        if detail is None:
+            raise click.BadParameter("no assessment session has this id", param_hint="SESSION_ID")
+        g.user = None
+        Path(pdf_path).write_bytes(pdf_bytes(report_html(detail, for_pdf=True)))
+    click.echo(f"Report written to {pdf_path}.")

@@ -10,7 +10,8 @@ from assessments import catalog, surveys
 from foundation.forms import Invalid
 from models import AssessmentParticipant, Rater, RaterRelationship, Registration, Role, utcnow
 
-bp = Blueprint("surveys", __name__)
+URL_PREFIXES = ("/assessments", "/r")
+bp = Blueprint("assessment_surveys", __name__)
 
 
 def own_participant_or_404(participant_id):
@@ -77,7 +78,7 @@ def raters_answer(participant, errors=None, form=None, editing=None):
     if errors:
         return render_template("assessments/participant.html", **context), status
     return redirect(
-        url_for("assessments.surveys.participant_page", participant_id=participant.id), 303
+        url_for("assessment_surveys.participant_page", participant_id=participant.id), 303
     )
 
 
@@ -158,7 +159,7 @@ def save_self_survey(participant_id):
     participant = own_participant_or_404(participant_id)
     context = page_context(participant) | {
         "respondent": participant,
-        "action": url_for("assessments.surveys.save_self_survey", participant_id=participant.id),
+        "action": url_for("assessment_surveys.save_self_survey", participant_id=participant.id),
         "is_self": True,
     }
     return survey_answer(
@@ -188,7 +189,7 @@ def rater_context(rater, detail, token):
         "participant_name": rater.participant.registration.user.name,
         "answers": rater.answers,
         "errors": {},
-        "action": url_for("assessments.surveys.rater_survey", token=token),
+        "action": url_for("assessment_surveys.rater_survey", token=token),
         "is_self": False,
         "now": utcnow(),
     }

@@ -24,6 +24,7 @@ from foundation.i18n import enabled_locales
 from messaging import mail, notifications
 from models import User
 
+URL_PREFIXES = ("/login", "/logout", "/password", "/locale")
 bp = Blueprint("auth", __name__)
 
 # Checked against when the email is unknown, so a failed sign-in takes as long either way.

@@ -17,6 +17,7 @@ from imports import lifecycle
 from models import Role, Upload, UploadKind, User, db
 from sessions import bulk_upload
 
+URL_PREFIXES = ("/bulk-upload",)
 bp = Blueprint("bulk_upload", __name__, cli_group="sessions")
 SHOWN_ROWS = 100
 

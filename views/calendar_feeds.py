@@ -1,10 +1,7 @@
-"""Calendars: an .ics file per day, and each member's private feed of their sessions' days."""
+"""Calendars: an .ics file per day, and each member's private feed of their sessions' days
+(a new link for it is asked for on the profile, views/profile.py)."""
 
-import secrets
-
-from flask import Blueprint, Response, abort, g, render_template
-from flask_babel import gettext as _
-from htmx_flask import make_response
+from flask import Blueprint, Response, abort, g
 from peewee import JOIN
 
 from accounts.access import VISITOR, allow
@@ -14,6 +11,7 @@ from models import Day, Event, Registration, RegistrationRole, Role, Session, St
 from sessions import booking
 from views.lookups import get_or_404
 
+URL_PREFIXES = ("/days", "/calendar")
 bp = Blueprint("calendar_feeds", __name__)
 
 
@@ -63,15 +61,3 @@ def feed(token):
     )
     pairs = [(day, day.session) for day in days]
     return ics_response(calendar(pairs, recipient_locale_of(user)), "convene.ics")
-
-
-@bp.route("/profile/calendar", methods=["POST"])
-@allow(Role.MEMBER)
-def reset_feed():
-    """A new private link; the old one stops working at once."""
-    g.user.calendar_token = secrets.token_urlsafe(24)
-    g.user.save(only=[User.calendar_token])
-    return make_response(
-        render_template("member/_calendar_feed.html"),
-        trigger={"toast": _("New calendar link ready.")},
-    )

@@ -1,8 +1,8 @@
-"""Sessions people host and attend (group and mentoring): the host's page of one session
-(attendees, meeting link, Edit / Reschedule / Cancel), joining the meeting (BigBlueButton
-rooms are made and signed here), and the sessions part of "My events"."""
+"""Hosting group and mentoring sessions: the host's dashboard of their sessions, and the
+host's page of one session (attendees, meeting link, Edit / Reschedule / Cancel). What
+attendees see, the meeting room included, is views/session_pages.py."""
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from htmx_flask import make_response
 from peewee import JOIN
@@ -25,9 +25,11 @@ from models import (
     User,
     utcnow,
 )
-from sessions import booking, hosting
-from views.lookups import get_or_404
+from sessions import hosting
+from sessions.hosting import HOSTED_KINDS
+from views.lookups import attach_days, get_or_404
 
+URL_PREFIXES = ("/host",)
 bp = Blueprint("hosting", __name__)
 bp.add_app_template_global(SessionKind, "SessionKind")
 
@@ -144,6 +146,21 @@ def set_meeting(session_id):
     return redraw(session, toast=_("Meeting link saved."))
 
 
+@bp.route("/host/sessions/<int:session_id>/meeting/end", methods=["POST"])
+@allow(Role.HOST)
+def end_meeting(session_id):
+    """ "End" for a BigBlueButton room: everyone is taken out of it."""
+    session = hosted_session_or_404(session_id)
+    day = hosting.only_day(session)
+    if not (bigbluebutton.is_configured() and meeting_of(day).is_bigbluebutton):
+        abort(404)  # no BigBlueButton room to end
+    try:
+        bigbluebutton.end_meeting(bigbluebutton.meeting_id_for(day))
+    except bigbluebutton.BigBlueButtonError as problem:
+        return redraw(session, {"meeting": problem.message})
+    return redraw(session, toast=_("The meeting is ended."))
+
+
 @bp.route("/host/sessions/<int:session_id>/reschedule", methods=["POST"])
 @allow(Role.HOST)
 def reschedule(session_id):
@@ -209,150 +226,24 @@ def edit_group_session(session_id):
     return make_response(body, 422 if errors else 200)
 
 
-# Joining the meeting -----------------------------------------------------------------------
+# The host's dashboard ---------------------------------------------------------------------
 
 
-def may_join(user, session):
-    """Who may open the room: its host, admins, and whoever holds a seat."""
-    if user.is_admin or session.host_id == user.id:
-        return True
-    mine = booking.live_in(user, session)
-    return mine is not None and mine.status in Status.HOLDS_SEAT
-
-
-def meeting_page(session, day, message, status=200):
-    return make_response(
-        render_template("hosting/meeting.html", session=session, day=day, message=message),
-        status,
-    )
-
-
-@bp.route("/s/<int:session_id>/meeting")
-@allow(Role.MEMBER)
-def join_meeting(session_id):
-    """ "Join": from shortly before the start to the end, the meeting opens; for
-    BigBlueButton the room is made (idempotent) and a freshly signed join link opens it,
-    the host and admins as moderators, mentees as attendees."""
-    session = get_or_404(Session, session_id)
-    if session.kind not in hosting.HOSTED_KINDS or not may_join(g.user, session):
-        abort(404)
-    day = hosting.only_day(session)
-    now = utcnow()
-    if session.cancelled_at is not None:
-        return meeting_page(session, day, _("This session is cancelled."))
-    if not hosting.join_is_open(session, day, now):
-        if now >= day.end_at:
-            return meeting_page(session, day, _("This session has ended."))
-        return meeting_page(
-            session,
-            day,
-            _(
-                "The meeting opens %(minutes)d minutes before the start.",
-                minutes=hosting.join_minutes(),
-            ),
-        )
-    meeting = meeting_of(day)
-    if not meeting.is_bigbluebutton:
-        if not meeting.url:
-            return meeting_page(session, day, _("The host has not added the meeting link yet."))
-        return redirect(meeting.url)
-    moderator = g.user.is_admin or session.host_id == g.user.id
-    room = bigbluebutton.meeting_id_for(day)
-    try:
-        bigbluebutton.create_meeting(
-            room,
-            pick_text(session.name),
-            duration_minutes=int((day.end_at - day.start_at).total_seconds() // 60) + 30,
-            logout_url=current_app.config["PUBLIC_URL"] + url_for("member.home"),
-        )
-        url = bigbluebutton.join_url(room, g.user.name, g.user.id, moderator=moderator)
-    except bigbluebutton.BigBlueButtonError as problem:
-        return meeting_page(session, day, problem.message, 503)
-    return redirect(url)
-
-
-@bp.route("/s/<int:session_id>/meeting/end", methods=["POST"])
+@bp.route("/host/sessions")
 @allow(Role.HOST)
-def end_meeting(session_id):
-    """ "End" for a BigBlueButton room: everyone is taken out of it."""
-    session = hosted_session_or_404(session_id)
-    day = hosting.only_day(session)
-    if not (bigbluebutton.is_configured() and meeting_of(day).is_bigbluebutton):
-        abort(404)  # no BigBlueButton room to end
-    try:
-        bigbluebutton.end_meeting(bigbluebutton.meeting_id_for(day))
-    except bigbluebutton.BigBlueButtonError as problem:
-        return redraw(session, {"meeting": problem.message})
-    return redraw(session, toast=_("The meeting is ended."))
+def dashboard():
+    tab = request.args.get("tab", "future")
+    tab = tab if tab in {"future", "past"} else "future"
+    sessions = attendees_of_many(attach_days(sessions_hosted_by(g.user, tab)))
+    return render_template("group/dashboard.html", sessions=sessions, tab=tab)
 
 
-# "My events": the group and mentoring sessions a person is in ------------------------------
-
-
-def my_sessions(user, now=None):
-    """{"upcoming": [...], "past": [...]} of (registration, session, day): the person's group
-    and mentoring sessions where they hold a seat or host, upcoming soonest first, past
-    latest first; two queries whatever their number."""
-    now = now or utcnow()
-    rows = list(
-        Registration.select(Registration, Session)
-        .join(Session)
-        .where(
-            Registration.user == user,
-            Session.kind.in_(hosting.HOSTED_KINDS),
-            Session.cancelled_at.is_null(),
-            Registration.status.in_(Status.HOLDS_SEAT)
-            | (Registration.role == RegistrationRole.HOST),
-        )
-    )
-    days = {day.session_id: day for day in hosting.days_of([row.session_id for row in rows])}
-    found = {"upcoming": [], "past": []}
-    for row in rows:
-        day = days.get(row.session_id)
-        if day is not None:
-            found["upcoming" if day.end_at > now else "past"].append((row, row.session, day))
-    found["upcoming"].sort(key=lambda item: item[2].start_at)
-    found["past"].sort(key=lambda item: item[2].start_at, reverse=True)
-    return found
-
-
-def sessions_context(when):
-    when = when if when in {"upcoming", "past"} else "upcoming"
-    now = utcnow()
-    found = my_sessions(g.user, now)
-    return {
-        "when": when,
-        "items": found[when],
-        "counts": {key: len(items) for key, items in found.items()},
-        "now": now,
-        "join_is_open": hosting.join_is_open,
-        "display_status": hosting.display_status,
-        "DisplayStatus": hosting.DisplayStatus,
-        "meeting_of": meeting_of,
-        "join_minutes": hosting.join_minutes(),
-    }
-
-
-@bp.route("/home/sessions")
-@allow(Role.MEMBER)
-def my_sessions_part():
-    return render_template(
-        "hosting/_my_sessions.html", **sessions_context(request.args.get("when"))
-    )
-
-
-@bp.route("/s/<int:session_id>/leave-session", methods=["POST"])
-@allow(Role.MEMBER)
-def leave(session_id):
-    """ "Leave" in My events: give the seat back until the start."""
-    session = get_or_404(Session, session_id)
-    mine = booking.live_in(g.user, session) if session.kind in hosting.HOSTED_KINDS else None
-    if mine is None:
-        abort(404)
-    try:
-        booking.withdraw(mine)
-        toast = _("You have withdrawn.")
-    except booking.BookingError as refusal:
-        toast = refusal.message
-    body = render_template("hosting/_my_sessions.html", **sessions_context("upcoming"))
-    return make_response(body, trigger={"toast": toast})
+def sessions_hosted_by(user, tab):
+    """The user's group and mentoring sessions whose registration is still open ("future",
+    soonest closing first) or closed ("past", latest first)."""
+    query = Session.select().where(Session.kind.in_(HOSTED_KINDS), Session.host == user)
+    if tab == "future":
+        query = query.where(Session.registration_end_at > utcnow())
+        return list(query.order_by(Session.registration_end_at))
+    query = query.where(Session.registration_end_at <= utcnow())
+    return list(query.order_by(Session.registration_end_at.desc()))

@@ -1,9 +1,10 @@
-"""Loading what pages show: one row or 404, and sessions with their days in few queries."""
+"""Loading what pages show: one row or 404 (a Zoom day too), and sessions with their days in
+few queries."""
 
 from flask import abort
 from peewee import JOIN
 
-from models import Day, Reminder, Session, User
+from models import Day, DayFormat, Reminder, Session, User
 
 
 def get_or_404(model, row_id):
@@ -50,3 +51,11 @@ def sessions_with_days(event):
 
 def session_with_days(session):
     return attach_days([session])[0]
+
+
+def zoom_day_or_404(day_id):
+    """A day held on Zoom; any other day is "not found" where Zoom is asked for."""
+    day = get_or_404(Day, day_id)
+    if day.format != DayFormat.ZOOM:
+        abort(404)
+    return day

@@ -26,10 +26,11 @@ from models import (
 )
 from sessions import group_sessions, hosting, mentoring
 from sessions.mentoring import MentoringValues, SessionType, TagKind
-from views.group import too_many_searches
 from views.listing import Filter, SortKey, list_response, read_listing, wants_table
 from views.lookups import get_or_404
+from views.type_ahead import searcher, too_many_searches
 
+URL_PREFIXES = ("/mentoring", "/admin/mentoring", "/images")
 bp = Blueprint("mentoring", __name__)
 
 
@@ -286,10 +287,6 @@ def save_session(session_id):
     return redirect(target, 303)
 
 
-def searcher():
-    return f"invitee-search:{g.user.id}"
-
-
 @bp.route("/mentoring/people")
 @allow(Role.HOST)
 @limiter.limit(INVITEE_SEARCHES, key_func=searcher, on_breach=too_many_searches)
@@ -328,16 +325,24 @@ def tag_options():
 @bp.route("/admin/mentoring/options", methods=["POST"])
 @allow(Role.ADMIN)
 def add_tag_option():
-    reader = FormReader(request.form)
-    kind = reader.choice("kind", TagKind.values())
-    label = reader.text("label", required=True, max_length=mentoring.TAG_MAX)
-    errors = reader.errors
-    if not errors:
-        TagOption.insert(kind=kind, label=" ".join(label.split())).on_conflict_ignore().execute()
+    errors = {}
+    try:
+        save_tag_option(request.form)
+    except Invalid as error:
+        errors = error.errors
     body = render_template("mentoring/_options.html", **options_context(errors))
     return make_response(
         body, 422 if errors else 200, trigger=None if errors else {"toast": _("Saved.")}
     )
+
+
+def save_tag_option(form):
+    """Offer the label typed for its kind (once: a label already offered is left as it is)."""
+    reader = FormReader(form)
+    kind = reader.choice("kind", TagKind.values())
+    label = reader.text("label", required=True, max_length=mentoring.TAG_MAX)
+    reader.raise_if_invalid()
+    TagOption.insert(kind=kind, label=" ".join(label.split())).on_conflict_ignore().execute()
 
 
 @bp.route("/admin/mentoring/options/<int:option_id>", methods=["DELETE"])

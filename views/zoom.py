@@ -1,6 +1,7 @@
 """Zoom: connecting accounts (the company's in settings, an organizer's own in their profile),
-the OAuth callback, a Zoom day's state on the admin page (polled while "Creating…"), Start
-and Join, and the webhook endpoint Zoom calls (public, but every call is signed)."""
+the OAuth callback, Start, Join and a day's recordings, the webhook endpoint Zoom calls
+(public, but every call is signed), and the Zoom facts templates ask for. A Zoom day's state
+on the admin event page is the event planning screens' (views/event_planning.py)."""
 
 import json
 import secrets
@@ -18,7 +19,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from htmx_flask import make_response
 
 from accounts.access import VISITOR, allow
@@ -26,9 +26,6 @@ from foundation.forms import FormReader, Invalid
 from meetings.zoom import connections, meeting_sync, oauth, webhooks
 from meetings.zoom.transport import ZoomError
 from models import (
-    Day,
-    DayFormat,
-    Event,
     Registration,
     Role,
     Status,
@@ -38,9 +35,9 @@ from models import (
     ZoomState,
     utcnow,
 )
-from sessions import zoom_attendance
-from views.lookups import get_or_404
+from views.lookups import zoom_day_or_404
 
+URL_PREFIXES = ("/zoom", "/admin/zoom")
 bp = Blueprint("zoom", __name__)
 JOIN_OPENS_MINUTES = 15  # participants see "Join" this long before the start
 COMPANY = "company"
@@ -69,7 +66,7 @@ def _send_to_zoom(owner):
 
 
 def _back_to(owner):
-    return url_for("admin_settings.settings") if owner == COMPANY else url_for("member.profile")
+    return url_for("company_settings.settings") if owner == COMPANY else url_for("profile.profile")
 
 
 def _settings_answer(owner, message):
@@ -157,49 +154,28 @@ def _company_section(toast=None, errors=None, status=200):
     )
     if request.htmx:
         return make_response(body, status, trigger={"toast": toast} if toast else None)
-    return redirect(url_for("admin_settings.settings")) if status == 200 else (body, status)
+    return redirect(url_for("company_settings.settings")) if status == 200 else (body, status)
 
 
 @bp.route("/admin/zoom/settings", methods=["POST"])
 @allow(Role.ADMIN)
 def save_settings():
-    reader = FormReader(request.form)
-    threshold = reader.integer("attendance_threshold", minimum=1, maximum=100, required=True)
     try:
-        reader.raise_if_invalid()
+        save_zoom_settings(request.form)
     except Invalid as error:
         return _company_section(errors=error.errors, status=422)
+    return _company_section(_("Saved."))
+
+
+def save_zoom_settings(form):
+    """The attendance threshold and whether records are kept, from the settings form."""
+    reader = FormReader(form)
+    threshold = reader.integer("attendance_threshold", minimum=1, maximum=100, required=True)
+    reader.raise_if_invalid()
     settings = ZoomSettings.current()
     settings.attendance_threshold = threshold
     settings.keeps_records = reader.flag("keeps_records")
     settings.save()
-    return _company_section(_("Saved."))
-
-
-# A Zoom day on the admin page ----------------------------------------------------------------
-
-
-def zoom_day_or_404(day_id):
-    day = get_or_404(Day, day_id)
-    if day.format != DayFormat.ZOOM:
-        abort(404)
-    return day
-
-
-@bp.route("/admin/days/<int:day_id>/zoom")
-@allow(Role.ADMIN)
-def day_state(day_id):
-    """The day's conference block; the page polls it while the meeting is being made."""
-    day = zoom_day_or_404(day_id)
-    return render_template("zoom/_day_state.html", day=day, session=day.session)
-
-
-@bp.route("/admin/days/<int:day_id>/zoom/retry", methods=["POST"])
-@allow(Role.ADMIN)
-def retry_day(day_id):
-    day = zoom_day_or_404(day_id)
-    meeting_sync.retry(day)
-    return render_template("zoom/_day_state.html", day=Day.get_by_id(day.id), session=day.session)
 
 
 # Start and join ----------------------------------------------------------------------------
@@ -333,38 +309,6 @@ def zoom_company_connection():
 @bp.app_template_global()
 def zoom_settings():
     return ZoomSettings.current()
-
-
-# Attendance on the Applications tab --------------------------------------------------------
-
-
-@bp.app_template_global()
-def zoom_attendance_of(event_id):
-    """The event's Zoom attendance per user, once per request (None: no Zoom days)."""
-    cache = g.setdefault("zoom_attendance", {})
-    if event_id not in cache:
-        event = Event.get_or_none(Event.id == event_id)
-        shown = event is not None and zoom_attendance.has_zoom_days(event)
-        cache[event_id] = zoom_attendance.attendance(event) if shown else None
-    return cache[event_id]
-
-
-@bp.route("/admin/events/<int:event_id>/zoom-attendance", methods=["POST"])
-@allow(Role.ADMIN)
-def apply_attendance(event_id):
-    """One click: participated or missed from Zoom attendance; answers with the table and,
-    out of band, the panel."""
-    from views.admin_registrations import table_context
-
-    event = get_or_404(Event, event_id)
-    changed = zoom_attendance.apply_attendance(event)
-    g.pop("zoom_attendance", None)
-    context = table_context(event)  # the list as its address says (the query string)
-    body = render_template("admin/_registrations_table.html", **context) + render_template(
-        "zoom/_attendance_panel.html", event=event, oob=True
-    )
-    message = ngettext("%(num)d status changed.", "%(num)d statuses changed.", changed)
-    return make_response(body, 200, trigger={"toast": message})
 
 
 @bp.app_template_global()

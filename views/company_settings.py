@@ -11,7 +11,8 @@ from foundation.i18n import available_locales, current_company
 from foundation.schedule import all_timezones
 from models import Role
 
-bp = Blueprint("admin_settings", __name__, url_prefix="/admin")
+URL_PREFIXES = ("/admin/settings",)
+bp = Blueprint("company_settings", __name__, url_prefix="/admin")
 
 
 def render_settings(template, errors=None, form=None, status=200, saved=False):

@@ -1,76 +1,22 @@
-"""What members see and do: their events, signing up, switching, withdrawing, confirming."""
+"""Signing up for an event's sessions: the member's event page and its session cards,
+signing up or joining a waiting list, switching, withdrawing, and confirming having taken
+part. "My events" is views/home.py."""
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from htmx_flask import make_response
 
-from accounts import access, administration
-from accounts.access import allow, limiter
-from foundation.forms import FormReader, Invalid, row_id
-from foundation.i18n import enabled_locales, viewer_timezone
-from foundation.schedule import all_timezones, is_timezone
-from models import Event, Registration, RegistrationRole, Role, Session, Status, User, utcnow
+from accounts.access import allow
+from foundation.forms import row_id
+from foundation.i18n import viewer_timezone
+from models import Event, Registration, Role, Session, utcnow
 from sessions import booking
-from views import hosting
 from views.fragments import drawn_once, rows_of
 from views.lookups import attach_days, get_or_404, session_with_days
 
-bp = Blueprint("member", __name__)
+URL_PREFIXES = ("/events", "/sessions", "/registrations")
+bp = Blueprint("event_signup", __name__)
 FIRST_SCREEN = 8  # session cards drawn with the event page; the rest load as they scroll
-
-
-def my_registrations():
-    """The signed-in person's registrations with their session and event: one query."""
-    return attach_days_of(
-        list(
-            Registration.select(Registration, Session, Event)
-            .join(Session)
-            .join(Event)
-            .where(
-                Registration.user == g.user,
-                Registration.role == RegistrationRole.PARTICIPANT,
-                Registration.status != Status.CANCELLED,
-                Event.is_active == True,  # noqa: E712
-            )
-            .order_by(Registration.updated_at.desc())
-        )
-    )
-
-
-def attach_days_of(registrations):
-    attach_days([registration.session for registration in registrations])
-    return registrations
-
-
-@bp.route("/home")
-@allow(Role.MEMBER)
-def home():
-    tab = request.args.get("tab", "participating")
-    if tab not in {"participating", "completed"}:
-        tab = "participating"
-    registrations = my_registrations()
-    in_events = {registration.session.event_id for registration in registrations}
-    open_events = [
-        event
-        for event in Event.select().where(Event.is_active == True).order_by(Event.starts_on)  # noqa: E712
-        if event.id not in in_events
-    ]
-    context = {
-        "tab": tab,
-        "participating": [
-            r for r in registrations if r.status in (*Status.PARTICIPATING, Status.WAITLISTED)
-        ],
-        "completed": [r for r in registrations if r.status in Status.COMPLETED],
-        "open_events": open_events,
-        "now": utcnow(),
-    }
-    context |= hosting.sessions_context(request.args.get("sessions"))  # group and mentoring
-    template = (
-        "member/_tabs.html"
-        if request.htmx and request.htmx.target == "tabs"
-        else "member/home.html"
-    )
-    return render_template(template, **context)
 
 
 def session_card_html(session, now):
@@ -254,81 +200,4 @@ def confirm(registration_id):
         booking.confirm_participation(registration, request.form.get("took_part") == "yes")
     except booking.BookingError:
         pass  # answered in another tab meanwhile: the redrawn tab shows the current state
-    return redirect(url_for("member.home", tab="participating"), 303)
-
-
-def profile_page(status=200, **context):
-    context = {
-        "errors": {},
-        "saved": False,
-        "password_errors": {},
-        "password_changed": False,
-        "password_error": None,
-        "password_min": administration.PASSWORD_MIN,
-        "timezones": all_timezones(),
-    } | context
-    return make_response(render_template("member/profile.html", **context), status)
-
-
-@bp.route("/profile", methods=["GET", "POST"])
-@allow(Role.MEMBER)
-def profile():
-    errors, saved = {}, False
-    if request.method == "POST":
-        try:
-            save_profile(g.user, request.form)
-            saved = True
-        except Invalid as error:
-            errors = error.errors
-    status = 422 if errors else 200
-    if request.htmx:
-        return render_template(
-            "member/_profile_form.html", errors=errors, saved=saved, timezones=all_timezones()
-        ), status
-    return profile_page(status, errors=errors, saved=saved)
-
-
-def password_refusal(error, status):
-    return profile_page(status, password_error=error)
-
-
-@bp.route("/profile/password", methods=["POST"])
-@allow(Role.MEMBER)
-@limiter.shared_limit(
-    access.ACCOUNT_FAILURES,
-    access.PASSWORD_GUESSES,  # the same count as failed sign-ins to this account
-    key_func=access.signed_in_account,
-    deduct_when=lambda response: response.status_code == 422,
-    on_breach=access.too_many(password_refusal),
-)
-def change_password():
-    """A new password, with the current one: this browser stays signed in, every other
-    session of the account ends."""
-    try:
-        administration.change_password(g.user, request.form, "current_password")
-    except Invalid as error:
-        return profile_page(422, password_errors=error.errors)
-    access.sign_in(g.user)
-    return profile_page(password_changed=True)
-
-
-@bp.route("/profile/sign-out-everywhere", methods=["POST"])
-@allow(Role.MEMBER)
-def sign_out_everywhere():
-    """Every browser and phone signed in to the account is signed out, this one too."""
-    access.sign_out()
-    return redirect(url_for("auth.login"))
-
-
-def save_profile(user, form):
-    reader = FormReader(form)
-    name = reader.text("name", required=True, max_length=120)
-    zone = reader.text("timezone") or None
-    if zone and not is_timezone(zone):
-        reader.error("timezone", _("Choose a time zone from the list."))
-    locale = form.get("locale") or None
-    if locale and locale not in enabled_locales():
-        reader.error("locale", _("Choose one of the options."))
-    reader.raise_if_invalid()
-    user.name, user.timezone, user.locale = name, zone, locale
-    user.save(only=[User.name, User.timezone, User.locale])
+    return redirect(url_for("home.home", tab="participating"), 303)

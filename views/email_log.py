@@ -1,4 +1,4 @@
-"""Reminders on the session card, and the email log: the list, resending, one email opened."""
+"""The email log: the outbox as a list, resending failed emails, one email opened."""
 
 from flask import Blueprint, abort, redirect, render_template, request
 from flask_babel import gettext as _
@@ -7,71 +7,21 @@ from flask_babel import ngettext
 from htmx_flask import make_response
 
 from accounts.access import allow
-from foundation.forms import Invalid, row_id, row_ids
+from foundation.forms import row_ids
 from messaging import mail
 from models import (
     Email,
     EmailStatus,
     NaturalOrder,
-    Reminder,
     Role,
-    Session,
     contains_text,
     write_transaction,
 )
-from sessions import reminders
 from views.listing import Filter, SortKey, list_response, read_listing, wants_table
 from views.lookups import get_or_404
 
-bp = Blueprint("admin_mail", __name__, url_prefix="/admin")
-bp.add_app_template_global(reminders.UNITS, "reminder_units")
-bp.add_app_template_global(reminders.MAX_PER_SESSION, "max_reminders_per_session")
-
-
-def reminders_block(session, errors=None, form=None, editing=None, status=200):
-    context = {
-        "session": session,
-        "reminders": list(
-            Reminder.select().where(Reminder.session == session).order_by(Reminder.id)
-        ),
-        "errors": errors or {},
-        "form": form or {},
-        "editing": editing,
-    }
-    return render_template("admin/_reminders.html", **context), status
-
-
-@bp.route("/sessions/<int:session_id>/reminders")
-@allow(Role.ADMIN)
-def list_reminders(session_id):
-    editing = request.args.get("edit", type=row_id)
-    return reminders_block(get_or_404(Session, session_id), editing=editing)
-
-
-@bp.route("/sessions/<int:session_id>/reminders", methods=["POST"])
-@allow(Role.ADMIN)
-def save_reminder(session_id):
-    session = get_or_404(Session, session_id)
-    reminder_id = request.form.get("reminder_id", type=row_id)
-    reminder = get_or_404(Reminder, reminder_id) if reminder_id else None
-    if reminder is not None and reminder.session_id != session.id:
-        return reminders_block(
-            session, {"kind": _("Choose one of the options.")}, request.form, None, 422
-        )
-    try:
-        reminders.save_reminder(session, reminder, request.form)
-    except Invalid as error:
-        return reminders_block(session, error.errors, request.form, reminder_id, 422)
-    return reminders_block(session)
-
-
-@bp.route("/reminders/<int:reminder_id>", methods=["DELETE"])
-@allow(Role.ADMIN)
-def delete_reminder(reminder_id):
-    reminder = get_or_404(Reminder, reminder_id)
-    session = reminder.session
-    reminders.delete_reminder(reminder)
-    return reminders_block(session)
+URL_PREFIXES = ("/admin/emails",)
+bp = Blueprint("email_log", __name__, url_prefix="/admin")
 
 
 EMAIL_FILTERS = (
@@ -98,7 +48,7 @@ BODY_POLICY = (
 
 
 def email_listing():
-    return read_listing("admin_mail.email_log", EMAIL_SORTS, "date", EMAIL_FILTERS)
+    return read_listing("email_log.email_log", EMAIL_SORTS, "date", EMAIL_FILTERS)
 
 
 def emails_matching(listing):

@@ -1,16 +1,18 @@
-"""Assessment sessions for admins: the assessments catalog (import, export), creating and
-editing a session with its key dates, and its Registrations tab. The participant's and
-rater's pages and the report are blueprints of their own, registered under this one."""
+"""Assessment sessions for admins: the list, creating and editing a session with its key
+dates, its Registrations tab (participants one by one or from a file, rater links), and
+cancelling or deleting it. The catalog of assessments is views/assessment_catalog.py; the
+participant's and rater's pages views/assessment_surveys.py; the report
+views/assessment_report.py."""
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from htmx_flask import make_response
 
 from accounts.access import allow
-from assessments import catalog, lifecycle, participant_import, planning, surveys
+from assessments import lifecycle, participant_import, planning, surveys
 from foundation.exports import csv_download
-from foundation.forms import Invalid, row_id
+from foundation.forms import Invalid
 from foundation.i18n import current_company
 from imports import lifecycle as uploads
 from models import (
@@ -28,71 +30,15 @@ from models import (
     UploadKind,
     utcnow,
 )
-from views import assessment_report, assessment_surveys
-from views.lookups import get_or_404
+from views.answers import go_to
 
-bp = Blueprint("assessments", __name__, cli_group="assessments")
-bp.register_blueprint(assessment_surveys.bp)
-bp.register_blueprint(assessment_report.bp)
-assessment_report.register_commands(bp)
+URL_PREFIXES = ("/admin/assessment-sessions",)
+bp = Blueprint("assessment_sessions", __name__)
 
 
 @bp.app_context_processor
 def assessment_names():
     return {"RaterRelationship": RaterRelationship}
-
-
-def go_to(url):
-    return make_response(redirect=url) if request.htmx else redirect(url, 303)
-
-
-# Catalog ------------------------------------------------------------------------------------
-
-
-@bp.route("/admin/assessments")
-@allow(Role.ADMIN)
-def catalog_page():
-    assessments = list(Assessment.select().order_by(Assessment.id))
-    return render_template("assessments/catalog.html", assessments=assessments, errors={})
-
-
-@bp.route("/admin/assessments/import", methods=["POST"])
-@allow(Role.ADMIN)
-def import_assessment():
-    upload = request.files.get("file")
-    raw = ""
-    if upload is not None and upload.filename:
-        try:
-            raw = upload.read(catalog.MAX_DOCUMENT + 1).decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raw = "\x00"
-    try:
-        assessment = catalog.import_assessment(raw)
-    except Invalid as error:
-        assessments = list(Assessment.select().order_by(Assessment.id))
-        page = render_template(
-            "assessments/catalog.html", assessments=assessments, errors=error.errors
-        )
-        return page, 422
-    return go_to(url_for("assessments.assessment_page", assessment_id=assessment.id))
-
-
-@bp.route("/admin/assessments/<int:assessment_id>")
-@allow(Role.ADMIN)
-def assessment_page(assessment_id):
-    assessment = get_or_404(Assessment, assessment_id)
-    return render_template("assessments/assessment.html", assessment=assessment)
-
-
-@bp.route("/admin/assessments/<int:assessment_id>/export")
-@allow(Role.ADMIN)
-def export_assessment(assessment_id):
-    assessment = get_or_404(Assessment, assessment_id)
-    return Response(
-        catalog.export_assessment(assessment),
-        mimetype="application/json",
-        headers={"Content-Disposition": f'attachment; filename="assessment-{assessment.id}.json"'},
-    )
 
 
 # Sessions -----------------------------------------------------------------------------------
@@ -158,7 +104,7 @@ def create_session():
             "assessments/_session_form.html" if request.htmx else "assessments/session_new.html"
         )
         return render_template(template, **context), 422
-    return go_to(url_for("assessments.registrations", session_id=detail.session_id))
+    return go_to(url_for("assessment_sessions.registrations", session_id=detail.session_id))
 
 
 @bp.route("/admin/assessment-sessions/guidance", methods=["POST"])
@@ -214,32 +160,7 @@ def update_session(session_id):
             render_template("assessments/_session_form.html", saved=True, **context),
             trigger={"toast": _("Saved.")},
         )
-    return go_to(url_for("assessments.session_page", session_id=session_id))
-
-
-def chosen_client(value):
-    try:
-        return row_id(value or "")
-    except ValueError:
-        return None
-
-
-@bp.route("/admin/client-organizations", methods=["POST"])
-@allow(Role.ADMIN)
-def add_client():
-    errors, chosen = {}, None
-    try:
-        chosen = planning.add_client(request.form)
-    except Invalid as error:
-        errors = error.errors
-    clients = list(ClientOrganization.select().order_by(ClientOrganization.name))
-    html = render_template(
-        "assessments/_client_field.html",
-        clients=clients,
-        chosen=chosen.id if chosen else chosen_client(request.form.get("client")),
-        errors=errors,
-    )
-    return html, 422 if errors else 200
+    return go_to(url_for("assessment_sessions.session_page", session_id=session_id))
 
 
 # Registrations tab --------------------------------------------------------------------------
@@ -292,7 +213,7 @@ def add_participant(session_id):
         return render_template(template, **context), 422
     if request.htmx:
         return render_template("assessments/_registrations.html", **registrations_context(detail))
-    return go_to(url_for("assessments.registrations", session_id=session_id))
+    return go_to(url_for("assessment_sessions.registrations", session_id=session_id))
 
 
 @bp.route(
@@ -320,7 +241,7 @@ def remove_participant(session_id, participant_id):
         return render_template("assessments/_registrations.html", **context), 422 if errors else 200
     if errors:
         return render_template("assessments/registrations.html", **context), 422
-    return go_to(url_for("assessments.registrations", session_id=session_id))
+    return go_to(url_for("assessment_sessions.registrations", session_id=session_id))
 
 
 @bp.route(
@@ -342,7 +263,7 @@ def revoke_rater_link(session_id, rater_id):
     surveys.revoke_link(rater)
     if request.htmx:
         return render_template("assessments/_registrations.html", **registrations_context(detail))
-    return go_to(url_for("assessments.registrations", session_id=session_id))
+    return go_to(url_for("assessment_sessions.registrations", session_id=session_id))
 
 
 # Participants from a file ------------------------------------------------------------------
@@ -477,7 +398,7 @@ def cancel_session(session_id):
         "The session is cancelled; %(num)d people will be told.",
         told,
     )
-    url = url_for("assessments.session_page", session_id=session_id)
+    url = url_for("assessment_sessions.session_page", session_id=session_id)
     if request.htmx:
         return make_response(redirect=url, trigger={"toast": message})
     return redirect(url, 303)
@@ -493,4 +414,4 @@ def delete_session(session_id):
         lifecycle.delete(detail)
     except Invalid as error:
         return lifecycle_answer(detail, errors=error.errors)
-    return go_to(url_for("assessments.sessions_page"))
+    return go_to(url_for("assessment_sessions.sessions_page"))

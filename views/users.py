@@ -12,7 +12,8 @@ from models import NaturalOrder, Role, User, contains_text
 from views.listing import Filter, SortKey, list_response, read_listing, wants_table
 from views.lookups import get_or_404
 
-bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
+URL_PREFIXES = ("/admin/users",)
+bp = Blueprint("users", __name__, url_prefix="/admin/users")
 
 STATES = {"active": True, "inactive": False}
 FILTERS = (
@@ -46,7 +47,7 @@ def users_matching(listing):
 def list_users():
     """One page of accounts, searched, filtered and sorted as the URL says; an htmx request
     from the list itself gets the table only."""
-    listing = read_listing("admin_users.list_users", SORTS, "name", FILTERS)
+    listing = read_listing("users.list_users", SORTS, "name", FILTERS)
     users = listing.fetch(users_matching(listing))
     context = {"users": users, "listing": listing, "edited": None, "errors": {}, "form": {}}
     table_only = wants_table("user-table")

@@ -1,4 +1,5 @@
-"""Admin screens that build an event: the event, its sessions and their days, all in place.
+"""Admin screens that build an event, all in place: the event, its sessions, their days
+(with a Zoom day's conference state) and the reminders on each session's card.
 
 Each handler loads its objects (or 404), lets the blueprint-wide admin check stand, calls
 one operation of `planning`, and renders the partial htmx swaps in. Validation errors come
@@ -6,18 +7,29 @@ back as the same partial with status 422 and the messages beside the fields.
 """
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from htmx_flask import make_response
 
 from accounts.access import allow
-from foundation.forms import Invalid
+from foundation.forms import Invalid, row_id
 from foundation.i18n import current_company
 from meetings.zoom import connections as zoom_connections
+from meetings.zoom import meeting_sync
 from models import Day, DayFormat, Event, Reminder, Role, Session, User
-from sessions import planning
+from sessions import planning, reminders
 from views.fragments import drawn_once, rows_of
-from views.lookups import attach_days, attach_reminders, get_or_404, session_with_days
+from views.lookups import (
+    attach_days,
+    attach_reminders,
+    get_or_404,
+    session_with_days,
+    zoom_day_or_404,
+)
 
-bp = Blueprint("admin_events", __name__, url_prefix="/admin")
+URL_PREFIXES = ("/admin/events", "/admin/sessions", "/admin/days", "/admin/reminders")
+bp = Blueprint("event_planning", __name__, url_prefix="/admin")
+bp.add_app_template_global(reminders.UNITS, "reminder_units")
+bp.add_app_template_global(reminders.MAX_PER_SESSION, "max_reminders_per_session")
 FIRST_SCREEN = 8  # session cards drawn with the page; the rest load as they scroll into view
 
 
@@ -70,7 +82,7 @@ def create_event():
         event = planning.save_event(None, request.form, current_company())
     except Invalid as error:
         return invalid("admin/_event_form.html", error.errors, event=None)
-    target = url_for("admin_events.event_page", event_id=event.id)
+    target = url_for("event_planning.event_page", event_id=event.id)
     if request.htmx:
         return make_response("", 204, redirect=target)
     return redirect(target)
@@ -315,3 +327,69 @@ def list_days(session_id):
     return render_template(
         "admin/_days.html", session=session_with_days(event_session_or_404(session_id))
     )
+
+
+# Reminders ---------------------------------------------------------------------------------
+
+
+def reminders_block(session, errors=None, form=None, editing=None, status=200):
+    context = {
+        "session": session,
+        "reminders": list(reminders_of(session)),
+        "errors": errors or {},
+        "form": form or {},
+        "editing": editing,
+    }
+    return render_template("admin/_reminders.html", **context), status
+
+
+@bp.route("/sessions/<int:session_id>/reminders")
+@allow(Role.ADMIN)
+def list_reminders(session_id):
+    editing = request.args.get("edit", type=row_id)
+    return reminders_block(get_or_404(Session, session_id), editing=editing)
+
+
+@bp.route("/sessions/<int:session_id>/reminders", methods=["POST"])
+@allow(Role.ADMIN)
+def save_reminder(session_id):
+    session = get_or_404(Session, session_id)
+    reminder_id = request.form.get("reminder_id", type=row_id)
+    reminder = get_or_404(Reminder, reminder_id) if reminder_id else None
+    if reminder is not None and reminder.session_id != session.id:
+        return reminders_block(
+            session, {"kind": _("Choose one of the options.")}, request.form, None, 422
+        )
+    try:
+        reminders.save_reminder(session, reminder, request.form)
+    except Invalid as error:
+        return reminders_block(session, error.errors, request.form, reminder_id, 422)
+    return reminders_block(session)
+
+
+@bp.route("/reminders/<int:reminder_id>", methods=["DELETE"])
+@allow(Role.ADMIN)
+def delete_reminder(reminder_id):
+    reminder = get_or_404(Reminder, reminder_id)
+    session = reminder.session
+    reminders.delete_reminder(reminder)
+    return reminders_block(session)
+
+
+# A Zoom day on the admin page ----------------------------------------------------------------
+
+
+@bp.route("/days/<int:day_id>/zoom")
+@allow(Role.ADMIN)
+def zoom_day_state(day_id):
+    """The day's conference block; the page polls it while the meeting is being made."""
+    day = zoom_day_or_404(day_id)
+    return render_template("zoom/_day_state.html", day=day, session=day.session)
+
+
+@bp.route("/days/<int:day_id>/zoom/retry", methods=["POST"])
+@allow(Role.ADMIN)
+def retry_zoom_day(day_id):
+    day = zoom_day_or_404(day_id)
+    meeting_sync.retry(day)
+    return render_template("zoom/_day_state.html", day=Day.get_by_id(day.id), session=day.session)

@@ -1,5 +1,6 @@
 """The event's "Applications and visits" tab: who is in which session, their statuses,
-registering people one by one or from a file, and the export."""
+registering people one by one or from a file, statuses from Zoom attendance, and the
+export."""
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -9,7 +10,7 @@ from htmx_flask import make_response
 
 from accounts.access import allow
 from foundation.exports import csv_download
-from foundation.forms import row_id, row_ids
+from foundation.forms import Invalid, row_id, row_ids
 from foundation.i18n import current_company, pick_text
 from imports import lifecycle
 from models import (
@@ -24,11 +25,18 @@ from models import (
     User,
     contains_text,
 )
-from sessions import booking, registration_import
+from sessions import booking, registration_import, zoom_attendance
 from views.listing import Filter, SortKey, list_response, read_listing, wants_table
 from views.lookups import get_or_404
 
-bp = Blueprint("admin_registrations", __name__, url_prefix="/admin")
+URL_PREFIXES = (
+    "/admin/events/<event_id>/registrations",
+    "/admin/events/<event_id>/imports",
+    "/admin/registrations",
+    "/admin/imports",
+    "/admin/members",
+)
+bp = Blueprint("event_registrations", __name__, url_prefix="/admin")
 
 SORTS = {
     "session": SortKey(Session.id, (NaturalOrder(User.name), Registration.id)),
@@ -56,7 +64,7 @@ def event_listing(event, sessions, args=None):
         ),
     )
     return read_listing(
-        "admin_registrations.registrations", SORTS, "session", filters, args, event_id=event.id
+        "event_registrations.registrations", SORTS, "session", filters, args, event_id=event.id
     )
 
 
@@ -162,9 +170,9 @@ def bulk(event_id):
     action = request.form.get("action", "")
     ids = chosen_ids(event, listing, request.form)
     if action == EXPORT and ids:
-        url = url_for("admin_registrations.export", event_id=event.id, ids=",".join(map(str, ids)))
+        url = url_for("event_registrations.export", event_id=event.id, ids=",".join(map(str, ids)))
         if request.form.get("all_matching") == "1":
-            url = url_for("admin_registrations.export", event_id=event.id, **listing.params())
+            url = url_for("event_registrations.export", event_id=event.id, **listing.params())
         return redirect_response(url)
     problem = None
     if not ids:
@@ -228,46 +236,36 @@ def change_status(registration_id):
 def member_suggestions():
     """Up to ten active people whose name or email holds what was typed, as <option>s of
     the email field's datalist: type-ahead without sending every member with the page."""
-    text = " ".join(request.args.get("email", "").split())[:100]
-    people = []
-    if len(text) >= 2:
-        people = (
-            User.select(User.email, User.name)
-            .where(
-                User.is_active == True,  # noqa: E712
-                contains_text(User.name, text) | contains_text(User.email, text),
-            )
-            .order_by(NaturalOrder(User.name))
-            .limit(10)
-        )
+    people = active_people_matching(" ".join(request.args.get("email", "").split())[:100])
     return render_template("admin/_member_suggestions.html", people=people)
+
+
+def active_people_matching(text):
+    if len(text) < 2:
+        return []
+    return (
+        User.select(User.email, User.name)
+        .where(
+            User.is_active == True,  # noqa: E712
+            contains_text(User.name, text) | contains_text(User.email, text),
+        )
+        .order_by(NaturalOrder(User.name))
+        .limit(10)
+    )
 
 
 @bp.route("/events/<int:event_id>/registrations", methods=["POST"])
 @allow(Role.ADMIN)
 def register_user(event_id):
     event = get_or_404(Event, event_id)
-    email = (request.form.get("email") or "").strip().lower()
-    session = Session.get_or_none(
-        Session.id == request.form.get("session_id", type=row_id), Session.event == event
-    )
-    user = User.get_or_none(User.email == email, User.is_active == True)  # noqa: E712
-    errors = {}
-    if user is None:
-        errors["email"] = _("No active user has this email.")
-    if session is None:
-        errors["session_id"] = _("Choose one of the options.")
-    if not errors:
-        try:
-            booking.register_user(user, session)
-        except booking.BookingError as refusal:
-            errors["session_id"] = refusal.message
-    if errors:
+    try:
+        user, session = register_from_form(event, request.form)
+    except Invalid as error:
         form = render_template(
             "admin/_register_form.html",
             event=event,
             sessions=list(event.sessions),
-            errors=errors,
+            errors=error.errors,
             form=request.form,
         )
         response = make_response(form, 422)
@@ -280,6 +278,28 @@ def register_user(event_id):
         "%(name)s is registered for %(session)s.", name=user.name, session=pick_text(session.name)
     )
     return make_response(table, trigger={"toast": message})
+
+
+def register_from_form(event, form):
+    """Register the active person whose email the form names for the chosen session of
+    `event`: (user, session), or Invalid with the problems by field."""
+    email = (form.get("email") or "").strip().lower()
+    session = Session.get_or_none(
+        Session.id == form.get("session_id", type=row_id), Session.event == event
+    )
+    user = User.get_or_none(User.email == email, User.is_active == True)  # noqa: E712
+    errors = {}
+    if user is None:
+        errors["email"] = _("No active user has this email.")
+    if session is None:
+        errors["session_id"] = _("Choose one of the options.")
+    if errors:
+        raise Invalid(errors)
+    try:
+        booking.register_user(user, session)
+    except booking.BookingError as refusal:
+        raise Invalid({"session_id": refusal.message}) from refusal
+    return user, session
 
 
 @bp.route("/events/<int:event_id>/registrations.csv")
@@ -306,6 +326,36 @@ def export(event_id):
             ]
 
     return csv_download(rows(), f"registrations-event-{event.id}.csv")
+
+
+# Attendance from Zoom ----------------------------------------------------------------------
+
+
+@bp.app_template_global()
+def zoom_attendance_of(event_id):
+    """The event's Zoom attendance per user, once per request (None: no Zoom days)."""
+    cache = g.setdefault("zoom_attendance", {})
+    if event_id not in cache:
+        event = Event.get_or_none(Event.id == event_id)
+        shown = event is not None and zoom_attendance.has_zoom_days(event)
+        cache[event_id] = zoom_attendance.attendance(event) if shown else None
+    return cache[event_id]
+
+
+@bp.route("/events/<int:event_id>/registrations/zoom-attendance", methods=["POST"])
+@allow(Role.ADMIN)
+def apply_zoom_attendance(event_id):
+    """One click: participated or missed from Zoom attendance; answers with the table and,
+    out of band, the panel."""
+    event = get_or_404(Event, event_id)
+    changed = zoom_attendance.apply_attendance(event)
+    g.pop("zoom_attendance", None)
+    context = table_context(event)  # the list as its address says (the query string)
+    body = render_template("admin/_registrations_table.html", **context) + render_template(
+        "zoom/_attendance_panel.html", event=event, oob=True
+    )
+    message = ngettext("%(num)d status changed.", "%(num)d statuses changed.", changed)
+    return make_response(body, 200, trigger={"toast": message})
 
 
 # Import from a file ------------------------------------------------------------------------
