@@ -1,6 +1,8 @@
 """Languages and times as the viewer sees them: locale choice, per-locale texts, formatting.
 
-Every time shown goes through `format_when`/`format_span`, which always print the zone name.
+Every time shown goes through `format_when`/`format_span`, which always name the zone in the
+reader's language with its offset at that moment (`foundation.zones`); a zone shown on its
+own goes through `zone_name`.
 """
 
 from functools import cache, lru_cache
@@ -14,7 +16,8 @@ from flask_babel import Babel, format_date, get_locale, gettext, ngettext
 
 from config import ROOT
 from foundation import forms
-from foundation.schedule import all_timezones, is_timezone, to_local_naive
+from foundation.schedule import all_timezones, canonical, is_timezone, to_local_naive
+from foundation.zones import zone_label
 from models import Company
 
 babel = Babel()
@@ -87,12 +90,12 @@ def _date_and_time(locale, date_text, time_text):
 
 
 def format_when(utc, zone):
-    """`Jan 2, 2024, 11:59 AM Europe/Moscow`: a moment in `zone`, for the viewer's locale."""
+    """`Jan 2, 2024, 11:59 AM Moscow (UTC+3)`: a moment in `zone`, for the viewer's locale."""
     return _when(utc, zone, str(get_locale()))
 
 
 def format_span(start_utc, end_utc, zone):
-    """`Tue, Jan 2, 2024, 10:00 AM – 11:00 AM Europe/Moscow`: a day's slot in `zone`."""
+    """`Tue, Jan 2, 2024, 10:00 AM – 11:00 AM Moscow (UTC+3)`: a day's slot in `zone`."""
     return _span(start_utc, end_utc, zone, str(get_locale()))
 
 
@@ -106,7 +109,7 @@ def _when(utc, zone, locale_code):
         format_skeleton("yMMMd", local, locale=locale),
         format_time(local, "short", locale=locale),
     )
-    return f"{text} {zone}"
+    return f"{text} {zone_label(zone, utc, locale_code)}"
 
 
 @lru_cache(maxsize=16384)
@@ -126,7 +129,13 @@ def _span(start_utc, end_utc, zone, locale_code):
             )
             for moment in (start, end)
         )
-    return f"{text} {zone}"
+    return f"{text} {zone_label(zone, start_utc, locale_code)}"
+
+
+def zone_name(zone, moment_utc=None):
+    """A zone on its own, for the viewer: `Moscow (UTC+3)`, its offset at `moment_utc` (now
+    when None)."""
+    return zone_label(zone, moment_utc, str(get_locale()))
 
 
 def format_day(utc, zone):
@@ -161,6 +170,7 @@ def init_app(app):
         locale_name=locale_name,
         format_when=format_when,
         format_span=format_span,
+        zone_name=zone_name,
         format_duration=format_duration,
         format_day=format_day,
         element_id=forms.element_id,
@@ -201,6 +211,6 @@ def viewer_timezone():
     browser's (app.js keeps it in the `tz` cookie), else the company's."""
     user = g.get("user")
     if user is not None and user.timezone and is_timezone(user.timezone):
-        return user.timezone
-    browser_zone = request.cookies.get("tz", "")
-    return browser_zone if is_timezone(browser_zone) else current_company().timezone
+        return canonical(user.timezone)
+    browser_zone = request.cookies.get("tz", "")  # Chromium's may be a legacy alias
+    return canonical(browser_zone) if is_timezone(browser_zone) else current_company().timezone

@@ -5,6 +5,7 @@ Stored times are naive UTC; local times are naive wall-clock times in a named zo
 
 from datetime import UTC, datetime, time, timedelta
 from functools import cache
+from importlib.resources import files
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 REGISTRATION_END_TIME = time(11, 59)
@@ -15,6 +16,33 @@ DEFAULT_DAY_LENGTH = timedelta(hours=1)
 def all_timezones():
     """Every IANA zone name this machine knows (tzdata ships them), sorted."""
     return sorted(name for name in available_timezones() if "/" in name or name == "UTC")
+
+
+@cache
+def _links():
+    """{alias: canonical id}, from the `L canonical alias` lines of the tzdata package."""
+    text = files("tzdata").joinpath("zoneinfo/tzdata.zi").read_text()
+    return {
+        alias: target
+        for _link, target, alias in (
+            line.split()[:3] for line in text.splitlines() if line[:2] == "L "
+        )
+    }
+
+
+@cache
+def zone_aliases():
+    """{canonical id: [its aliases]}."""
+    aliases = {}
+    for alias, target in _links().items():
+        aliases.setdefault(target, []).append(alias)
+    return aliases
+
+
+def canonical(zone):
+    """The zone's canonical id: `Asia/Calcutta` → `Asia/Kolkata`; other ids as they are."""
+    zone = _links().get(zone, zone)
+    return _links().get(zone, zone)  # a link may point at a link (backzone)
 
 
 def is_timezone(name):

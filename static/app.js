@@ -112,6 +112,17 @@ document.addEventListener("htmx:load", (event) => {
   });
 });
 
+// A zone as people read it, like the server's (foundation/zones.py): its name in the page's
+// language and its offset at `date`, "Moscow Standard Time (UTC+3)". Intl has no city
+// names, so the browser's generic name stands in for the server's city or country.
+function zoneLabel(zone, date = new Date()) {
+  const part = (style) => new Intl.DateTimeFormat(document.documentElement.lang, { timeZone: zone, timeZoneName: style })
+    .formatToParts(date).find((piece) => piece.type === "timeZoneName")?.value || "";
+  const offset = part("shortOffset").replace(/^GMT/, "UTC");
+  const name = part("longGeneric");
+  return name && !name.startsWith("GMT") ? `${name} (${offset})` : offset;
+}
+
 // Public pages: times in the browser's own zone and language (on a first visit the server
 // cannot know the zone; its text, with its zone name, stays when JavaScript is off).
 document.addEventListener("htmx:load", (event) => {
@@ -120,7 +131,8 @@ document.addEventListener("htmx:load", (event) => {
     weekday: "short", year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit", timeZone: zone,
   });
   event.target.querySelectorAll("time[data-local]").forEach((time) => {
-    time.textContent = `${format.formatRange(new Date(time.dateTime), new Date(time.dataset.end))} ${zone}`;
+    const start = new Date(time.dateTime);
+    time.textContent = `${format.formatRange(start, new Date(time.dataset.end))} ${zoneLabel(zone, start)}`;
   });
 });
 
@@ -137,7 +149,7 @@ document.addEventListener("htmx:load", (event) => {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   if (!zone) return;
   event.detail.elt.querySelectorAll?.("[data-browser-zone]").forEach((input) => { input.value = zone; });
-  event.detail.elt.querySelectorAll?.("[data-zone-label]").forEach((label) => { label.textContent = zone; });
+  event.detail.elt.querySelectorAll?.("[data-zone-label]").forEach((label) => { label.textContent = zoneLabel(zone); });
 });
 
 // Invitations: the type-ahead is an ARIA combobox (group/_form.html). The focus stays in its

@@ -136,7 +136,7 @@ def test_saving_a_day_redraws_the_days_in_order(admin, make_event, make_session,
     assert response.text.index("Mar 1, 2030") < response.text.index("Mar 3, 2030")
     assert "Duration: 1 h 30 min" in response.text
     assert "855 5111 2222" in response.text and "Passcode: 42" in response.text
-    assert "Europe/Moscow" in response.text
+    assert "Moscow (UTC+3)" in response.text
 
 
 def test_day_errors_come_back_in_the_form_and_nothing_is_saved(admin, make_event, make_session):

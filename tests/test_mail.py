@@ -53,7 +53,7 @@ def test_sign_up_email_in_the_recipients_language_and_zone(
     assert message["Subject"] == "Leadership Training (ru) — Дневная"  # event and session
     body = " ".join(text_of(message).split())
     assert "Здравствуйте, Мария!" in body or "Мария" in body
-    assert "16:00–18:00 Asia/Tokyo" in body.replace(" – ", "–")
+    assert "16:00–18:00 Япония (UTC+9)" in body.replace(" – ", "–")
     entry = calendar_of(message)
     assert entry["METHOD"] == "REQUEST"
     [vevent] = entry.walk("VEVENT")
