@@ -1,5 +1,5 @@
-"""Reading a bulk session file (PRODUCT.md C, "Bulk upload"): its headings, its rows as a
-stream, and each row's cells turned into plain values, with the problems of the file's own
+"""Reading a bulk session file (docs/product-rules.md, "Bulk upload"): its headings, its rows
+as a stream, and each row's cells turned into plain values, with the problems of the file's own
 formats named in plain words (Action and id, DD-MM-YYYY dates, IST/UTC, 24-hour times, whole
 minutes, email addresses, comma lists). Nothing here reads the database, and no rule of a
 mentoring session is here: titles, types, platforms and links, durations, seats and clashes

@@ -1,5 +1,5 @@
 """What each row of a bulk file does to the sessions that exist, checked (nothing written)
-and uploaded: one table of cases, every rule of PRODUCT.md C's bulk upload, run through
+and uploaded: one table of cases, every bulk upload rule of docs/product-rules.md, run through
 the mentoring rules on a real database."""
 
 import csv
