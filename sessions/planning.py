@@ -245,7 +245,10 @@ def save_day(session, day, form, company, now=None):
         if day is None:
             day = Day(session=session)
         else:
-            day.sequence += 1  # calendars replace the entry with the same UID
+            # Calendars replace the entry with the same UID only for a higher SEQUENCE: count
+            # from the row read under the lock, or two saves at once would both send N + 1.
+            current = next((other for other in others if other.id == day.id), day)
+            day.sequence = current.sequence + 1
         day.start_at, day.end_at, day.format = start, end, day_format
         for field, value in place.items():
             setattr(day, field, value)

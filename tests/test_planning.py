@@ -273,6 +273,20 @@ def test_bad_day_input_names_the_field_and_saves_nothing(
     assert Day.select().count() == 0
 
 
+def test_saves_of_one_day_at_once_each_raise_its_calendar_sequence(
+    backend, make_event, make_session, make_day
+):
+    """Two admins save the same day from pages loaded at the same moment: each save must
+    reach calendars as a newer version, so each raises SEQUENCE from what is stored."""
+    session = make_session(make_event())
+    day = make_day(session)
+    first, second = Day.get_by_id(day.id), Day.get_by_id(day.id)  # both loaded before saving
+    planning.save_day(session, first, day_form(address="Hall B"), company())
+    planning.save_day(session, second, day_form(address="Hall C"), company())
+    stored = Day.get_by_id(day.id)
+    assert (stored.address, stored.sequence) == ("Hall C", day.sequence + 2)
+
+
 def test_online_day_keeps_its_link(backend, make_event, make_session, make_day):
     session = make_session(make_event())
     day = make_day(session)
