@@ -9,13 +9,13 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
 from peewee_migrate import Router
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 import config
 from accounts import access
 from accounts.administration import PASSWORD_MIN
 from foundation import i18n
-from foundation.forms import RowIdConverter
+from foundation.forms import RowIdConverter, SubmittedRequest, refuse_nul
 from meetings.meeting_links import format_zoom_id, linkify, recognise_platform
 from models import DayFormat, EmailStatus, Role, Status, User, ZoomRole, connect_database, db
 from views import (
@@ -42,6 +42,7 @@ SERVER_ERROR_TEXT = "Something went wrong on our side. Nothing was changed.\n"
 
 def create_app(test_config=None):
     app = Flask(__name__, instance_path=str(config.INSTANCE))
+    app.request_class = SubmittedRequest  # forms and queries hold visible text only
     app.url_map.converters["int"] = RowIdConverter  # before any route: ids stay in range
     app.config.from_mapping(config.from_environment())
     if test_config:
@@ -118,6 +119,7 @@ def _wire_requests(app):
     def open_request():
         db.connect(reuse_if_open=True)
         access.load_user()
+        refuse_nul()
         return access.enforce_access()
 
     app.after_request(access.add_security_headers)
@@ -139,6 +141,13 @@ def _register_error_pages(app):
     @app.errorhandler(CSRFError)
     def csrf_refused(_error):
         return error_page(400, _("The form has expired. Reload the page and try again."))
+
+    @app.errorhandler(BadRequest)
+    def bad_request(error):
+        # Our own refusals carry their words; werkzeug's generic one is replaced.
+        if error.description == BadRequest.description:
+            return error_page(400, _("The request could not be read. Nothing was changed."))
+        return error_page(400, error.description)
 
     @app.errorhandler(403)
     def forbidden(_error):

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from assessments import planning
 from foundation.forms import Invalid
 from foundation.jobs import job
+from foundation.visible_text import cell_text
 from messaging import mail
 from models import (
     AssessmentImport,
@@ -69,7 +70,7 @@ def read_rows(filename, data, row_limit):
 
 
 def _text(cell):
-    return "" if cell is None else str(cell).strip()
+    return cell_text(cell)
 
 
 def _email_column(cells):

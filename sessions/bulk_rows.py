@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from foundation import schedule
+from foundation.visible_text import cell_text
 from sessions.registration_import import FileProblem, read_table
 
 ACTION, ID, TITLE, DESCRIPTION, TYPE, MENTOR, MENTEES = (
@@ -98,7 +99,7 @@ def _cell_text(cell):
         return cell.strftime("%H:%M")
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
-    return str(cell).strip()
+    return cell_text(cell)
 
 
 def _cells(raw):

@@ -23,6 +23,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from foundation.bulk_insert import insert_rows
+from foundation.downloads import safe_filename
 from foundation.exports import spreadsheet_safe
 from foundation.i18n import recipient_locale_of
 from foundation.jobs import job
@@ -249,7 +250,7 @@ def result_csv(upload):
 
 
 def result_filename(upload):
-    stem = upload.filename.rsplit(".", 1)[0][:80] or "sessions"
+    stem = safe_filename(upload.filename, "sessions").rsplit(".", 1)[0][:80]
     return f"{stem}-result-{upload.id}.csv"
 
 

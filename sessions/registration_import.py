@@ -23,6 +23,7 @@ from openpyxl.worksheet._reader import WorkSheetParser
 
 from foundation.i18n import pick_text
 from foundation.jobs import job
+from foundation.visible_text import cell_text
 from messaging import mail
 from models import (
     Choices,
@@ -281,7 +282,7 @@ def _registration_rows(table, row_limit):
 
 
 def _text(cell):
-    return "" if cell is None else str(cell).strip()
+    return cell_text(cell)
 
 
 def _columns(headers):

@@ -2,13 +2,14 @@
 editing a session with its key dates, and its Registrations tab. The participant's and
 rater's pages and the report are blueprints of their own, registered under this one."""
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from htmx_flask import make_response
 
 from accounts.access import allow
 from assessments import catalog, lifecycle, participant_import, planning, surveys
+from foundation.downloads import download
 from foundation.exports import csv_download
 from foundation.forms import Invalid, row_id
 from foundation.i18n import current_company
@@ -87,11 +88,8 @@ def assessment_page(assessment_id):
 @allow(Role.ADMIN)
 def export_assessment(assessment_id):
     assessment = get_or_404(Assessment, assessment_id)
-    return Response(
-        catalog.export_assessment(assessment),
-        mimetype="application/json",
-        headers={"Content-Disposition": f'attachment; filename="assessment-{assessment.id}.json"'},
-    )
+    body = catalog.export_assessment(assessment)
+    return download(body, f"assessment-{assessment.id}.json", "application/json")
 
 
 # Sessions -----------------------------------------------------------------------------------

@@ -2,12 +2,13 @@
 
 import secrets
 
-from flask import Blueprint, Response, abort, g, render_template
+from flask import Blueprint, abort, g, render_template
 from flask_babel import gettext as _
 from htmx_flask import make_response
 from peewee import JOIN
 
 from accounts.access import VISITOR, allow
+from foundation.downloads import download
 from foundation.i18n import recipient_locale_of
 from messaging.calendars import calendar
 from models import Day, Event, Registration, RegistrationRole, Role, Session, Status, User
@@ -18,14 +19,7 @@ bp = Blueprint("calendar_feeds", __name__)
 
 
 def ics_response(text, filename):
-    return Response(
-        text,
-        mimetype="text/calendar",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "private",
-        },
-    )
+    return download(text, filename, "text/calendar", {"Cache-Control": "private"})
 
 
 @bp.route("/days/<int:day_id>.ics")
