@@ -1,8 +1,11 @@
 """Malformed values for fuzzing, shared by tests/test_fuzz.py and bench/fuzz.py (not a test
 module itself): what users, scripts and attackers send that the app must refuse politely."""
 
+import io
 import random
 import re
+import struct
+import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,3 +69,55 @@ def malformed_query(rng):
 
 def seeded(seed=20261123):
     return random.Random(seed)
+
+
+# Broken images --------------------------------------------------------------------------------
+
+
+def _png_chunk(kind, data):
+    body = kind + data
+    return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+
+def _encoded(kind, size=(64, 48)):
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (30, 120, 200)).save(buffer, kind)
+    return buffer.getvalue()
+
+
+def _png_claiming(width, height, pixels=b"\x00"):
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(pixels))
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+def broken_images():
+    """(file name, bytes) of uploads that claim to be images and are not readable ones:
+    corrupt chunks, truncated files, bombs, other formats behind an image's extension."""
+    png, jpeg, webp = _encoded("PNG"), _encoded("JPEG"), _encoded("WEBP")
+    idat = png.index(b"IDAT")
+    bad_crc = (
+        png[: idat + 8] + bytes(b ^ 0xFF for b in png[idat + 8 : idat + 20]) + png[idat + 20 :]
+    )
+    return [
+        ("corrupt-idat.png", bad_crc),
+        ("garbage-idat.png", _png_claiming(64, 48, b"\xff" * 50)),
+        ("zlib-garbage.png", _png_claiming(64, 48)[:-30] + b"\x00" * 30),
+        ("header-only.png", png[:33]),
+        ("truncated.png", png[: len(png) // 2]),
+        ("truncated.jpg", jpeg[: len(jpeg) // 2]),
+        ("no-scan.jpg", jpeg[:20]),
+        ("truncated.webp", webp[: len(webp) // 2]),
+        ("bomb.png", _png_claiming(30000, 30000)),
+        ("wide.png", _png_claiming(2**31 - 1, 1)),
+        ("gif-inside.png", _encoded("GIF")),
+        ("bmp-inside.jpg", _encoded("BMP")),
+        ("text-inside.png", b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>"),
+        ("empty.png", b""),
+    ]
