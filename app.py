@@ -76,7 +76,10 @@ def create_app(test_config=None):
     csrf.exempt(zoom.webhook)  # Zoom signs its calls instead (views/zoom.py)
     app.view_functions["static"].audience = access.VISITOR
     app.jinja_env.filters.update(
-        linkify=linkify, platform=recognise_platform, zoom_id=format_zoom_id
+        linkify=linkify,
+        platform=recognise_platform,
+        zoom_id=format_zoom_id,
+        mask_private_links=access.mask_private_links,
     )
     app.jinja_env.globals.update(
         Role=Role, DayFormat=DayFormat, ZoomRole=ZoomRole, Status=Status, EmailStatus=EmailStatus
@@ -93,8 +96,7 @@ def too_large_text():
     """What a request over MAX_CONTENT_LENGTH is told, in the viewer's language."""
     limit = current_app.config["MAX_CONTENT_LENGTH"] / 2**20
     return _(
-        "What you sent is larger than %(max)s MB, the most this site accepts."
-        " Nothing was changed.",
+        "What you sent is larger than %(max)s MB, the most this site accepts. Nothing was changed.",
         max=format_decimal(limit, "#,##0.#"),
     )
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from htmx_flask import make_response
 from peewee import JOIN
 
-from accounts.access import VISITOR, allow
+from accounts.access import VISITOR, allow, private_link
 from foundation.downloads import download
 from foundation.i18n import recipient_locale_of
 from messaging.calendars import calendar
@@ -38,6 +38,7 @@ def day_ics(day_id):
 
 @bp.route("/calendar/<token>.ics")
 @allow(VISITOR)
+@private_link
 def feed(token):
     """The private feed: whoever has the link sees the days; resetting the link revokes it."""
     user = User.get_or_none(User.calendar_token == token, User.is_active == True)  # noqa: E712

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from htmx_flask import make_response
 from markupsafe import escape
 
-from accounts.access import INVITEE_SEARCHES, VISITOR, allow, limiter
+from accounts.access import INVITEE_SEARCHES, VISITOR, allow, limiter, private_link
 from foundation.forms import Invalid, row_ids
 from foundation.i18n import current_company, viewer_timezone
 from models import Registration, Role, Session, Status, User, utcnow
@@ -199,6 +199,7 @@ def leave(session_id):
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 @allow(VISITOR)
+@private_link
 def invitation(token):
     """The email's Accept / Decline link: a page that asks once more, so that link scanners
     in mail systems cannot answer for the person."""
@@ -226,6 +227,7 @@ def invitation(token):
 
 @bp.route("/group-sessions/<int:session_id>/decide/<token>", methods=["GET", "POST"])
 @allow(Role.HOST)
+@private_link
 def decide(session_id, token):
     """ "Cancel session" / "Keep it" for a session below its minimum (host or admin)."""
     session = get_or_404(Session, session_id)
