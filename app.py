@@ -13,10 +13,11 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 import config
 from accounts import access
-from accounts.administration import PASSWORD_MIN
+from accounts.administration import PASSWORD_MIN, password_changed, set_new_password
 from foundation import i18n
 from foundation.forms import RowIdConverter, SubmittedRequest, refuse_nul
 from meetings.meeting_links import format_zoom_id, linkify, recognise_platform
+from messaging import mail, notifications
 from models import DayFormat, EmailStatus, Role, Status, User, ZoomRole, connect_database, db
 from views import (
     admin_events,
@@ -86,6 +87,8 @@ def create_app(test_config=None):
     )
     app.jinja_env.globals["too_large_text"] = too_large_text  # base.html's toast texts
 
+    # An account's new password is told to its owner (accounts announce, messaging sends).
+    password_changed.connect(notifications.password_changed)
     _wire_requests(app)
     _register_error_pages(app)
     _register_commands(app)
@@ -228,9 +231,12 @@ def _register_commands(app):
             )
         with db.connection_context():
             user = User.get_or_none(User.email == email.strip().lower())
-            user = user or User(email=email.strip().lower(), name=name)
+            if user is None:
+                user = User(email=email.strip().lower(), name=name)
+                user.set_password(password)
             user.role, user.is_active = Role.ADMIN, True
-            user.set_password(password)
             user.save()
-            access.end_sessions(user)  # a new password: every old session of the account ends
+            if not user.check_password(password):  # an existing account: a new password
+                set_new_password(user, password)  # ends its sessions, tells its owner
+                mail.request_delivery()
         click.echo(f"Admin {user.email} is ready.")

@@ -3,8 +3,10 @@
 Every view declares its audience with `@allow(...)`; a view that declares nothing is
 refused, so forgetting the check fails closed. The session cookie carries the account's id
 and its session version: raising the version (`end_sessions`) signs out every browser of
-that account at its next request. Sign-in attempts are counted (`limiter`), and password
-reset links are signed, expiring and single-use (`password_reset_token`). Every answer
+that account at its next request. A sign-in also ends after a time without any request
+(IDLE_TIMEOUT_ADMIN_HOURS for admins, IDLE_TIMEOUT_HOURS for everyone else). Sign-in
+attempts are counted (`limiter`), and password reset links are signed, expiring and
+single-use (`password_reset_token`). Every answer
 carries the headers that tell the browser what to refuse (`add_security_headers`).
 
 A page reached by a private link (a rater's survey, an invitation, a calendar feed, a
@@ -187,8 +189,12 @@ def safe_next(target):
 # Sessions ----------------------------------------------------------------------------------
 
 
+SEEN_EVERY = 60  # seconds: how often the cookie's "last seen" is written again
+
+
 def load_user():
-    """before_request: the signed-in user, if the cookie's session version is still theirs."""
+    """before_request: the signed-in user, if the cookie's session version is still theirs
+    and the sign-in has not been idle too long (then the cookie is cleared)."""
     user_id, version = cookie.get("user_id"), cookie.get("session_version")
     g.user = None
     if isinstance(user_id, int) and isinstance(version, int):
@@ -197,12 +203,32 @@ def load_user():
             User.session_version == version,
             User.is_active == True,  # noqa: E712
         )
+    if g.user is not None:
+        _keep_or_end_idle_session(g.user)
+
+
+def idle_limit(user):
+    """Seconds without a request after which `user`'s sign-in ends."""
+    hours = current_app.config[
+        "IDLE_TIMEOUT_ADMIN_HOURS" if user.is_admin else "IDLE_TIMEOUT_HOURS"
+    ]
+    return hours * 3600
+
+
+def _keep_or_end_idle_session(user):
+    now, seen = int(time.time()), cookie.get("seen_at")
+    if not isinstance(seen, int) or now - seen > idle_limit(user):
+        cookie.clear()
+        g.user = None
+    elif now - seen >= SEEN_EVERY:  # not on every request: the cookie is rewritten each time
+        cookie["seen_at"] = now
 
 
 def sign_in(user):
     cookie.clear()
     cookie["user_id"] = user.id
     cookie["session_version"] = user.session_version
+    cookie["seen_at"] = int(time.time())
     cookie.permanent = True
 
 

@@ -299,7 +299,7 @@ def test_sessions_password_change_refused_changes_nothing(app, sign_in, form, fi
     assert response.status_code == 422
     expected = {
         "current_password": "This is not your current password.",
-        "password": "At least 8 characters.",
+        "password": "At least 12 characters.",
     }[field]
     assert f'data-error-for="{field}">{expected}</p>' in response.text
     assert stored(client.user).password_hash == before
@@ -656,7 +656,7 @@ def test_reset_short_password_is_refused_and_the_link_still_works(app, make_user
     response = client.post(path, data={"password": "short"})
 
     assert response.status_code == 422
-    assert 'data-error-for="password">At least 8 characters.</p>' in response.text
+    assert 'data-error-for="password">At least 12 characters.</p>' in response.text
     assert stored(user).check_password(PASSWORD)
     assert client.post(path, data={"password": NEW_PASSWORD}).status_code == 302
 
