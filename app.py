@@ -15,7 +15,7 @@ import config
 from accounts import access
 from accounts.administration import PASSWORD_MIN, password_changed, set_new_password
 from foundation import i18n
-from foundation.forms import RowIdConverter, SubmittedRequest, refuse_nul
+from foundation.forms import RowIdConverter, read_visible_text, refuse_nul
 from meetings.meeting_links import format_zoom_id, linkify, recognise_platform
 from messaging import mail, notifications
 from models import DayFormat, EmailStatus, Role, Status, User, ZoomRole, connect_database, db
@@ -43,7 +43,6 @@ SERVER_ERROR_TEXT = "Something went wrong on our side. Nothing was changed.\n"
 
 def create_app(test_config=None):
     app = Flask(__name__, instance_path=str(config.INSTANCE))
-    app.request_class = SubmittedRequest  # forms and queries hold visible text only
     app.url_map.converters["int"] = RowIdConverter  # before any route: ids stay in range
     app.config.from_mapping(config.from_environment())
     if test_config:
@@ -54,6 +53,7 @@ def create_app(test_config=None):
     csrf.init_app(app)
     access.init_limiter(app)
     Htmx(app)
+    read_visible_text(app)  # forms and queries hold visible text only (after htmx's class)
     i18n.init_app(app)
 
     for blueprint in (

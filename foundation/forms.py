@@ -3,7 +3,7 @@
 A form that does not read cleanly raises `Invalid` with {field name: message}; views show
 each message next to its field and nothing is saved.
 
-Every submitted value is cleaned before any view or rule reads it (`SubmittedRequest`): the
+Every submitted value is cleaned before any view or rule reads it (`read_visible_text`): the
 form and the query string of every request hold only visible text (foundation/
 visible_text.py), single-line unless the field is one of the multi-line ones
 (`MULTILINE_FIELDS`), and a request that carries a NUL anywhere is refused whole
@@ -14,7 +14,7 @@ import re
 import secrets
 from datetime import date, datetime, timedelta
 
-from flask import Request, abort, g, request
+from flask import abort, g, request
 from flask_babel import gettext as _
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
@@ -100,10 +100,12 @@ class VisibleTextDict(ImmutableMultiDict):
             dict.__setitem__(self, name, [cleaned_value(name, value) for value in values])
 
 
-class SubmittedRequest(Request):
-    """The app's request class: `request.form` and `request.args` hold cleaned text."""
-
-    parameter_storage_class = VisibleTextDict
+def read_visible_text(app):
+    """Make the app's request class (as its extensions left it: htmx adds its own) keep
+    only visible text in `request.form` and `request.args`. Call after the extensions."""
+    app.request_class = type(
+        "SubmittedRequest", (app.request_class,), {"parameter_storage_class": VisibleTextDict}
+    )
 
 
 def refuse_nul():

@@ -43,6 +43,29 @@ NASTY = [
     "on",
     "1",
 ]
+# Text of nothing visible: control characters, zero-width and bidi characters, blank letters.
+INVISIBLE = [
+    "\x01",
+    "\x7f\x1b",
+    "\u200b",
+    "\u202e",
+    "\u200b\u200c\u200d\ufeff",
+    "\u2066\u2069\u202a",
+    " \t\u3000\u00a0",
+    "\u3164\u2800",
+    "\r\n\u2028",
+]
+# Names in every script, as people type them (and file names from them).
+SCRIPTS = [
+    "Сессии декабрь",
+    "会议 安排",
+    "مرحبا بالعالم",
+    "שלום עולם",
+    "नमस्ते दुनिया",
+    "🙂 👩\u200d💻 🎉",
+    'quote" semi; colon',
+]
+NASTY += INVISIBLE + SCRIPTS
 QUERY_FIELDS = ["page", "session", "status", "q", "edit", "tab", "next", "format", "kind", "sort"]
 
 
