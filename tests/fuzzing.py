@@ -66,6 +66,14 @@ SCRIPTS = [
     'quote" semi; colon',
 ]
 NASTY += INVISIBLE + SCRIPTS
+HOSTILE_FILE_NAMES = [f"{name}.csv" for name in SCRIPTS] + [
+    "line\r\nSet-Cookie: stolen=1.csv",
+    "../../etc/passwd",
+    "..\\..\\win.ini",
+    "\u202egpj.exe",
+    "",
+    "x" * 300,
+]
 QUERY_FIELDS = ["page", "session", "status", "q", "edit", "tab", "next", "format", "kind", "sort"]
 
 
@@ -144,3 +152,43 @@ def broken_images():
         ("text-inside.png", b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>"),
         ("empty.png", b""),
     ]
+
+
+# Stored text ------------------------------------------------------------------------------
+
+# Columns that hold what the app itself wrote (hashes, tokens, rendered emails, raw files).
+NOT_TYPED = {"password_hash", "key", "token", "calendar_token", "data", "attachments"}
+NOT_TYPED |= {"html_body", "text_body"}
+
+
+def stored_text_problems():
+    """Every text the database holds (JSON values too) that has a control character other
+    than a line break or a tab, a bidi control, or nothing visible at all."""
+    from foundation.visible_text import has_visible
+    from models import BaseModel, db
+
+    problems = []
+    with db.connection_context():
+        for model in BaseModel.__subclasses__():
+            fields = [f for f in model._meta.sorted_fields if f.name not in NOT_TYPED]
+            fields = [f for f in fields if f.field_type in ("VARCHAR", "TEXT", "JSON")]
+            for row in model.select(*fields).dicts() if fields else []:
+                for column, value in row.items():
+                    for text in _texts(value):
+                        if text and (BAD_CHARACTER.search(text) or not has_visible(text)):
+                            problems.append(f"{model.__name__}.{column}: {text!r:.80}")
+    return problems
+
+
+BAD_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _texts(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)
