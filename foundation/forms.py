@@ -109,11 +109,13 @@ def read_visible_text(app):
 
 
 def refuse_nul():
-    """before_request: a NUL in the path, the query or the form is no text anyone typed,
-    and PostgreSQL cannot store it; the request is refused before anything reads it."""
+    """before_request: a NUL in the path, the query, the form or an uploaded file's name is
+    no text anyone typed, and PostgreSQL cannot store it; the request is refused before
+    anything reads it."""
     values = [request.path, *request.args, *request.form]
     for fields in (request.args, request.form):
         values += [value for _name, many in fields.lists() for value in many]
+    values += [upload.filename for _name, many in request.files.lists() for upload in many]
     if any(isinstance(value, str) and visible_text.NUL in value for value in values):
         abort(400, _("The text sent contains a NUL character, which cannot be saved."))
 

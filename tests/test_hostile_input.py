@@ -150,6 +150,14 @@ def test_a_nul_anywhere_is_refused_and_nothing_is_saved(admin):
         assert Event.select().count() == 0
 
 
+def test_a_nul_in_an_uploaded_files_name_is_refused(admin):
+    response = post_file(admin, SAMPLE.read_bytes(), "Сессии\x00декабрь.csv")
+
+    assert response.status_code == 400
+    with db.connection_context():
+        assert BulkUpload.select().count() == 0
+
+
 def test_a_broken_image_keeps_the_rest_of_the_form_in_a_multipart_post(admin, make_user):
     """The form and the file arrive together (multipart): cleaning the text fields leaves
     the file alone."""
