@@ -9,15 +9,16 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
 from peewee_migrate import Router
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 import background
 import config
 from accounts import access
-from accounts.administration import PASSWORD_MIN
+from accounts.administration import PASSWORD_MIN, password_changed, set_new_password
 from foundation import i18n
-from foundation.forms import RowIdConverter
+from foundation.forms import RowIdConverter, read_visible_text, refuse_nul
 from meetings.meeting_links import format_zoom_id, linkify, recognise_platform
+from messaging import mail, notifications
 from models import DayFormat, EmailStatus, Role, Status, User, ZoomRole, connect_database, db
 from views import (
     assessment_catalog,
@@ -81,6 +82,7 @@ def create_app(test_config=None):
     csrf.init_app(app)
     access.init_limiter(app)
     Htmx(app)
+    read_visible_text(app)  # forms and queries hold visible text only (after htmx's class)
     i18n.init_app(app)
     background.install()
 
@@ -89,13 +91,18 @@ def create_app(test_config=None):
     csrf.exempt(zoom.webhook)  # Zoom signs its calls instead (views/zoom.py)
     app.view_functions["static"].audience = access.VISITOR
     app.jinja_env.filters.update(
-        linkify=linkify, platform=recognise_platform, zoom_id=format_zoom_id
+        linkify=linkify,
+        platform=recognise_platform,
+        zoom_id=format_zoom_id,
+        mask_private_links=access.mask_private_links,
     )
     app.jinja_env.globals.update(
         Role=Role, DayFormat=DayFormat, ZoomRole=ZoomRole, Status=Status, EmailStatus=EmailStatus
     )
     app.jinja_env.globals["too_large_text"] = too_large_text  # base.html's toast texts
 
+    # An account's new password is told to its owner (accounts announce, messaging sends).
+    password_changed.connect(notifications.password_changed)
     _wire_requests(app)
     _register_error_pages(app)
     _register_commands(app)
@@ -131,6 +138,7 @@ def _wire_requests(app):
     def open_request():
         db.connect(reuse_if_open=True)
         access.load_user()
+        refuse_nul()
         return access.enforce_access()
 
     app.after_request(access.add_security_headers)
@@ -152,6 +160,13 @@ def _register_error_pages(app):
     @app.errorhandler(CSRFError)
     def csrf_refused(_error):
         return error_page(400, _("The form has expired. Reload the page and try again."))
+
+    @app.errorhandler(BadRequest)
+    def bad_request(error):
+        # Our own refusals carry their words; werkzeug's generic one is replaced.
+        if error.description == BadRequest.description:
+            return error_page(400, _("The request could not be read. Nothing was changed."))
+        return error_page(400, error.description)
 
     @app.errorhandler(403)
     def forbidden(_error):
@@ -230,9 +245,12 @@ def _register_commands(app):
             )
         with db.connection_context():
             user = User.get_or_none(User.email == email.strip().lower())
-            user = user or User(email=email.strip().lower(), name=name)
+            if user is None:
+                user = User(email=email.strip().lower(), name=name)
+                user.set_password(password)
             user.role, user.is_active = Role.ADMIN, True
-            user.set_password(password)
             user.save()
-            access.end_sessions(user)  # a new password: every old session of the account ends
+            if not user.check_password(password):  # an existing account: a new password
+                set_new_password(user, password)  # ends its sessions, tells its owner
+                mail.request_delivery()
         click.echo(f"Admin {user.email} is ready.")

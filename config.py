@@ -56,6 +56,10 @@ def from_environment():
         # Behind HTTPS the cookie travels over HTTPS only.
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", _public_url().startswith("https")),
         "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the sign-in session
+        # A sign-in ends after this long without a request: short for admins, whose
+        # session can change everything, longer for members and hosts.
+        "IDLE_TIMEOUT_ADMIN_HOURS": float(os.environ.get("IDLE_TIMEOUT_ADMIN_HOURS", "12")),
+        "IDLE_TIMEOUT_HOURS": float(os.environ.get("IDLE_TIMEOUT_HOURS", str(14 * 24))),
         # The largest request body (an uploaded file); a larger one is answered 413 unread.
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "10")) * 2**20,
         "PUBLIC_URL": _public_url(),

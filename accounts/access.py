@@ -3,14 +3,22 @@
 Every view declares its audience with `@allow(...)`; a view that declares nothing is
 refused, so forgetting the check fails closed. The session cookie carries the account's id
 and its session version: raising the version (`end_sessions`) signs out every browser of
-that account at its next request. Sign-in attempts are counted (`limiter`), and password
-reset links are signed, expiring and single-use (`password_reset_token`). Every answer
+that account at its next request. A sign-in also ends after a time without any request
+(IDLE_TIMEOUT_ADMIN_HOURS for admins, IDLE_TIMEOUT_HOURS for everyone else). Sign-in
+attempts are counted (`limiter`), and password reset links are signed, expiring and
+single-use (`password_reset_token`). Every answer
 carries the headers that tell the browser what to refuse (`add_security_headers`).
+
+A page reached by a private link (a rater's survey, an invitation, a calendar feed, a
+password reset) is declared with `@private_link`: whoever holds the link acts as its
+owner, so such answers are never cached and never sent on as a Referer, and the email log
+shows those links masked (`mask_private_links`).
 """
 
 import hashlib
 import hmac
 import math
+import re
 import time
 from datetime import timedelta
 from urllib.parse import unquote, urlsplit
@@ -41,6 +49,17 @@ def allow(audience):
         return view
 
     return declare
+
+
+def private_link(view):
+    """Declare a view whose URL carries a secret token (see the module's docstring)."""
+    view.is_private_link = True
+    return view
+
+
+def is_private_link_request():
+    view = current_app.view_functions.get(request.endpoint)
+    return bool(getattr(view, "is_private_link", False))
 
 
 def enforce_access():
@@ -77,15 +96,73 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# Powerful browser features no page of the app uses (meetings open on their own sites).
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+
 def add_security_headers(response):
-    """after_request: what every answer tells the browser to refuse."""
+    """after_request: what every answer tells the browser to refuse. Pages for a signed-in
+    person and pages of a private link are kept out of every cache (a shared computer's
+    back button, a proxy); a private link's page also sends no Referer."""
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if current_app.config["PUBLIC_URL"].startswith("https://"):
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if is_private_link_request():
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+    elif g.get("user") is not None and _is_personal(response):
+        response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _is_personal(response):
+    """A signed-in answer, unless it is a static file or chose to be cached (an image under
+    an unguessable name says max-age itself)."""
+    return request.endpoint != "static" and response.cache_control.max_age is None
+
+
+TOKEN = r"([A-Za-z0-9_.~%-]{6,})"  # what a token of ours is made of, as a group
+MASK = "\u2022" * 8
+
+
+def private_link_pattern():
+    """A regular expression that finds every private link's path (the routes declared with
+    `@private_link`) in a text, its token as a group; built once per app."""
+    pattern = current_app.extensions.get("private_link_pattern")
+    if pattern is None:
+        paths = {
+            _rule_pattern(rule.rule)
+            for rule in current_app.url_map.iter_rules()
+            if getattr(current_app.view_functions[rule.endpoint], "is_private_link", False)
+        }
+        pattern = re.compile("|".join(sorted(paths, key=len, reverse=True)) or "(?!)")
+        current_app.extensions["private_link_pattern"] = pattern
+    return pattern
+
+
+def _rule_pattern(rule):
+    """ "/r/<token>" -> the path as a pattern: ids as digits, any other part as a token."""
+    return "".join(
+        (r"\d+" if part.startswith("<int:") else TOKEN) if part.startswith("<") else re.escape(part)
+        for part in re.split(r"(<[^>]+>)", rule)
+    )
+
+
+def mask_private_links(text):
+    """`text` with the token of every private link in it replaced by dots."""
+    return private_link_pattern().sub(_masked, text or "")
+
+
+def _masked(found):
+    group = next(index for index, value in enumerate(found.groups(), 1) if value is not None)
+    start, end = found.start(group) - found.start(), found.end(group) - found.start()
+    path = found.group(0)
+    return path[:start] + MASK + path[end:]
 
 
 def safe_next(target):
@@ -112,8 +189,12 @@ def safe_next(target):
 # Sessions ----------------------------------------------------------------------------------
 
 
+SEEN_EVERY = 60  # seconds: how often the cookie's "last seen" is written again
+
+
 def load_user():
-    """before_request: the signed-in user, if the cookie's session version is still theirs."""
+    """before_request: the signed-in user, if the cookie's session version is still theirs
+    and the sign-in has not been idle too long (then the cookie is cleared)."""
     user_id, version = cookie.get("user_id"), cookie.get("session_version")
     g.user = None
     if isinstance(user_id, int) and isinstance(version, int):
@@ -122,12 +203,32 @@ def load_user():
             User.session_version == version,
             User.is_active == True,  # noqa: E712
         )
+    if g.user is not None:
+        _keep_or_end_idle_session(g.user)
+
+
+def idle_limit(user):
+    """Seconds without a request after which `user`'s sign-in ends."""
+    hours = current_app.config[
+        "IDLE_TIMEOUT_ADMIN_HOURS" if user.is_admin else "IDLE_TIMEOUT_HOURS"
+    ]
+    return hours * 3600
+
+
+def _keep_or_end_idle_session(user):
+    now, seen = int(time.time()), cookie.get("seen_at")
+    if not isinstance(seen, int) or now - seen > idle_limit(user):
+        cookie.clear()
+        g.user = None
+    elif now - seen >= SEEN_EVERY:  # not on every request: the cookie is rewritten each time
+        cookie["seen_at"] = now
 
 
 def sign_in(user):
     cookie.clear()
     cookie["user_id"] = user.id
     cookie["session_version"] = user.session_version
+    cookie["seen_at"] = int(time.time())
     cookie.permanent = True
 
 

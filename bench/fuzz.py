@@ -1,5 +1,7 @@
 """Fuzz a running Convene (`make run`) over HTTP: every route of the app, as the demo user of
-its audience, with malformed ids, query strings and form fields and a valid CSRF token.
+its audience, with malformed ids, query strings and form fields (names in every script,
+text of nothing visible, NUL bytes...) and a valid CSRF token; one POST in four is sent as
+multipart with a broken image in its file fields.
 Prints how many answers were 5xx (the goal is none) and the first few requests that got one.
 
     .venv/bin/python bench/fuzz.py http://127.0.0.1:5000 --requests 5000
@@ -13,6 +15,7 @@ status is 1 when any answer was a 5xx.
 
 import argparse
 import re
+import secrets
 import sys
 from collections import Counter
 from http.cookiejar import CookieJar
@@ -24,7 +27,14 @@ from urllib.request import HTTPCookieProcessor, HTTPRedirectHandler, Request, bu
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(ROOT), str(ROOT / "tests")] + [p for p in sys.path if p not in ("", ".")]
 
-from fuzzing import NASTY, form_fields, malformed_form, malformed_query, seeded  # noqa: E402
+from fuzzing import (  # noqa: E402
+    NASTY,
+    broken_images,
+    form_fields,
+    malformed_form,
+    malformed_query,
+    seeded,
+)
 
 DEMO = {  # the audiences' demo accounts (demo.py); visitors need none
     "admin": "admin@convene.test",
@@ -63,10 +73,12 @@ class Client:
             assert status == 302, f"cannot sign in as {email}"
             self.csrf = CSRF.search(self.send("GET", "/profile")[1]).group(1)
 
-    def send(self, method, path, form=None, query=None, htmx=False):
+    def send(self, method, path, form=None, query=None, htmx=False, files=None):
         url = self.base + path + ("?" + urlencode(query, doseq=True) if query else "")
         body = urlencode(form or {}, doseq=True).encode() if method != "GET" else None
         headers = {"HX-Request": "true"} if htmx else {}
+        if files and method != "GET":
+            body, headers["Content-Type"] = multipart(form or {}, files)
         if getattr(self, "csrf", None):
             headers["X-CSRFToken"] = self.csrf
         request = Request(url, data=body, method=method, headers=headers)
@@ -75,6 +87,29 @@ class Client:
                 return answer.status, answer.read().decode(errors="replace")
         except HTTPError as error:
             return error.code, error.read().decode(errors="replace")
+
+
+def multipart(form, files):
+    """(body, content type) of a multipart/form-data request: `form` {name: [values]} and
+    `files` {name: (file name, bytes)}."""
+    boundary = secrets.token_hex(16)
+    parts = []
+    for name, values in form.items():
+        for value in values if isinstance(values, list) else [values]:
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+                + str(value).encode("utf-8", "surrogatepass")
+                + b"\r\n"
+            )
+    for name, (file_name, content) in files.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{file_name}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+            + content
+            + b"\r\n"
+        )
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
 
 
 def fill(rule, rng):
@@ -100,15 +135,18 @@ def main():
         clients["visitor"] = Client(base)
     except URLError as error:
         sys.exit(f"Convene does not answer at {base}: {error}")
-    every, names, rng = list(routes()), form_fields(), seeded()
+    every, names, rng, images = list(routes()), form_fields(), seeded(), broken_images()
     statuses, errors = Counter(), []
     for number in range(options.requests):
         method, rule, audience = every[number % len(every)]
         path = fill(rule, rng)
         form = malformed_form(rng, names) if method != "GET" else None
+        files = None
+        if form is not None and rng.random() < 0.25:
+            files = dict.fromkeys(("image", "file"), rng.choice(images))
         try:
             status, _text = clients[audience].send(
-                method, path, form, malformed_query(rng), htmx=rng.random() < 0.5
+                method, path, form, malformed_query(rng), htmx=rng.random() < 0.5, files=files
             )
         except (URLError, OSError, ValueError) as error:  # a path the client cannot send
             status = type(error).__name__

@@ -3,7 +3,7 @@
 import csv
 import io
 
-from flask import Response
+from foundation.downloads import download
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -20,8 +20,4 @@ def csv_download(rows, filename):
     for row in rows:
         writer.writerow([spreadsheet_safe(value) for value in row])
     # A BOM so that Excel reads the UTF-8 (Cyrillic names) correctly.
-    return Response(
-        "\ufeff" + out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return download("\ufeff" + out.getvalue(), filename, "text/csv")

@@ -2,17 +2,24 @@
 
 A form that does not read cleanly raises `Invalid` with {field name: message}; views show
 each message next to its field and nothing is saved.
+
+Every submitted value is cleaned before any view or rule reads it (`read_visible_text`): the
+form and the query string of every request hold only visible text (foundation/
+visible_text.py), single-line unless the field is one of the multi-line ones
+(`MULTILINE_FIELDS`), and a request that carries a NUL anywhere is refused whole
+(`refuse_nul`). Passwords are kept exactly as typed.
 """
 
 import re
 import secrets
 from datetime import date, datetime, timedelta
 
-from flask import g, request
+from flask import abort, g, request
 from flask_babel import gettext as _
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
 
-from foundation import schedule
+from foundation import schedule, visible_text
 
 MAX_ID = 2**31 - 1  # row ids are 32-bit on PostgreSQL; anything larger names no row
 MAX_NUMBER = 2**31 - 1
@@ -59,6 +66,58 @@ class RowIdConverter(IntegerConverter):
     def __init__(self, url_map, *args, **kwargs):
         kwargs.update(min=1, max=MAX_ID)
         super().__init__(url_map, *args, **kwargs)
+
+
+# Fields whose control is a <textarea>: their line breaks are kept. Survey answers are
+# named q_<question key>.
+MULTILINE_FIELDS = {"description", "address"}
+MULTILINE_PREFIXES = ("q_",)
+
+
+def is_multiline(name):
+    return name in MULTILINE_FIELDS or name.startswith(MULTILINE_PREFIXES)
+
+
+def is_secret(name):
+    """A password is compared as typed: cleaning it would change it."""
+    return "password" in name
+
+
+def cleaned_value(name, value):
+    if not isinstance(value, str) or is_secret(name) or visible_text.NUL in value:
+        return value  # files pass through; a NUL is refused whole by refuse_nul
+    if is_multiline(name):
+        return visible_text.multi_line(value)
+    return visible_text.single_line(value)
+
+
+class VisibleTextDict(ImmutableMultiDict):
+    """The form's or the query string's fields, each value cleaned as its field needs."""
+
+    def __init__(self, mapping=None):
+        super().__init__(mapping)
+        for name, values in dict.items(self):
+            dict.__setitem__(self, name, [cleaned_value(name, value) for value in values])
+
+
+def read_visible_text(app):
+    """Make the app's request class (as its extensions left it: htmx adds its own) keep
+    only visible text in `request.form` and `request.args`. Call after the extensions."""
+    app.request_class = type(
+        "SubmittedRequest", (app.request_class,), {"parameter_storage_class": VisibleTextDict}
+    )
+
+
+def refuse_nul():
+    """before_request: a NUL in the path, the query, the form or an uploaded file's name is
+    no text anyone typed, and PostgreSQL cannot store it; the request is refused before
+    anything reads it."""
+    values = [request.path, *request.args, *request.form]
+    for fields in (request.args, request.form):
+        values += [value for _name, many in fields.lists() for value in many]
+    values += [upload.filename for _name, many in request.files.lists() for upload in many]
+    if any(isinstance(value, str) and visible_text.NUL in value for value in values):
+        abort(400, _("The text sent contains a NUL character, which cannot be saved."))
 
 
 class Invalid(Exception):

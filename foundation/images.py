@@ -4,12 +4,13 @@ under a random name in instance/images. What is served is always our own re-enco
 never the uploaded bytes."""
 
 import secrets
+import warnings
 from io import BytesIO
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from config import INSTANCE
 from foundation.forms import Invalid
@@ -41,21 +42,35 @@ def save_image(upload, field="image"):
     data = upload.read(limit_mb * 2**20 + 1)
     if len(data) > limit_mb * 2**20:
         raise Invalid({field: _("The image is larger than %(num)d MB.", num=limit_mb)})
-    refused = Invalid({field: _("Choose a JPEG, PNG or WebP image.")})
-    try:
-        with Image.open(BytesIO(data)) as probe:
-            if probe.format not in ACCEPTED or probe.width * probe.height > MAX_PIXELS:
-                raise refused
-            probe.verify()
-        with Image.open(BytesIO(data)) as image:
-            image.draft("RGB", MAX_SIDE)
-            picture = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
-        raise refused from error
+    picture = decoded_picture(data)
+    if picture is None:
+        raise Invalid({field: _("Choose a JPEG, PNG or WebP image.")})
     picture.thumbnail(MAX_SIDE)
     name = secrets.token_hex(NAME_LENGTH // 2) + ".webp"
     picture.save(folder() / name, "WEBP", quality=82)
     return name
+
+
+def decoded_picture(data):
+    """The image in `data`, fully decoded, or None when it is not one we accept.
+
+    The bytes are whatever was uploaded, so any failure of the decoder means "not an
+    image": Pillow reports broken files with many exception types (OSError, SyntaxError
+    for a corrupt PNG chunk, ValueError, struct.error, EOFError...), and a picture too
+    large to decode safely with a warning, which is turned into an error here."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(BytesIO(data)) as probe:
+                if probe.format not in ACCEPTED or probe.width * probe.height > MAX_PIXELS:
+                    return None
+                probe.verify()
+            with Image.open(BytesIO(data)) as image:
+                image.draft("RGB", MAX_SIDE)
+                picture = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
+    except Exception:  # noqa: BLE001  (see the docstring: every decoder failure is a refusal)
+        return None
+    return picture
 
 
 def image_path(name):

@@ -26,6 +26,8 @@ from flask_babel import lazy_gettext as _l
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.worksheet._reader import WorkSheetParser
 
+from foundation.visible_text import cell_text  # every cell: visible text only
+
 OPENPYXL_TESTED = "3.1.5"
 XLSX_UNPACKED_MAX_MB = 100  # a zip bomb unpacks to gigabytes; a real 100,000-row sheet to ~20 MB
 XLSX_PARTS_MAX = 1000
@@ -59,10 +61,6 @@ def read_table(filename, data):
     if name.endswith((".csv", ".txt")):
         return _rows_of_csv(data)
     raise FileProblem(_("Upload a .csv or .xlsx file."))
-
-
-def cell_text(cell):
-    return "" if cell is None else str(cell).strip()
 
 
 def headed_rows(filename, data, cells_of=dict):

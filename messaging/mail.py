@@ -9,12 +9,15 @@ zone) and puts the recipient's name in afterwards.
 
 Delivery claims one row at a time with a lease: a row is taken by an atomic UPDATE that only
 one worker can win; a worker that dies leaves its claim to expire, and the next worker
-takes the row over. Every message carries a Message-ID made from the row's idempotency key,
-so even the one case SMTP cannot settle (the server accepted the message and the worker
-died before recording it) reaches the reader as one message. Claims stay one row at a time
-on purpose: a dead worker then leaves at most one message in doubt.
+takes the row over. Every message carries a Message-ID made from the row's idempotency key
+(an HMAC of it with the app's secret: a key can hold part of a private link, the Message-ID
+reveals nothing), so even the one case SMTP cannot settle (the server accepted the message
+and the worker died before recording it) reaches the reader as one message. Claims stay one
+row at a time on purpose: a dead worker then leaves at most one message in doubt.
 """
 
+import hashlib
+import hmac
 import json
 import secrets
 import smtplib
@@ -207,13 +210,20 @@ def render(email, rendered):
 # Transports --------------------------------------------------------------------------------
 
 
+def message_id(key):
+    """The Message-ID's local part for the email keyed `key`: the same for every attempt,
+    so a message delivered twice reaches the reader once, and it tells nothing of the key."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, f"message-id\n{key}".encode(), hashlib.sha256).hexdigest()[:40]
+
+
 def build_message(email, sender):
     message = EmailMessage()
     message["Subject"] = email.subject
     message["From"] = sender
     message["To"] = email.to_address
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = f"<{email.key.replace(' ', '-').replace(':', '.')}@convene>"
+    message["Message-ID"] = f"<{message_id(email.key)}@convene>"
     message.set_content(email.text_body)
     message.add_alternative(email.html_body, subtype="html")
     for attachment in email.attachments:
@@ -417,6 +427,31 @@ def _record_failure(email, error, now):
 def resend(email):
     """An admin sends a failed email again, with a fresh set of attempts."""
     return resend_failed([email.id])
+
+
+def send_again(email):
+    """A new email with the same notice for the same person (an admin resends a delivered
+    one: the log masks its private links, so sending it again is how the recipient gets
+    them). It is rendered afresh, so its links are the current ones; the caller asks for
+    delivery after its commit."""
+    copy = Email(
+        key=f"{email.key[:200]}:again:{secrets.token_hex(6)}",
+        to_address=email.to_address,
+        user=email.user_id,
+        kind=email.kind,
+        context=email.context,
+        locale=email.locale,
+        zone=email.zone,
+    )
+    if email.kind not in _loaders:  # a notice this version cannot write: the same text again
+        copy.subject, copy.text_body, copy.html_body = (
+            email.subject,
+            email.text_body,
+            email.html_body,
+        )
+        copy.attachments = email.attachments
+    copy.save(force_insert=True)
+    return copy
 
 
 def resend_failed(email_ids):

@@ -9,6 +9,8 @@ uses to turn a notice's context back into what its template shows.
 
 from datetime import datetime
 
+from flask import current_app
+
 from messaging import mail
 from messaging.calendars import attachment
 from messaging.mail import Obsolete, queue_broadcast, queue_email
@@ -224,6 +226,14 @@ def group_below_minimum(session, person, links):
     )
 
 
+def password_changed(user):
+    """The owner of an account is told that its password changed (on the profile, through a
+    reset link, by an admin or the create-admin command): if it was not them, they know at
+    once. Connected to accounts.administration.password_changed by the app."""
+    queue_email(f"password_changed:{user.id}:{utcnow():%Y%m%d%H%M%S%f}", user, "password_changed")
+    mail.request_delivery()
+
+
 def password_reset(user, link):
     """A link to set a new password (signed, single-use, expiring in an hour), for someone
     who asked on the sign-in page. Every request is its own notice."""
@@ -335,6 +345,10 @@ def _password_reset(context, locale):
     return {"link": context["link"]}, []
 
 
+def _password_changed(context, locale):
+    return {"forgot_link": current_app.config["PUBLIC_URL"] + "/password/forgot"}, []
+
+
 # What the worker needs to write each notice kind this module queues (background.py).
 NOTICE_LOADERS = {
     "registration_confirmed": _confirmation,
@@ -349,4 +363,5 @@ NOTICE_LOADERS = {
     "group_invitation": _group_invitation,
     "group_below_minimum": _group_below_minimum,
     "password_reset": _password_reset,
+    "password_changed": _password_changed,
 }

@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import gettext as _
 
 from foundation import schedule
-from imports.reading import NO_DATA, FileProblem, headed_rows, too_many_rows
+from imports.reading import NO_DATA, FileProblem, cell_text, headed_rows, too_many_rows
 
 ACTION, ID, TITLE, DESCRIPTION, TYPE, MENTOR, MENTEES = (
     "Action",
@@ -94,7 +94,7 @@ def _cell_text(cell):
         return cell.strftime("%H:%M")
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
-    return str(cell).strip()
+    return cell_text(cell)
 
 
 def _cells(raw):

@@ -18,6 +18,7 @@ import peewee as pw
 from flask_babel import lazy_gettext as _l
 
 from foundation.bulk_insert import insert_rows
+from foundation.downloads import safe_filename
 from imports import lifecycle, results
 from imports.reading import FileProblem
 from messaging import mail
@@ -188,7 +189,7 @@ def result_csv(upload):
 
 
 def result_filename(upload):
-    stem = upload.filename.rsplit(".", 1)[0][:80] or "sessions"
+    stem = safe_filename(upload.filename, "sessions").rsplit(".", 1)[0][:80]
     return f"{stem}-result-{upload.id}.csv"
 
 

@@ -160,6 +160,7 @@ ROUTES = [
     Route("POST", "/group-sessions/{group}/decide/not-a-valid-token", Role.HOST, owner_only=True),
     Route("GET", "/admin/emails", Role.ADMIN),
     Route("POST", "/admin/emails/{email}/resend", Role.ADMIN),
+    Route("POST", "/admin/emails/{email}/send-again", Role.ADMIN),
     Route("POST", "/admin/emails/resend?status=failed", Role.ADMIN, {"email_ids": "1"}),
     Route("GET", "/admin/emails/{email}", Role.ADMIN),
     Route("GET", "/admin/emails/{email}/body.html", Role.ADMIN),

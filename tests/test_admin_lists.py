@@ -228,7 +228,7 @@ def test_users_rows_edit_in_place_as_table_rows(admin, make_user):
     created = admin.htmx(
         "post",
         "/admin/users",
-        data={"email": "new@example.com", "name": "New", "role": "member", "password": "x" * 10},
+        data={"email": "new@example.com", "name": "New", "role": "member", "password": "x" * 12},
     ).text
 
     assert editing.startswith(f'<tr id="user-{user.id}" class="editing">')

@@ -3,6 +3,8 @@ re-encoded as WebP without metadata, served under an unguessable name."""
 
 import io
 
+import pytest
+from fuzzing import broken_images
 from PIL import Image
 from test_mentoring_pages import form
 
@@ -45,6 +47,22 @@ def test_other_files_are_refused_with_a_message(admin, make_user):
     assert "Choose a JPEG, PNG or WebP image." in response.text
     gif = picture(kind="GIF")
     assert "Choose a JPEG, PNG or WebP image." in post(admin, mentor, gif, "a.gif").text
+    with db.connection_context():
+        assert MentoringDetails.select().count() == 0
+
+
+@pytest.mark.parametrize("name, data", broken_images(), ids=[name for name, _ in broken_images()])
+def test_a_broken_image_is_a_message_next_to_the_field_and_the_form_is_kept(
+    admin, make_user, name, data
+):
+    """Corrupt chunks, truncated files, bombs and other formats behind an image's name: the
+    field says so, what was typed stays in the form, nothing is saved."""
+    mentor = make_user(Role.HOST)
+    response = post(admin, mentor, io.BytesIO(data), name)
+    assert response.status_code == 422, response.text[:300]
+    assert "Choose a JPEG, PNG or WebP image." in response.text
+    assert 'value="Career talk"' in response.text
+    assert "How to plan the next step." in response.text
     with db.connection_context():
         assert MentoringDetails.select().count() == 0
 

@@ -1,10 +1,11 @@
 """The catalog admins keep for assessment sessions: the assessments (imported from and
 exported to a JSON document) and the client organizations a session is run for."""
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 
 from accounts.access import allow
 from assessments import catalog, planning
+from foundation.downloads import download
 from foundation.forms import Invalid, row_id
 from models import Assessment, ClientOrganization, Role
 from views.answers import go_to
@@ -56,11 +57,8 @@ def assessment_page(assessment_id):
 @allow(Role.ADMIN)
 def export_assessment(assessment_id):
     assessment = get_or_404(Assessment, assessment_id)
-    return Response(
-        catalog.export_assessment(assessment),
-        mimetype="application/json",
-        headers={"Content-Disposition": f'attachment; filename="assessment-{assessment.id}.json"'},
-    )
+    body = catalog.export_assessment(assessment)
+    return download(body, f"assessment-{assessment.id}.json", "application/json")
 
 
 # Client organizations ----------------------------------------------------------------------

@@ -6,11 +6,12 @@ import logging
 from pathlib import Path
 
 import click
-from flask import Blueprint, Response, abort, current_app, g, render_template
+from flask import Blueprint, abort, current_app, g, render_template
 from flask_babel import get_locale
 
 from accounts.access import allow
 from assessments import report
+from foundation.downloads import download
 from foundation.exports import csv_download
 from foundation.i18n import pick_text
 from models import AssessmentSession, Role, Session, db, utcnow
@@ -70,13 +71,8 @@ def report_pdf(session_id):
     detail = readable_detail_or_404(session_id)
     if not report.is_available(detail, utcnow()):
         abort(404)
-    return Response(
-        pdf_bytes(report_html(detail, for_pdf=True)),
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="assessment-report-{session_id}.pdf"'
-        },
-    )
+    body = pdf_bytes(report_html(detail, for_pdf=True))
+    return download(body, f"assessment-report-{session_id}.pdf", "application/pdf")
 
 
 @bp.route("/assessment-sessions/<int:session_id>/report.csv")

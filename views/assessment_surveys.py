@@ -5,7 +5,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from htmx_flask import make_response
 
-from accounts.access import VISITOR, allow
+from accounts.access import VISITOR, allow, private_link
 from assessments import catalog, surveys
 from foundation.forms import Invalid
 from models import AssessmentParticipant, Rater, RaterRelationship, Registration, Role, utcnow
@@ -197,6 +197,7 @@ def rater_context(rater, detail, token):
 
 @bp.route("/r/<token>")
 @allow(VISITOR)
+@private_link
 def rater_survey(token):
     rater, detail = rater_or_404(token)
     return render_template("assessments/rater.html", **rater_context(rater, detail, token))
@@ -204,6 +205,7 @@ def rater_survey(token):
 
 @bp.route("/r/<token>", methods=["POST"])
 @allow(VISITOR)
+@private_link
 def save_rater_survey(token):
     rater, detail = rater_or_404(token)
     return survey_answer(

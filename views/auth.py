@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from werkzeug.security import generate_password_hash
 
 from accounts import access
-from accounts.access import VISITOR, allow, limiter
+from accounts.access import VISITOR, allow, limiter, private_link
 from accounts.administration import EMAIL, PASSWORD_MIN, change_password
 from foundation.forms import Invalid
 from foundation.i18n import enabled_locales
@@ -146,6 +146,7 @@ def forgot_password():
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @allow(VISITOR)
+@private_link
 def reset_password(token):
     """The emailed link: a form for the new password. Opening it changes nothing (mail
     scanners open links); sending the form sets the password, which ends every session and
@@ -167,12 +168,3 @@ def reset_password(token):
         "password_reset.html", problem=None, errors=errors, account=user, minimum=PASSWORD_MIN
     )
     return page, 422 if errors else 200
-
-
-@bp.after_request
-def keep_reset_links_private(response):
-    """A reset link is a key for an hour: no Referer carries it off, no cache keeps it."""
-    if request.endpoint == "auth.reset_password":
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Cache-Control"] = "no-store"
-    return response

@@ -1,10 +1,11 @@
 """Calendars: an .ics file per day, and each member's private feed of their sessions' days
 (a new link for it is asked for on the profile, views/profile.py)."""
 
-from flask import Blueprint, Response, abort, g
+from flask import Blueprint, abort, g
 from peewee import JOIN
 
-from accounts.access import VISITOR, allow
+from accounts.access import VISITOR, allow, private_link
+from foundation.downloads import download
 from foundation.i18n import recipient_locale_of
 from messaging.calendars import calendar
 from models import Day, Event, Registration, RegistrationRole, Role, Session, Status, User
@@ -16,14 +17,7 @@ bp = Blueprint("calendar_feeds", __name__)
 
 
 def ics_response(text, filename):
-    return Response(
-        text,
-        mimetype="text/calendar",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "private",
-        },
-    )
+    return download(text, filename, "text/calendar", {"Cache-Control": "private"})
 
 
 @bp.route("/days/<int:day_id>.ics")
@@ -42,6 +36,7 @@ def day_ics(day_id):
 
 @bp.route("/calendar/<token>.ics")
 @allow(VISITOR)
+@private_link
 def feed(token):
     """The private feed: whoever has the link sees the days; resetting the link revokes it."""
     user = User.get_or_none(User.calendar_token == token, User.is_active == True)  # noqa: E712

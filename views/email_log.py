@@ -1,12 +1,12 @@
 """The email log: the outbox as a list, resending failed emails, one email opened."""
 
-from flask import Blueprint, abort, redirect, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from htmx_flask import make_response
 
-from accounts.access import allow
+from accounts.access import allow, mask_private_links
 from foundation.forms import row_ids
 from messaging import mail
 from models import (
@@ -132,7 +132,26 @@ def show_email(email_id):
         for attachment in email.attachments
     ]
     title = email.subject or _("Email to %(address)s", address=email.to_address)
-    return render_template("admin/email.html", email=email, title=title, attachments=attachments)
+    text_body = mask_private_links(email.text_body)
+    return render_template(
+        "admin/email.html",
+        email=email,
+        title=mask_private_links(title),
+        text_body=text_body,
+        has_private_links=text_body != email.text_body,
+        attachments=attachments,
+    )
+
+
+@bp.route("/emails/<int:email_id>/send-again", methods=["POST"])
+@allow(Role.ADMIN)
+def send_again(email_id):
+    """The same notice to the same person once more, as a new email (its page opens)."""
+    email = get_or_404(Email, email_id)
+    with write_transaction():
+        copy = mail.send_again(email)
+    mail.request_delivery()
+    return redirect(url_for("email_log.show_email", email_id=copy.id))
 
 
 @bp.route("/emails/<int:email_id>/body.html")
@@ -143,7 +162,7 @@ def email_html_body(email_id):
     email = get_or_404(Email, email_id)
     if not email.is_rendered:
         abort(404)
-    response = make_response(email.html_body)
+    response = make_response(mask_private_links(email.html_body))
     response.mimetype = "text/html"
     response.headers["Content-Security-Policy"] = BODY_POLICY
     response.headers["X-Frame-Options"] = "SAMEORIGIN"

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, g, render_template, request
 from flask_babel import gettext as _
 from htmx_flask import make_response
 
-from accounts.access import INVITEE_SEARCHES, allow, limiter
+from accounts.access import INVITEE_SEARCHES, allow, limiter, private_link
 from foundation.forms import Invalid, row_ids
 from foundation.i18n import current_company, viewer_timezone
 from models import Role, Session, User
@@ -63,6 +63,7 @@ def search_invitees():
 
 @bp.route("/group-sessions/<int:session_id>/decide/<token>", methods=["GET", "POST"])
 @allow(Role.HOST)
+@private_link
 def decide(session_id, token):
     """ "Cancel session" / "Keep it" for a session below its minimum (host or admin)."""
     session = get_or_404(Session, session_id)

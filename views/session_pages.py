@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask_babel import gettext as _
 from htmx_flask import make_response
 
-from accounts.access import VISITOR, allow
+from accounts.access import VISITOR, allow, private_link
 from foundation.forms import Invalid
 from foundation.i18n import pick_text
 from meetings import bigbluebutton
@@ -131,6 +131,7 @@ def leave(session_id):
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 @allow(VISITOR)
+@private_link
 def invitation(token):
     """The email's Accept / Decline link: a page that asks once more, so that link scanners
     in mail systems cannot answer for the person."""
