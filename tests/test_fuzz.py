@@ -22,7 +22,7 @@ from test_access import ROUTES, ids  # noqa: F401  (the fixture with a real row 
 from test_hostile_input import assert_well_formed
 
 from accounts.access import VISITOR
-from models import AssessmentImport, BulkUpload, ImportJob, db
+from models import Upload, db
 
 ROUNDS = 20
 
@@ -84,8 +84,7 @@ def test_fuzz_every_download_names_hostile_file_names_safely(app, ids, sign_in):
     failures, downloads = [], set()
     for file_name in HOSTILE_FILE_NAMES:
         with db.connection_context():
-            for model in (ImportJob, BulkUpload, AssessmentImport):
-                model.update(filename=file_name).execute()
+            Upload.update(filename=file_name).execute()
         for route in (route for route in ROUTES if route.method == "GET"):
             url = route.url.format(**ids)
             answer = clients[route.audience].get(url)

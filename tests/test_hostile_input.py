@@ -16,7 +16,7 @@ from test_mentoring_pages import form as mentoring_form
 from foundation.downloads import content_disposition, safe_filename
 from foundation.forms import is_multiline, is_secret
 from foundation.visible_text import cell_text
-from models import BulkUpload, Event, Role, Session, db
+from models import Event, Role, Session, Upload, db
 
 HOSTILE_NAMES = [
     "Сессии декабрь.csv",
@@ -66,7 +66,7 @@ def test_bulk_upload_result_downloads_under_any_file_name(admin, name):
     post_file(admin, SAMPLE.read_bytes(), "Сессии декабрь.csv")
     upload = only_upload()
     with db.connection_context():
-        BulkUpload.update(filename=name).execute()
+        Upload.update(filename=name).execute()
 
     response = admin.get(f"/bulk-upload/{upload.id}/result.csv")
 
@@ -155,7 +155,7 @@ def test_a_nul_in_an_uploaded_files_name_is_refused(admin):
 
     assert response.status_code == 400
     with db.connection_context():
-        assert BulkUpload.select().count() == 0
+        assert Upload.select().count() == 0
 
 
 def test_a_broken_image_keeps_the_rest_of_the_form_in_a_multipart_post(admin, make_user):
