@@ -253,6 +253,12 @@ document.addEventListener("htmx:afterSettle", (event) => {
     || list.querySelector(".pager [aria-current=page]");
   link?.focus();
 });
+// Each filter of a list's search form applies when changed, whichever and however many there
+// are (the search box has its own delayed trigger, so its change on leaving it sends nothing).
+document.addEventListener("change", (event) => {
+  const form = event.target.closest?.("[data-list-filters]");
+  if (form && event.target.name !== "q") htmx.trigger(form, "filters-changed");
+});
 // htmx keeps a copy of the page for Back just before it leaves an address; by then the search
 // box may already hold the next words. The copy's form shows what its own address says.
 document.addEventListener("htmx:beforeHistorySave", () => {
