@@ -36,6 +36,7 @@ from foundation.bulk_insert import insert_rows
 from foundation.i18n import current_company
 from foundation.i18n import recipient_locale_of as recipient_locale
 from foundation.jobs import huey, job
+from messaging.coalescing import covered_by_waiting_notices
 from models import Broadcast, Email, EmailStatus, User, db, utcnow, write_transaction
 
 MAX_ATTEMPTS = 5
@@ -115,11 +116,14 @@ def expand_broadcasts():
 
 
 def _expand(broadcast):
-    """One broadcast's emails; its last batch and its `expanded_at` commit together."""
+    """One broadcast's emails; its last batch and its `expanded_at` commit together. People
+    with a waiting notice that will show the change anyway get no second email."""
     ids = list(broadcast.user_ids)
     batches = [ids[start : start + EXPAND_BATCH] for start in range(0, len(ids), EXPAND_BATCH)]
     for number, batch in enumerate(batches or [[]], start=1):
-        users = list(User.select().where(User.id.in_(batch))) if batch else []
+        covered = covered_by_waiting_notices(broadcast.kind, broadcast.context, batch)
+        wanted = [user_id for user_id in batch if user_id not in covered]
+        users = list(User.select().where(User.id.in_(wanted))) if wanted else []
         rows = [
             _email_row(f"{broadcast.key}:{user.id}", user, broadcast.kind, broadcast.context)
             for user in users

@@ -9,12 +9,24 @@ uses to turn a notice's context back into what its template shows.
 
 from datetime import datetime
 
-from messaging import mail
+from messaging import coalescing, mail
 from messaging.calendars import attachment
 from messaging.mail import Obsolete, notice, queue_broadcast, queue_email
 from models import Day, Event, Registration, RegistrationRole, Session, Status, User, utcnow
 
 # Producers (called by the rules, inside their transaction) ---------------------------------
+
+# These notices show the session's days as they are when sent: while one waits for a person,
+# a change of those days sends that person nothing more.
+coalescing.coalesce(
+    covered=["day_changed"],
+    covering=[
+        "registration_confirmed",
+        "waitlist_promoted",
+        "registration_switched",
+        "mentoring_invitation",
+    ],
+)
 
 
 def _stamp(registration):

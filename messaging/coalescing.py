@@ -1,0 +1,38 @@
+"""One change, one email: which notices make others redundant.
+
+A notice rendered from the session as it is when sent (an invitation, a confirmation) shows
+every change of the session's days made before then. While one waits in the outbox, a "day
+changed" for the same person and session would only arrive at the same moment saying the
+same thing, so the outbox (`mail.expand_broadcasts`) writes none. The kinds are declared
+where the notices are (`notifications.py`), with `coalesce`.
+"""
+
+from models import Email, EmailStatus
+
+COVERING_KINDS, COVERED_KINDS = set(), set()
+
+
+def coalesce(covered, covering):
+    """Declare that a waiting notice of a `covering` kind makes one of a `covered` kind about
+    the same session, for the same person, redundant."""
+    COVERED_KINDS.update(covered)
+    COVERING_KINDS.update(covering)
+
+
+def session_of(context):
+    """The session a notice is about: its `session_id`, or its day's."""
+    return context.get("session_id") or (context.get("day") or {}).get("session_id")
+
+
+def covered_by_waiting_notices(kind, context, user_ids):
+    """Those of `user_ids` with a still-queued covering notice about the same session. Read
+    outside the write: one sent meanwhile was rendered after this change committed."""
+    session_id = session_of(context)
+    if kind not in COVERED_KINDS or not session_id or not user_ids:
+        return set()
+    waiting = Email.select(Email.user, Email.context).where(
+        Email.user.in_(user_ids),
+        Email.kind.in_(COVERING_KINDS),
+        Email.status == EmailStatus.QUEUED,
+    )
+    return {row.user_id for row in waiting if session_of(row.context) == session_id}
