@@ -236,6 +236,17 @@ def group_below_minimum(session, person, links):
     )
 
 
+def meeting_room_unavailable(session, host, now):
+    """A participant could not get into the session's meeting room; the key keeps it to one
+    email a day."""
+    queue_email(
+        f"meeting_room_unavailable:{session.id}:{now:%Y%m%d}",
+        host,
+        "meeting_room_unavailable",
+        session_id=session.id,
+    )
+
+
 def password_reset(user, link):
     """A link to set a new password (signed, single-use, expiring in an hour), for someone
     who asked on the sign-in page. Every request is its own notice."""
@@ -348,6 +359,11 @@ def _group_below_minimum(context, locale):
         "links": context["links"],
         "count": context["count"],
     }, []
+
+
+@notice("meeting_room_unavailable")
+def _meeting_room_unavailable(context, locale):
+    return {"session": _session(context["session_id"])}, []
 
 
 @notice("password_reset")
