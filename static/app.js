@@ -94,6 +94,9 @@ document.addEventListener("htmx:afterSettle", (event) => {
     .find((elt) => elt.matches(selector));
   const { elt } = request;
   if (elt.matches?.("[data-combobox]")) return; // a combobox keeps the focus in its box
+  // A field whose change swapped other fields in (the day form's Format) keeps the focus:
+  // the arrow keys go on through its options.
+  if (elt.matches?.("select, input, textarea") && elt.isConnected && active === elt) return;
   const field = find("[aria-invalid=true]")
     || (request.opensForm && find("form :is(input:not([type=hidden]), select, textarea):not(:disabled)"))
     || (elt.name && find(`${elt.localName}[name="${CSS.escape(elt.name)}"]`));
@@ -105,11 +108,23 @@ document.addEventListener("htmx:afterSettle", (event) => {
 
 // Confirmations are modal: a swapped-in <dialog data-modal> opens with showModal(), and Esc
 // does what its Cancel button does.
+// When its Cancel redraws the page around it, the focus goes back to the control named in
+// data-return-focus (the button that opened the form that asked).
+let returnFocusTo = null;
 document.addEventListener("htmx:load", (event) => {
   event.target.querySelectorAll("dialog[data-modal]").forEach((dialog) => {
     dialog.addEventListener("cancel", () => dialog.querySelector("[data-cancel]").click());
+    dialog.querySelector("[data-cancel]").addEventListener("click", () => {
+      returnFocusTo = dialog.dataset.returnFocus || null;
+    });
     dialog.showModal();
   });
+});
+document.addEventListener("htmx:afterSettle", () => {
+  if (!returnFocusTo || document.querySelector("dialog:modal")) return;
+  const target = document.querySelector(returnFocusTo);
+  returnFocusTo = null;
+  target?.focus();
 });
 
 // Public pages: times in the browser's own zone and language (on a first visit the server
