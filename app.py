@@ -11,6 +11,7 @@ from htmx_flask import Htmx
 from peewee_migrate import Router
 from werkzeug.exceptions import RequestEntityTooLarge
 
+import background
 import config
 from accounts import access
 from accounts.administration import PASSWORD_MIN
@@ -53,6 +54,7 @@ def create_app(test_config=None):
     access.init_limiter(app)
     Htmx(app)
     i18n.init_app(app)
+    background.install()
 
     for blueprint in (
         auth.bp,
@@ -92,8 +94,7 @@ def too_large_text():
     """What a request over MAX_CONTENT_LENGTH is told, in the viewer's language."""
     limit = current_app.config["MAX_CONTENT_LENGTH"] / 2**20
     return _(
-        "What you sent is larger than %(max)s MB, the most this site accepts."
-        " Nothing was changed.",
+        "What you sent is larger than %(max)s MB, the most this site accepts. Nothing was changed.",
         max=format_decimal(limit, "#,##0.#"),
     )
 

@@ -18,7 +18,7 @@ from foundation.forms import Invalid
 from foundation.i18n import pick_text
 from foundation.i18n import recipient_locale_of as recipient_locale
 from messaging import mail
-from messaging.mail import Obsolete, notice, queue_broadcast
+from messaging.mail import Obsolete, queue_broadcast
 from models import (
     AssessmentParticipant,
     AssessmentSession,
@@ -131,7 +131,6 @@ def _cancelled_detail(session_id):
     return detail
 
 
-@notice("assessment_cancelled")
 def _participant_cancelled(context, locale):
     detail = _cancelled_detail(context["session_id"])
     session = Session.get_by_id(detail.session_id)
@@ -142,7 +141,6 @@ def _participant_cancelled(context, locale):
     }, []
 
 
-@notice("assessment_rater_cancelled")
 def _rater_cancelled(context, locale):
     rater = Rater.get_or_none(Rater.id == context["rater_id"])
     if rater is None:
@@ -154,3 +152,10 @@ def _rater_cancelled(context, locale):
             _cancelled_detail(rater.participant.registration.session_id).assessment.name, locale
         ),
     }, []
+
+
+# What the worker needs to write each notice kind this module queues (background.py).
+NOTICE_LOADERS = {
+    "assessment_cancelled": _participant_cancelled,
+    "assessment_rater_cancelled": _rater_cancelled,
+}

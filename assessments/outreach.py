@@ -11,7 +11,7 @@ from flask import current_app
 from foundation.i18n import pick_text
 from foundation.i18n import recipient_locale_of as recipient_locale
 from messaging import mail
-from messaging.mail import Obsolete, notice, queue_email
+from messaging.mail import Obsolete, queue_email
 from models import (
     AssessmentParticipant,
     AssessmentReminder,
@@ -233,7 +233,6 @@ def _rater(rater_id):
     return rater, participant, detail
 
 
-@notice("assessment_invitation", "assessment_reminder")
 def _participant_notice(context, locale):
     participant, detail = _participant(context["participant_id"])
     session = Session.get_by_id(detail.session_id)
@@ -245,7 +244,6 @@ def _participant_notice(context, locale):
     }, []
 
 
-@notice("assessment_rater_invitation", "assessment_rater_reminder")
 def _rater_notice(context, locale):
     rater, participant, detail = _rater(context["rater_id"])
     return {
@@ -257,7 +255,6 @@ def _rater_notice(context, locale):
     }, []
 
 
-@notice("assessment_report_ready")
 def _report_ready(context, locale):
     detail = AssessmentSession.get_or_none(AssessmentSession.session == context["session_id"])
     if detail is None or _cancelled(detail):
@@ -267,3 +264,13 @@ def _report_ready(context, locale):
         "title": pick_text(session.name, locale),
         "link": _link(f"/assessment-sessions/{session.id}/report"),
     }, []
+
+
+# What the worker needs to write each notice kind this module queues (background.py).
+NOTICE_LOADERS = {
+    "assessment_invitation": _participant_notice,
+    "assessment_reminder": _participant_notice,
+    "assessment_rater_invitation": _rater_notice,
+    "assessment_rater_reminder": _rater_notice,
+    "assessment_report_ready": _report_ready,
+}

@@ -303,7 +303,9 @@ def wait_for_delivery(sink, reminder_id, expected, processes, deadline):
 
 def sweeps(logs):
     """How many minutely sweeps the consumers have started so far."""
-    return sum(log.read_text().count("Executing tasks.every_minute") for log in consumer_logs(logs))
+    return sum(
+        log.read_text().count("Executing background.every_minute") for log in consumer_logs(logs)
+    )
 
 
 def consumer_trouble(logs):

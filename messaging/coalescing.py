@@ -3,20 +3,18 @@
 A notice rendered from the session as it is when sent (an invitation, a confirmation) shows
 every change of the session's days made before then. While one waits in the outbox, a "day
 changed" for the same person and session would only arrive at the same moment saying the
-same thing, so the outbox (`mail.expand_broadcasts`) writes none. The kinds are declared
-where the notices are (`notifications.py`), with `coalesce`.
+same thing, so the outbox (`mail.expand_broadcasts`) writes none.
 """
 
 from models import Email, EmailStatus
 
-COVERING_KINDS, COVERED_KINDS = set(), set()
-
-
-def coalesce(covered, covering):
-    """Declare that a waiting notice of a `covering` kind makes one of a `covered` kind about
-    the same session, for the same person, redundant."""
-    COVERED_KINDS.update(covered)
-    COVERING_KINDS.update(covering)
+# A waiting notice of one of these kinds shows the session's days as they are when sent ...
+COVERING_KINDS = frozenset(
+    {"registration_confirmed", "waitlist_promoted", "registration_switched", "mentoring_invitation"}
+)
+# ... so these, about the same session for the same person, would say nothing new. (Not
+# "day_cancelled": a session cancelled meanwhile must still be told as cancelled.)
+COVERED_KINDS = frozenset({"day_changed"})
 
 
 def session_of(context):

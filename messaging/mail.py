@@ -56,6 +56,7 @@ def recipient_timezone(user):
 
 
 def _email_row(key, user, kind, context):
+    check_kind(kind)
     return {
         "key": key[:255],
         "to_address": user.email,
@@ -84,6 +85,7 @@ def queue_emails(notices):
 def queue_broadcast(key, kind, user_ids, **context):
     """One row for notice `kind` to many people; the worker writes their emails after the
     commit (`expand_broadcasts`), each keyed `<key>:<user id>`."""
+    check_kind(kind)
     if user_ids:
         Broadcast.insert(
             key=key[:255], kind=kind, context=context, user_ids=list(user_ids)
@@ -94,7 +96,7 @@ def queue_broadcasts(broadcasts):
     """`queue_broadcast` for many notices at once, [(key, kind, user_ids, context)]: one
     statement per 500 (a bulk upload's changed and cancelled days)."""
     rows = [
-        {"key": key[:255], "kind": kind, "context": context, "user_ids": list(user_ids)}
+        {"key": key[:255], "kind": check_kind(kind), "context": context, "user_ids": list(user_ids)}
         for key, kind, user_ids, context in broadcasts
         if user_ids
     ]
@@ -159,7 +161,7 @@ def one_delivery_request():
 
 # Rendering ---------------------------------------------------------------------------------
 
-NOTICES = {}  # kind -> loader(context, locale) -> (template context, attachments)
+_loaders = {}  # kind -> loader(context, locale) -> (template context, attachments)
 RECIPIENT = "\ue000recipient\ue000"  # stands for the name until each email is made
 
 
@@ -167,20 +169,27 @@ class Obsolete(Exception):
     """What the notice is about is gone (a session deleted before the email was made)."""
 
 
-def notice(*kinds):
-    """Register the loader of notices `kinds`: from an email's context (ids, snapshots) to
-    what its template needs, and its attachments."""
+class UnknownNotice(LookupError):
+    """A notice kind with no loader: queued, it could never be written."""
 
-    def register(loader):
-        for kind in kinds:
-            NOTICES[kind] = loader
-        return loader
 
-    return register
+def use_notice_loaders(loaders):
+    """Install every notice kind's loader: from an email's context (ids, snapshots) to what
+    its template needs, and its attachments. The app factory installs the one list
+    (background.py), so the web app and the worker know the same kinds."""
+    _loaders.clear()
+    _loaders.update(loaders)
+
+
+def check_kind(kind):
+    """Refuse, where it is queued, a notice that the worker could not write."""
+    if kind not in _loaders:
+        raise UnknownNotice(f"no loader for notice kind {kind!r} (background.py)")
+    return kind
 
 
 def _render_notice(email):
-    template_context, attachments = NOTICES[email.kind](email.context, email.locale)
+    template_context, attachments = _loaders[email.kind](email.context, email.locale)
     template_context.update(
         recipient=SimpleNamespace(name=RECIPIENT), zone=email.zone, email_locale=email.locale
     )

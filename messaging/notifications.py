@@ -9,24 +9,12 @@ uses to turn a notice's context back into what its template shows.
 
 from datetime import datetime
 
-from messaging import coalescing, mail
+from messaging import mail
 from messaging.calendars import attachment
-from messaging.mail import Obsolete, notice, queue_broadcast, queue_email
+from messaging.mail import Obsolete, queue_broadcast, queue_email
 from models import Day, Event, Registration, RegistrationRole, Session, Status, User, utcnow
 
 # Producers (called by the rules, inside their transaction) ---------------------------------
-
-# These notices show the session's days as they are when sent: while one waits for a person,
-# a change of those days sends that person nothing more.
-coalescing.coalesce(
-    covered=["day_changed"],
-    covering=[
-        "registration_confirmed",
-        "waitlist_promoted",
-        "registration_switched",
-        "mentoring_invitation",
-    ],
-)
 
 
 def _stamp(registration):
@@ -279,7 +267,6 @@ def _calendar(session, days, locale, cancelled=False):
     return [attachment([(day, session) for day in days], locale, method, cancelled)]
 
 
-@notice("registration_confirmed", "waitlist_promoted", "registration_switched")
 def _confirmation(context, locale):
     session = _session(context["session_id"])
     days = _days(session)
@@ -290,7 +277,6 @@ def _confirmation(context, locale):
     return {"session": session, "days": days, "left_session": left}, files
 
 
-@notice("mentoring_invitation")
 def _mentoring_invitation(context, locale):
     """An invited mentee holds a seat already: who invited them, the time in their zone, the
     meeting link (or when it comes), the calendar entry, and where to leave."""
@@ -300,14 +286,12 @@ def _mentoring_invitation(context, locale):
     return {"session": session, "days": days, "mentor": mentor}, _calendar(session, days, locale)
 
 
-@notice("registration_cancelled")
 def _cancellation(context, locale):
     session = _session(context["session_id"])
     days = _days(session)
     return {"session": session, "days": days}, _calendar(session, days, locale, cancelled=True)
 
 
-@notice("status_changed")
 def _status(context, locale):
     return {"session": _session(context["session_id"]), "status": context["status"]}, []
 
@@ -323,33 +307,28 @@ def _day_of(snapshot):
     return Day(session=session, **fields), session
 
 
-@notice("day_changed")
 def _day_change(context, locale):
     day, session = _day_of(context["day"])
     return {"session": session, "day": day}, [attachment([(day, session)], locale)]
 
 
-@notice("day_cancelled")
 def _day_cancellation(context, locale):
     day, session = _day_of(context["day"])
     files = [attachment([(day, session)], locale, "CANCEL", cancelled=True)]
     return {"session": session, "day": day}, files
 
 
-@notice("reminder")
 def _reminder(context, locale):
     session = _session(context["session_id"])
     return {"session": session, "days": _days(session)}, []
 
 
-@notice("group_invitation")
 def _group_invitation(context, locale):
     session = _session(context["session_id"])
     days = _days(session)
     return {"session": session, "days": days, "links": context["links"], "host": session.host}, []
 
 
-@notice("group_below_minimum")
 def _group_below_minimum(context, locale):
     session = _session(context["session_id"])
     days = _days(session)
@@ -361,11 +340,27 @@ def _group_below_minimum(context, locale):
     }, []
 
 
-@notice("meeting_room_unavailable")
 def _meeting_room_unavailable(context, locale):
     return {"session": _session(context["session_id"])}, []
 
 
-@notice("password_reset")
 def _password_reset(context, locale):
     return {"link": context["link"]}, []
+
+
+# What the worker needs to write each notice kind this module queues (background.py).
+NOTICE_LOADERS = {
+    "registration_confirmed": _confirmation,
+    "waitlist_promoted": _confirmation,
+    "registration_switched": _confirmation,
+    "mentoring_invitation": _mentoring_invitation,
+    "registration_cancelled": _cancellation,
+    "status_changed": _status,
+    "day_changed": _day_change,
+    "day_cancelled": _day_cancellation,
+    "reminder": _reminder,
+    "group_invitation": _group_invitation,
+    "group_below_minimum": _group_below_minimum,
+    "password_reset": _password_reset,
+    "meeting_room_unavailable": _meeting_room_unavailable,
+}

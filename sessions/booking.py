@@ -4,9 +4,10 @@ Capacity is a guarded counter on the session row. A seat is taken by
 `UPDATE session SET seats_taken = seats_taken + 1 WHERE id = ? AND seats_taken < limit`
 and the registration is written only when that changed one row, in the same transaction;
 every status change that starts or stops holding a seat moves the counter with it. This
-was measured (STACK.md) to hold exactly at the limit on SQLite and on PostgreSQL, where a
-count-then-insert overbooks. The partial unique index `registration_one_live_per_event`
-makes the database itself refuse a second live registration of a user in an event.
+was measured to hold exactly at the limit on SQLite and on PostgreSQL, where a
+count-then-insert overbooks (docs/stack-notes.md, "Peewee"). The partial unique index
+`registration_one_live_per_event` makes the database itself refuse a second live
+registration of a user in an event.
 
 Every operation is one transaction: it happens whole or not at all.
 """

@@ -253,7 +253,6 @@ def result_filename(upload):
     return f"{stem}-result-{upload.id}.csv"
 
 
-@mail.notice("bulk_upload_result")
 def _result_notice(context, _locale):
     upload = BulkUpload.get_or_none(BulkUpload.id == context["upload_id"])
     if upload is None:
@@ -292,3 +291,9 @@ def uploads_of(user, limit=5):
         .order_by(BulkUpload.id.desc())
         .limit(limit)
     )
+
+
+# What the worker needs to write each notice kind this module queues (background.py).
+NOTICE_LOADERS = {
+    "bulk_upload_result": _result_notice,
+}

@@ -1,6 +1,7 @@
-"""Group sessions (PRODUCT.md B): a session of its own with one day, a host who counts as
-one participant, a public page, non-exclusive invitations, and the minimum-participants
-check before the start. Seats go through `booking`, the one capacity mechanism."""
+"""Group sessions (docs/product-rules.md, "Group sessions"): a session of its own with one
+day, a host who counts as one participant, a public page, non-exclusive invitations, and
+the minimum-participants check before the start. Seats go through `booking`, the one
+capacity mechanism."""
 
 from datetime import timedelta
 
@@ -10,7 +11,6 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from foundation import schedule
 from foundation.forms import FormReader, Invalid, row_ids
-from meetings import zoom_sync
 from meetings.meeting_links import is_web_url
 from meetings.platforms import check_pasted_link
 from messaging import mail, notifications
@@ -28,7 +28,7 @@ from models import (
     utcnow,
     write_transaction,
 )
-from sessions import booking, hosting  # hosting imports this module too: used at call time
+from sessions import booking, hosting
 
 INVITATION_SALT = "group-invitation"
 MINIMUM_SALT = "group-minimum"
@@ -76,7 +76,7 @@ def create_group_session(creator, form, company, now=None):
     invitees = _read_invitees(reader, form, creator)
     reader.raise_if_invalid()
     with write_transaction():
-        # The host-clash rule (PRODUCT.md / issue 12): lock the host's row, check again.
+        # The host-clash rule (docs/product-rules.md): lock the host's row, check again.
         hosting.lock_host_and_check(creator.id, start, start + duration)
         session = Session.create(
             kind=SessionKind.GROUP,
@@ -237,27 +237,3 @@ def read_decision(session, token):
     if session_id != session.id or decision not in ("cancel", "keep"):
         raise Invalid({"token": _("This link is not valid.")})
     return decision
-
-
-def cancel_group_session(session, now=None):
-    """Cancel the session and tell everyone in it; seats and invitations end with it. Its
-    days' Zoom meetings are deleted after the commit (jobs), as when a day is deleted."""
-    now = now or utcnow()
-    meetings = []
-    with write_transaction():
-        if (
-            Session.update(cancelled_at=now)
-            .where(Session.id == session.id, Session.cancelled_at.is_null())
-            .execute()
-        ):
-            meetings = zoom_sync.forget_meetings(session)
-            # A CANCEL must carry a SEQUENCE above the last one sent, or calendars ignore it.
-            Day.update(sequence=Day.sequence + 1).where(Day.session == session).execute()
-            notifications.session_cancelled(session)
-            Registration.update(status=Status.CANCELLED, updated_at=now).where(
-                Registration.session == session, Registration.role == RegistrationRole.PARTICIPANT
-            ).execute()
-            Session.update(seats_taken=0).where(Session.id == session.id).execute()
-    mail.request_delivery()
-    for meeting in meetings:
-        zoom_sync.after_delete(*meeting)

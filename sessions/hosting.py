@@ -37,7 +37,6 @@ from models import (
     utcnow,
     write_transaction,
 )
-from sessions import group_sessions
 
 HOSTED_KINDS = (SessionKind.GROUP, SessionKind.MENTORING)
 MAX_LENGTH = timedelta(hours=24)
@@ -308,8 +307,33 @@ def cancel(session, now=None):
     problems = check_changeable(session, only_day(session), now)
     if problems:
         raise Problems(problems)
-    group_sessions.cancel_group_session(session, now)
+    cancel_session(session, now)
     return Session.get_by_id(session.id)
+
+
+def cancel_session(session, now=None):
+    """Cancel the session at once (the minimum-participants decision, or `cancel` once its
+    checks pass) and tell everyone in it; seats and invitations end with it. Its
+    days' Zoom meetings are deleted after the commit (jobs), as when a day is deleted."""
+    now = now or utcnow()
+    meetings = []
+    with write_transaction():
+        if (
+            Session.update(cancelled_at=now)
+            .where(Session.id == session.id, Session.cancelled_at.is_null())
+            .execute()
+        ):
+            meetings = zoom_sync.forget_meetings(session)
+            # A CANCEL must carry a SEQUENCE above the last one sent, or calendars ignore it.
+            Day.update(sequence=Day.sequence + 1).where(Day.session == session).execute()
+            notifications.session_cancelled(session)
+            Registration.update(status=Status.CANCELLED, updated_at=now).where(
+                Registration.session == session, Registration.role == RegistrationRole.PARTICIPANT
+            ).execute()
+            Session.update(seats_taken=0).where(Session.id == session.id).execute()
+    mail.request_delivery()
+    for meeting in meetings:
+        zoom_sync.after_delete(*meeting)
 
 
 def delete(session, now=None):

@@ -1,7 +1,8 @@
 """What admins do to build an event: events, their sessions and the sessions' days.
 
-Each operation reads the submitted form, checks every rule of PRODUCT.md A, and changes the
-database in one transaction, or raises `forms.Invalid` and changes nothing.
+Each operation reads the submitted form, checks every rule of docs/product-rules.md
+("Events with alternative sessions"), and changes the database in one transaction, or
+raises `forms.Invalid` and changes nothing.
 """
 
 from flask_babel import gettext as _

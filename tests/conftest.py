@@ -48,7 +48,7 @@ def pytest_configure(config):
         "markers", "every_database: run the test on SQLite and again on PostgreSQL"
     )
     # Real Huey tasks, run inline where they are enqueued (scheduled ones are tested by
-    # calling the job function with a frozen clock, see STACK.md).
+    # calling the job function with a frozen clock: docs/stack-notes.md, "Huey").
     tasks.huey.immediate = True
 
 

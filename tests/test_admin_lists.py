@@ -438,7 +438,7 @@ def test_an_opened_email_shows_its_delivery_bodies_and_attachments(admin):
 def test_an_email_not_written_yet_says_so(admin, make_user):
     member = make_user(Role.MEMBER, email="queued@example.com")
     with db.connection_context():
-        mail.queue_email("waiting", member, "registered", registration_id=1)
+        mail.queue_email("waiting", member, "registration_confirmed", session_id=1)
         email = Email.get()
 
     page = admin.get(f"/admin/emails/{email.id}").text

@@ -1,4 +1,4 @@
-"""Seats, the waiting list and the statuses of PRODUCT.md A, on SQLite and PostgreSQL."""
+"""Seats, the waiting list and the statuses of docs/product-rules.md, on SQLite and PostgreSQL."""
 
 from datetime import datetime, timedelta
 

@@ -1,4 +1,5 @@
-"""The rules of PRODUCT.md A for events, sessions and days, on SQLite and PostgreSQL."""
+"""The rules of docs/product-rules.md ("Events with alternative sessions") for events,
+sessions and days, on SQLite and PostgreSQL."""
 
 from datetime import datetime
 

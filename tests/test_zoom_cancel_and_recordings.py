@@ -100,7 +100,7 @@ def test_cancelling_an_event_session_deletes_its_zoom_meetings(app, connected, s
         zoom_sync.sync_day_meeting.call_local(day.id)
     assert len(standin.meetings) == 1
     with app.test_request_context("/"), db.connection_context():
-        group_sessions.cancel_group_session(Session.get_by_id(day.session_id))
+        hosting.cancel_session(Session.get_by_id(day.session_id))
     assert standin.meetings == {} and reload(day).zoom_meeting_id is None
 
 

@@ -9,7 +9,7 @@ from accounts.access import INVITEE_SEARCHES, VISITOR, allow, limiter
 from foundation.forms import Invalid, row_ids
 from foundation.i18n import current_company, viewer_timezone
 from models import Registration, Role, Session, Status, User, utcnow
-from sessions import booking, group_sessions, mentoring
+from sessions import booking, group_sessions, hosting, mentoring
 from sessions.hosting import HOSTED_KINDS, join_is_open
 from views import hosting as hosting_views
 from views.lookups import attach_days, get_or_404
@@ -240,7 +240,7 @@ def decide(session_id, token):
     done = None
     if request.method == "POST":
         if decision == "cancel":
-            group_sessions.cancel_group_session(session)
+            hosting.cancel_session(session)
             done = _("The session is cancelled and everyone in it has been told.")
         else:
             done = _("The session goes ahead.")
