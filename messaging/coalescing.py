@@ -6,6 +6,10 @@ changed" for the same person and session would only arrive at the same moment sa
 same thing, so the outbox (`mail.expand_broadcasts`) writes none.
 """
 
+from datetime import timedelta
+
+from flask import current_app
+
 from models import Email, EmailStatus
 
 # A waiting notice of one of these kinds shows the session's days as they are when sent ...
@@ -15,6 +19,19 @@ COVERING_KINDS = frozenset(
 # ... so these, about the same session for the same person, would say nothing new. (Not
 # "day_cancelled": a session cancelled meanwhile must still be told as cancelled.)
 COVERED_KINDS = frozenset({"day_changed"})
+
+
+# Notices that wait a short while (NOTICE_HOLD_SECONDS) before they are sent: a mentoring
+# session is published and its meeting link set a moment later, and the invitation should
+# carry the link rather than be followed by a "day changed".
+HELD_KINDS = frozenset({"mentoring_invitation"})
+
+
+def hold_for(kind):
+    """How long a new notice of `kind` waits in the outbox before it may be sent."""
+    if kind not in HELD_KINDS:
+        return timedelta(0)
+    return timedelta(seconds=current_app.config.get("NOTICE_HOLD_SECONDS", 0))
 
 
 def session_of(context):

@@ -36,7 +36,7 @@ from foundation.bulk_insert import insert_rows
 from foundation.i18n import current_company
 from foundation.i18n import recipient_locale_of as recipient_locale
 from foundation.jobs import huey, job
-from messaging.coalescing import covered_by_waiting_notices
+from messaging.coalescing import covered_by_waiting_notices, hold_for
 from models import Broadcast, Email, EmailStatus, User, db, utcnow, write_transaction
 
 MAX_ATTEMPTS = 5
@@ -58,6 +58,7 @@ def recipient_timezone(user):
 def _email_row(key, user, kind, context):
     check_kind(kind)
     return {
+        "next_attempt_at": utcnow() + hold_for(kind),
         "key": key[:255],
         "to_address": user.email,
         "user": user.id,
