@@ -74,16 +74,14 @@ def proposed_day_slot(registration_end_at, days, now_utc, zone):
     """(start, end) in UTC for a new day.
 
     After the last day when there is one (same length, one day later), else registration
-    end + 1 day, else the day after the proposed registration end.
+    end + 1 day, else the day after the proposed registration end; never in the past (a
+    finished session's next day is proposed on the first day to come).
     """
     if days:  # the same wall-clock times the next day, across a daylight-saving change
         last = max(days, key=lambda day: day.start_at)
         return _in_the_future(last.start_at, last.end_at, now_utc, zone)
     anchor = registration_end_at or proposed_registration_end(now_utc, zone)
-    start = anchor + timedelta(days=1)
-    return _in_the_future(
-        start - timedelta(days=1), start - timedelta(days=1) + DEFAULT_DAY_LENGTH, now_utc, zone
-    )
+    return _in_the_future(anchor, anchor + DEFAULT_DAY_LENGTH, now_utc, zone)
 
 
 def _in_the_future(start, end, now_utc, zone):

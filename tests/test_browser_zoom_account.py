@@ -69,10 +69,9 @@ def test_a_refused_day_offers_to_connect_and_a_change_says_updating(
         zoom_state=ZoomState.CREATING,
         zoom_meeting_id="12345678901",
     )
-    page = admin.get(f"/admin/events/{session.event_id}").text
-    card = admin.get(f"/admin/sessions/{session.id}/card").text if "zoom-day" not in page else page
-    refused_row = card[card.index(f'id="zoom-day-{refused.id}"') :]
-    assert "Connect Zoom account" in refused_row[: refused_row.index("</div>")]
-    changing_row = card[card.index(f'id="zoom-day-{changing.id}"') :]
-    assert "Updating…" in changing_row[: changing_row.index("</div>")]
-    assert "Creating…" not in changing_row[: changing_row.index("</div>")]
+    refused_row = admin.htmx("get", f"/admin/days/{refused.id}/zoom").text
+    assert "Zoom refused: No Zoom account is connected." in refused_row
+    assert "Connect Zoom account" in refused_row
+    changing_row = admin.htmx("get", f"/admin/days/{changing.id}/zoom").text
+    assert "Updating…" in changing_row and "Creating…" not in changing_row
+    assert "Connect Zoom account" not in changing_row
