@@ -7,6 +7,7 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from test_browser import settle
 
 from models import Registration, Role, Status, db
 from sessions import booking
@@ -72,6 +73,7 @@ def test_a_signed_in_user_with_a_stale_token_is_told_the_form_expired(sign_in, o
 def test_signing_up_after_the_session_ended_says_signed_out(browser_as, live_server, open_session):
     page = browser_as(Role.MEMBER)
     page.goto(f"{live_server.url}/events/{open_session.event_id}")
+    settle(page)  # no request still in flight to set the cookie again
     page.context.clear_cookies()
     page.get_by_role("button", name="Sign up for Evening").click()
     expect(page.locator("#toasts .toast.error")).to_have_text("You are signed out — sign in again")

@@ -350,6 +350,8 @@ def zoom_account_missing(role, organizer_id):
 def day_account_notice(session_id):
     """The day form's notice, again when the role or the organizer changes."""
     event_session = get_or_404(Session, session_id)
+    if event_session.event_id is None:
+        abort(404)  # only an event's sessions have days with Zoom conferences
     return render_template(
         "zoom/_account_notice.html",
         session=event_session,
