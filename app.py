@@ -159,6 +159,14 @@ def _register_error_pages(app):
 
     @app.errorhandler(CSRFError)
     def csrf_refused(_error):
+        # Flask-WTF checks the token before the sign-in is loaded. A visitor whose session is
+        # gone is told to sign in again (401 or the sign-in page), as any other request of
+        # theirs would be; only a signed-in user's stale token means the form has expired.
+        if "user" not in g:
+            access.load_user()
+        signed_out = access.enforce_access() if g.user is None else None
+        if signed_out is not None:
+            return signed_out
         return error_page(400, _("The form has expired. Reload the page and try again."))
 
     @app.errorhandler(BadRequest)

@@ -77,6 +77,9 @@ def from_environment():
         "BBB_SECRET": os.environ.get("BBB_SECRET") or None,
         "BBB_CHECKSUM": os.environ.get("BBB_CHECKSUM", "sha256").lower(),
         "JOIN_OPENS_MINUTES": int(os.environ.get("JOIN_OPENS_MINUTES", "10")),
+        # A mentoring invitation waits this long before it is sent, so that the meeting link
+        # set right after publishing arrives in it rather than in a second email.
+        "NOTICE_HOLD_SECONDS": int(os.environ.get("NOTICE_HOLD_SECONDS", "60")),
         "IMAGE_MAX_MB": int(os.environ.get("IMAGE_MAX_MB", "5")),  # session images
         "IMAGE_DIR": os.environ.get("IMAGE_DIR") or str(INSTANCE / "images"),
         # Zoom (meetings/zoom/): an OAuth app's credentials, its webhook secret token, and the

@@ -4,6 +4,8 @@ outbox rows are written in one transaction, and outbox keys make a repeated or c
 run queue each email once. Dates are read when the sweep runs, so moving a date moves the
 work. Below: the loaders the worker renders these notices with."""
 
+from datetime import timedelta
+
 from flask import current_app
 
 from foundation.i18n import pick_text
@@ -153,8 +155,40 @@ def send_due_reminders(now):
     return sent
 
 
+REPORT_READY_WINDOW = timedelta(days=2)  # a sweep stopped for a while still tells
+
+
+def tell_facilitators(now):
+    """Once the completion date has passed, the session's facilitator hears that the report
+    is ready: once (the key), and only for sessions that closed lately."""
+    told = 0
+    for detail in (
+        AssessmentSession.select(AssessmentSession, Session)
+        .join(Session)
+        .where(
+            AssessmentSession.closes_at <= now,
+            AssessmentSession.closes_at > now - REPORT_READY_WINDOW,
+            Session.cancelled_at.is_null(),
+            Session.host.is_null(False),
+        )
+    ):
+        host = User.get_or_none(User.id == detail.session.host_id)
+        if host is None:
+            continue
+        with write_transaction():
+            queue_email(
+                f"assessment_report_ready:{detail.id}",
+                host,
+                "assessment_report_ready",
+                session_id=detail.session_id,
+            )
+        told += 1
+    return told
+
+
 def send_due(now=None):
-    """The minutely sweep: invitations whose date has come, then reminders that are due."""
+    """The minutely sweep: invitations whose date has come, then reminders that are due,
+    then the facilitators of sessions whose reports are ready."""
     now = now or utcnow()
     invited = 0
     for detail in (
@@ -169,7 +203,7 @@ def send_due(now=None):
         with write_transaction():
             invited += invite_due(detail, now)
     reminded = send_due_reminders(now)
-    if invited or reminded:
+    if tell_facilitators(now) or invited or reminded:
         mail.request_delivery()
     return invited, reminded
 
@@ -221,10 +255,22 @@ def _rater_notice(context, locale):
     }, []
 
 
+def _report_ready(context, locale):
+    detail = AssessmentSession.get_or_none(AssessmentSession.session == context["session_id"])
+    if detail is None or _cancelled(detail):
+        raise Obsolete("The assessment session was cancelled or deleted.")
+    session = Session.get_by_id(detail.session_id)
+    return {
+        "title": pick_text(session.name, locale),
+        "link": _link(f"/assessment-sessions/{session.id}/report"),
+    }, []
+
+
 # What the worker needs to write each notice kind this module queues (background.py).
 NOTICE_LOADERS = {
     "assessment_invitation": _participant_notice,
     "assessment_reminder": _participant_notice,
     "assessment_rater_invitation": _rater_notice,
     "assessment_rater_reminder": _rater_notice,
+    "assessment_report_ready": _report_ready,
 }

@@ -102,17 +102,26 @@ def proposed_day_slot(registration_end_at, days, now_utc, zone):
     """(start, end) in UTC for a new day.
 
     After the last day when there is one (same length, one day later), else registration
-    end + 1 day, else the day after the proposed registration end.
+    end + 1 day, else the day after the proposed registration end; never in the past (a
+    finished session's next day is proposed on the first day to come).
     """
     if days:  # the same wall-clock times the next day, across a daylight-saving change
         last = max(days, key=lambda day: day.start_at)
-        return tuple(
-            to_utc(to_local_naive(moment, zone) + timedelta(days=1), zone)
-            for moment in (last.start_at, last.end_at)
-        )
+        return _in_the_future(last.start_at, last.end_at, now_utc, zone)
     anchor = registration_end_at or proposed_registration_end(now_utc, zone)
-    start = anchor + timedelta(days=1)
-    return start, start + DEFAULT_DAY_LENGTH
+    return _in_the_future(anchor, anchor + DEFAULT_DAY_LENGTH, now_utc, zone)
+
+
+def _in_the_future(start, end, now_utc, zone):
+    """The slot [start, end) moved on by whole days (same wall-clock times) to the first
+    one that starts after `now_utc`, and at least one day on: a finished session's next
+    day is proposed in the future, not in the past."""
+    local_start, local_end = to_local_naive(start, zone), to_local_naive(end, zone)
+    behind = (to_local_naive(now_utc, zone) - local_start).days
+    step = max(1, behind + 1)
+    while to_utc(local_start + timedelta(days=step), zone) <= now_utc:
+        step += 1
+    return tuple(to_utc(moment + timedelta(days=step), zone) for moment in (local_start, local_end))
 
 
 def overlaps(start, end, other_start, other_end):

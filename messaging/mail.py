@@ -39,6 +39,7 @@ from foundation.bulk_insert import insert_rows
 from foundation.i18n import current_company
 from foundation.i18n import recipient_locale_of as recipient_locale
 from foundation.jobs import huey, job
+from messaging.coalescing import covered_by_waiting_notices, hold_for
 from models import Broadcast, Email, EmailStatus, User, db, utcnow, write_transaction
 
 MAX_ATTEMPTS = 5
@@ -47,6 +48,7 @@ EXPAND_BATCH = 500  # emails written per transaction when a broadcast fans out
 WAKE_KEY = "outbox-wake"
 HELPERS = 3  # extra senders for a large backlog (the job worker runs threads: JOB_WORKERS)
 HELPER_SHARE = 200  # emails of backlog that justify one more sender
+RETRIES, RETRY_DELAY_SECONDS = 5, 2  # a failed delivery run (a busy database) tries again
 
 
 # Queueing ----------------------------------------------------------------------------------
@@ -59,6 +61,7 @@ def recipient_timezone(user):
 def _email_row(key, user, kind, context):
     check_kind(kind)
     return {
+        "next_attempt_at": utcnow() + hold_for(kind),
         "key": key[:255],
         "to_address": user.email,
         "user": user.id,
@@ -107,20 +110,35 @@ def queue_broadcasts(broadcasts):
 
 def expand_broadcasts():
     """Turn every pending broadcast into one outbox row per person, in short transactions.
-    Keys make a repeated or concurrent expansion write each email once."""
-    for broadcast in (
-        Broadcast.select().where(Broadcast.expanded_at.is_null()).order_by(Broadcast.id)
-    ):
-        ids = broadcast.user_ids
-        for start in range(0, len(ids), EXPAND_BATCH):
-            users = User.select().where(User.id.in_(ids[start : start + EXPAND_BATCH]))
-            rows = [
-                _email_row(f"{broadcast.key}:{user.id}", user, broadcast.kind, broadcast.context)
-                for user in users
-            ]
-            with write_transaction():
+    Keys make a repeated or concurrent expansion write each email once.
+
+    Everything a write needs is read before it: the pending list whole, then each batch's
+    people. Writing while a SELECT is still being read keeps that SELECT's snapshot, and
+    SQLite refuses to turn a stale snapshot into a write once another connection has
+    committed ("database is locked" at once; the busy timeout does not apply)."""
+    pending = list(Broadcast.select().where(Broadcast.expanded_at.is_null()).order_by(Broadcast.id))
+    for broadcast in pending:
+        _expand(broadcast)
+
+
+def _expand(broadcast):
+    """One broadcast's emails; its last batch and its `expanded_at` commit together. People
+    with a waiting notice that will show the change anyway get no second email."""
+    ids = list(broadcast.user_ids)
+    batches = [ids[start : start + EXPAND_BATCH] for start in range(0, len(ids), EXPAND_BATCH)]
+    for number, batch in enumerate(batches or [[]], start=1):
+        covered = covered_by_waiting_notices(broadcast.kind, broadcast.context, batch)
+        wanted = [user_id for user_id in batch if user_id not in covered]
+        users = list(User.select().where(User.id.in_(wanted))) if wanted else []
+        rows = [
+            _email_row(f"{broadcast.key}:{user.id}", user, broadcast.kind, broadcast.context)
+            for user in users
+        ]
+        with write_transaction():
+            if rows:
                 Email.insert_many(rows).on_conflict_ignore().execute()
-        Broadcast.update(expanded_at=utcnow()).where(Broadcast.id == broadcast.id).execute()
+            if number >= len(batches):
+                Broadcast.update(expanded_at=utcnow()).where(Broadcast.id == broadcast.id).execute()
 
 
 _batched = ContextVar("batched", default=False)
@@ -355,10 +373,12 @@ def backoff(attempts):
     return timedelta(minutes=2**attempts)
 
 
-@job()
+@job(retries=RETRIES, retry_delay=RETRY_DELAY_SECONDS)
 def deliver_outbox():
     """Deliver queued emails now (asked for after every change that queued some). A large
-    backlog (a reminder to thousands) is shared: more senders join, one SMTP connection each."""
+    backlog (a reminder to thousands) is shared: more senders join, one SMTP connection each.
+    A run that fails (the database busy past its timeout) is tried again in seconds, its
+    wake-up still pending meanwhile, rather than waiting for the minutely sweep."""
     expand_broadcasts()
     backlog = Email.select().where(_claimable(utcnow())).limit(HELPERS * HELPER_SHARE).count()
     for _ in range(min(HELPERS, backlog // HELPER_SHARE)):

@@ -234,6 +234,17 @@ def password_changed(user):
     mail.request_delivery()
 
 
+def meeting_room_unavailable(session, host, now):
+    """A participant could not get into the session's meeting room; the key keeps it to one
+    email a day."""
+    queue_email(
+        f"meeting_room_unavailable:{session.id}:{now:%Y%m%d}",
+        host,
+        "meeting_room_unavailable",
+        session_id=session.id,
+    )
+
+
 def password_reset(user, link):
     """A link to set a new password (signed, single-use, expiring in an hour), for someone
     who asked on the sign-in page. Every request is its own notice."""
@@ -341,6 +352,10 @@ def _group_below_minimum(context, locale):
     }, []
 
 
+def _meeting_room_unavailable(context, locale):
+    return {"session": _session(context["session_id"])}, []
+
+
 def _password_reset(context, locale):
     return {"link": context["link"]}, []
 
@@ -364,4 +379,5 @@ NOTICE_LOADERS = {
     "group_below_minimum": _group_below_minimum,
     "password_reset": _password_reset,
     "password_changed": _password_changed,
+    "meeting_room_unavailable": _meeting_room_unavailable,
 }

@@ -222,9 +222,16 @@ def _check_group_session_open(session, user):
 
 
 def is_invited(user, session):
+    """Whether `user` holds a live invitation or registration in `session`, the key to a
+    private one: a cancelled registration (removed by the host, or withdrawn) or a denied
+    one opens nothing."""
     return user is not None and (
         Registration.select()
-        .where(Registration.session == session, Registration.user == user)
+        .where(
+            Registration.session == session,
+            Registration.user == user,
+            Registration.status.not_in([Status.CANCELLED, Status.DENIED]),
+        )
         .exists()
     )
 
@@ -291,11 +298,22 @@ def withdraw(registration, now=None):
         raise BookingError(_("Registration for this session has ended."))
 
     def operation():
-        cancelled = _change_status(registration, Status.CANCELLED, now)
+        cancelled = _change_status(registration, _status_after_leaving(registration), now)
         notifications.registration_cancelled(Registration.get_by_id(registration.id))
         return cancelled
 
     return _in_one_transaction(operation)
+
+
+def _status_after_leaving(registration):
+    """An invited member who leaves a private hosted session keeps the invitation (they may
+    change their mind; only the host's removal or a refusal takes it away); anyone else's
+    registration is cancelled."""
+    session = registration.session
+    is_private_hosted = session.kind in (SessionKind.GROUP, SessionKind.MENTORING) and not (
+        session.is_public
+    )
+    return Status.INVITED if is_private_hosted else Status.CANCELLED
 
 
 def confirm_participation(registration, took_part, now=None):
@@ -340,9 +358,7 @@ def set_status(registration, new_status, now=None):
 
 def _named(registration, message):
     """A refusal in a bulk change names the person it is about."""
-    return BookingError(
-        _("%(name)s: %(problem)s", name=registration.user.name, problem=message)
-    )
+    return BookingError(_("%(name)s: %(problem)s", name=registration.user.name, problem=message))
 
 
 def _selected(registration_ids):

@@ -406,3 +406,14 @@ def edit_details(session, title, description, company, now=None):
             Session.id == session.id
         ).execute()
     return Session.get_by_id(session.id)
+
+
+def report_room_unavailable(session, now=None):
+    """A participant pressed Join and the meeting room could not be opened: the host is
+    emailed, once a day at most, however many press it."""
+    host = User.get_or_none(User.id == session.host_id)
+    if host is None:
+        return
+    with write_transaction():
+        notifications.meeting_room_unavailable(session, host, now or utcnow())
+    mail.request_delivery()

@@ -94,6 +94,9 @@ document.addEventListener("htmx:afterSettle", (event) => {
     .find((elt) => elt.matches(selector));
   const { elt } = request;
   if (elt.matches?.("[data-combobox]")) return; // a combobox keeps the focus in its box
+  // A field whose change swapped other fields in (the day form's Format) keeps the focus:
+  // the arrow keys go on through its options.
+  if (elt.matches?.("select, input, textarea") && elt.isConnected && active === elt) return;
   const field = find("[aria-invalid=true]")
     || (request.opensForm && find("form :is(input:not([type=hidden]), select, textarea):not(:disabled)"))
     || (elt.name && find(`${elt.localName}[name="${CSS.escape(elt.name)}"]`));
@@ -105,11 +108,23 @@ document.addEventListener("htmx:afterSettle", (event) => {
 
 // Confirmations are modal: a swapped-in <dialog data-modal> opens with showModal(), and Esc
 // does what its Cancel button does.
+// When its Cancel redraws the page around it, the focus goes back to the control named in
+// data-return-focus (the button that opened the form that asked).
+let returnFocusTo = null;
 document.addEventListener("htmx:load", (event) => {
   event.target.querySelectorAll("dialog[data-modal]").forEach((dialog) => {
     dialog.addEventListener("cancel", () => dialog.querySelector("[data-cancel]").click());
+    dialog.querySelector("[data-cancel]").addEventListener("click", () => {
+      returnFocusTo = dialog.dataset.returnFocus || null;
+    });
     dialog.showModal();
   });
+});
+document.addEventListener("htmx:afterSettle", () => {
+  if (!returnFocusTo || document.querySelector("dialog:modal")) return;
+  const target = document.querySelector(returnFocusTo);
+  returnFocusTo = null;
+  target?.focus();
 });
 
 // A zone as people read it, like the server's (foundation/zones.py): its name in the page's
@@ -152,10 +167,12 @@ document.addEventListener("htmx:load", (event) => {
   event.detail.elt.querySelectorAll?.("[data-zone-label]").forEach((label) => { label.textContent = zoneLabel(zone); });
 });
 
-// Invitations: the type-ahead is an ARIA combobox (group/_form.html). The focus stays in its
-// box while the suggestions swap in; ArrowDown/ArrowUp move through them, Enter picks one
-// (never submits the form), Esc closes them. A chosen suggestion becomes a checked box that
-// the form sends.
+// Type-aheads are one ARIA combobox (macros.html `combobox`, the "combobox with listbox
+// popup" pattern). The focus and the text stay in the box while the options swap in; the
+// arrow keys move through them, Enter picks one, Esc closes them, and the live region says
+// how many were found. A pick adds a chip (data-combobox="many"), replaces the chip
+// ("one"), or becomes the box's text ("text", where Enter with no option chosen sends the
+// form as usual; the chip kinds never send it from the box).
 function comboboxParts(input) {
   const list = document.getElementById(input.getAttribute("aria-controls"));
   return { list, options: [...list.querySelectorAll("[role=option]")] };
@@ -172,64 +189,81 @@ function closeCombobox(input) {
   input.setAttribute("aria-expanded", "false");
   setActiveOption(input, null);
 }
+function announce(input, text) {
+  const status = document.getElementById(input.dataset.status);
+  if (status) status.textContent = text;
+}
 document.addEventListener("htmx:afterSwap", (event) => {
-  const input = document.querySelector(`[data-combobox][aria-controls="${CSS.escape(event.target.id)}"]`);
+  const list = event.target;
+  const input = document.querySelector(`[data-combobox][aria-controls="${CSS.escape(list.id)}"]`);
   if (!input) return;
   const { options } = comboboxParts(input);
-  input.setAttribute("aria-expanded", options.length ? "true" : "false");
+  options.forEach((option, index) => { option.id = `${list.id}-${index}`; });
+  input.setAttribute("aria-expanded", options.length && document.activeElement === input ? "true" : "false");
   setActiveOption(input, null);
+  announce(input, list.querySelector("[data-combobox-found]")?.textContent.trim() || "");
 });
 document.addEventListener("keydown", (event) => {
   const input = event.target.closest?.("[data-combobox]");
   if (!input) return;
   const { options } = comboboxParts(input);
-  const active = options.find((option) => option.id === input.getAttribute("aria-activedescendant"));
-  const at = options.indexOf(active);
+  const isOpen = input.getAttribute("aria-expanded") === "true";
+  const active = isOpen ? options.find((option) => option.id === input.getAttribute("aria-activedescendant")) : null;
   if (event.key === "ArrowDown" || event.key === "ArrowUp") {
     if (!options.length) return;
     event.preventDefault();
     input.setAttribute("aria-expanded", "true");
+    const at = options.indexOf(active);
     const step = event.key === "ArrowDown" ? 1 : -1;
     const next = at < 0 ? (step > 0 ? 0 : options.length - 1) : (at + step + options.length) % options.length;
     setActiveOption(input, options[next]);
   } else if (event.key === "Enter") {
-    event.preventDefault(); // Enter in the search box never submits the whole form
-    if (active && input.getAttribute("aria-expanded") === "true") addInvitee(active, input);
-  } else if (event.key === "Escape" && input.getAttribute("aria-expanded") === "true") {
+    if (active) {
+      event.preventDefault();
+      pickOption(input, active);
+    } else if (input.dataset.combobox !== "text") event.preventDefault();
+  } else if (event.key === "Escape" && isOpen) {
     event.preventDefault();
     closeCombobox(input);
   }
 });
-document.addEventListener("click", (event) => {
-  const option = event.target.closest("[data-add-invitee]");
-  if (!option) return;
-  const input = document.querySelector(`[data-combobox][aria-controls="${CSS.escape(option.parentElement.id)}"]`);
-  addInvitee(option, input);
+document.addEventListener("mousedown", (event) => {
+  if (event.target.closest("[role=listbox] [role=option]")) event.preventDefault(); // the focus stays in the box
 });
-// A suggestion may name its box and field (data-into, data-field); data-single keeps one
-// choice (the mentor of a mentoring session), as a radio button. `input` is the combobox the
-// option came from, if any (the invitee type-ahead of group sessions).
-function addInvitee(option, input) {
-  const box = document.getElementById(option.dataset.into || "invitees");
-  const single = "single" in option.dataset;
-  if (single) box.replaceChildren();
-  if (!box.querySelector(`input[value="${CSS.escape(option.dataset.id)}"]`)) {
-    const chip = document.createElement("label");
-    chip.className = "chip";
-    const choice = Object.assign(document.createElement("input"), {
-      type: single ? "radio" : "checkbox", name: option.dataset.field || "invitees", value: option.dataset.id, checked: true,
-    });
-    chip.append(choice, " ", option.dataset.name);
-    box.append(chip);
+document.addEventListener("click", (event) => {
+  const option = event.target.closest("[role=listbox] [role=option]");
+  const input = option && document.querySelector(`[data-combobox][aria-controls="${CSS.escape(option.parentElement.id)}"]`);
+  if (input) pickOption(input, option);
+});
+document.addEventListener("focusout", (event) => {
+  const input = event.target.closest?.("[data-combobox]");
+  if (input) closeCombobox(input);
+});
+function pickOption(input, option) {
+  const { value, label } = option.dataset;
+  if (input.dataset.combobox === "text") {
+    input.value = value;
+  } else {
+    addChip(input, value, label);
+    input.value = "";
   }
-  const search = input || option.closest("fieldset")?.querySelector("input[type=search]");
-  option.parentElement.replaceChildren();
-  if (!input) return search?.focus(); // type the next name
+  comboboxParts(input).list.replaceChildren();
   closeCombobox(input);
-  input.value = "";
   input.focus();
-  const status = document.getElementById("invitee-count");
-  if (status && status.dataset.added) status.textContent = status.dataset.added.replace("{name}", option.dataset.name);
+  announce(input, input.dataset.added ? input.dataset.added.replace("{name}", label) : label);
+}
+function addChip(input, value, label) {
+  const box = document.getElementById(input.dataset.into);
+  const single = input.dataset.combobox === "one";
+  if (single) box.replaceChildren();
+  if (box.querySelector(`input[value="${CSS.escape(value)}"]`)) return;
+  const chip = document.createElement("label");
+  chip.className = "chip";
+  const choice = Object.assign(document.createElement("input"), {
+    type: single ? "radio" : "checkbox", name: input.dataset.field, value, checked: true,
+  });
+  chip.append(choice, " ", label);
+  box.append(chip);
 }
 
 // A form that adds a row resets once the row is in (not after a refusal, which re-renders it).
@@ -264,6 +298,12 @@ document.addEventListener("htmx:afterSettle", (event) => {
   const link = list.querySelector(`[data-focus-key="${CSS.escape(key)}"]`)
     || list.querySelector(".pager [aria-current=page]");
   link?.focus();
+});
+// Each filter of a list's search form applies when changed, whichever and however many there
+// are (the search box has its own delayed trigger, so its change on leaving it sends nothing).
+document.addEventListener("change", (event) => {
+  const form = event.target.closest?.("[data-list-filters]");
+  if (form && event.target.name !== "q") htmx.trigger(form, "filters-changed");
 });
 // htmx keeps a copy of the page for Back just before it leaves an address; by then the search
 // box may already hold the next words. The copy's form shows what its own address says.

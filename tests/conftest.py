@@ -153,6 +153,7 @@ def app(request, backend, tmp_path, sqlite_template):
             "SMTP_HOST": None,
             "PUBLIC_URL": "http://127.0.0.1:5000",  # whatever HOST and PORT the run has
             "RATELIMIT_STORAGE_URI": "memory://",  # counts start empty in every test
+            "NOTICE_HOLD_SECONDS": 0,  # tests that want the hold set it
         }
     )
     if backend == "postgres":

@@ -297,6 +297,7 @@ ROUTES = [
     Route("POST", "/zoom/connect", Role.MEMBER),
     Route("POST", "/zoom/disconnect", Role.MEMBER),
     Route("GET", "/zoom/oauth/callback?state=forged&code=x", Role.MEMBER, owner_only=True),
+    Route("GET", "/admin/zoom/sessions/{session}/account?zoom_role=participant", Role.ADMIN),
     Route("GET", "/admin/days/{day}/zoom", Role.ADMIN, owner_only=True),
     Route("POST", "/admin/days/{day}/zoom/retry", Role.ADMIN, owner_only=True),
     Route("GET", "/zoom/days/{day}/start", Role.MEMBER, owner_only=True),

@@ -56,7 +56,8 @@ def test_an_assessment_from_creation_to_the_report(browser_admin, browser, live_
     admin.click("#session-form button.primary")
     admin.wait_for_url("**/registrations")
     admin.fill("input[name=query]", "Paula")
-    admin.click("button.suggestion:has-text('Paula Participant')")
+    admin.click("#person-options [role=option]:has-text('Paula Participant')")
+    admin.click("#add-participant button.primary")
     expect(admin.locator("#participants")).to_contain_text("Paula Participant")
     settle(admin)
 

@@ -110,26 +110,26 @@ def test_invitee_combobox_with_the_keyboard(browser_as, live_server):
     box = page.get_by_role("combobox", name="Member's name")
     tab_to(page, "[role=combobox]")
     page.keyboard.type("Person 1")
-    options = page.locator("#invitee-results [role=option]")
+    options = page.locator("#invitee-options [role=option]")
     expect(options.first).to_have_text("Person 1")
     expect(box).to_have_attribute("aria-expanded", "true")
-    expect(page.locator("#invitee-count")).to_have_text("8 people found")
-    assert page.evaluate("document.activeElement.id") == "invitee-search"  # focus stayed
+    expect(page.locator("#invitee-status")).to_have_text("8 people found")
+    assert page.evaluate("document.activeElement.id") == "invitee"  # focus stayed
 
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
     second = options.nth(1)
     expect(second).to_have_attribute("aria-selected", "true")
     expect(box).to_have_attribute("aria-activedescendant", second.get_attribute("id"))
-    chosen = second.get_attribute("data-name")
+    chosen = second.get_attribute("data-label")
     page.keyboard.press("Enter")  # picks the option; the form is not sent
-    chip = page.locator("#invitees .chip")
+    chip = page.locator("#invitee-chosen .chip")
     expect(chip).to_have_text(chosen)
     expect(chip.locator("input")).to_be_checked()
     expect(box).to_have_attribute("aria-expanded", "false")
     expect(box).to_have_value("")
-    expect(page.locator("#invitee-count")).to_have_text(f"{chosen} will be invited")
-    assert page.evaluate("document.activeElement.id") == "invitee-search"
+    expect(page.locator("#invitee-status")).to_have_text(f"{chosen} will be invited")
+    assert page.evaluate("document.activeElement.id") == "invitee"
 
     page.keyboard.type("Person 2")
     expect(options.first).to_have_text("Person 2")
@@ -137,9 +137,9 @@ def test_invitee_combobox_with_the_keyboard(browser_as, live_server):
     page.keyboard.press("Escape")
     expect(box).to_have_attribute("aria-expanded", "false")
     assert box.get_attribute("aria-activedescendant") is None
-    expect(page.locator("#invitee-results")).to_be_hidden()
+    expect(page.locator("#invitee-options")).to_be_hidden()
     page.keyboard.press("Enter")  # nothing chosen: Enter in the box still sends nothing
     expect(chip).to_have_count(1)
-    assert page.evaluate("document.activeElement.id") == "invitee-search"
+    assert page.evaluate("document.activeElement.id") == "invitee"
     with db.connection_context():
         assert Session.select().count() == 0

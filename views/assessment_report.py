@@ -4,6 +4,7 @@ the PDF (`flask --app app assessments report SESSION_ID --pdf OUT.pdf`)."""
 
 import logging
 from pathlib import Path
+from types import SimpleNamespace
 
 import click
 from flask import Blueprint, abort, current_app, g, render_template
@@ -14,7 +15,15 @@ from assessments import report
 from foundation.downloads import download
 from foundation.exports import csv_download
 from foundation.i18n import pick_text
-from models import AssessmentSession, Role, Session, db, utcnow
+from models import (
+    AssessmentParticipant,
+    AssessmentSession,
+    Registration,
+    Role,
+    Session,
+    db,
+    utcnow,
+)
 
 URL_PREFIXES = ("/assessment-sessions",)
 bp = Blueprint("assessment_report", __name__, cli_group="assessments")
@@ -57,6 +66,41 @@ def pdf_bytes(html):
 
     static = Path(current_app.static_folder).as_uri() + "/"
     return HTML(string=html, base_url=static).write_pdf()
+
+
+@bp.app_template_global()
+def facilitated_assessments():
+    """The assessment sessions the viewer facilitates, newest first, with how far they are:
+    participants, self-surveys submitted, and whether the report is ready. Two queries."""
+    if not g.get("user"):
+        return []
+    details = list(
+        AssessmentSession.select(AssessmentSession, Session)
+        .join(Session)
+        .where(Session.host == g.user.id, Session.cancelled_at.is_null())
+        .order_by(AssessmentSession.session_on.desc())
+    )
+    counts = {}
+    rows = (
+        AssessmentParticipant.select(Registration.session, AssessmentParticipant.submitted_at)
+        .join(Registration)
+        .where(Registration.session.in_([detail.session_id for detail in details]))
+        .tuples()
+    )
+    for session_id, submitted_at in rows if details else []:
+        total, done = counts.get(session_id, (0, 0))
+        counts[session_id] = (total + 1, done + (submitted_at is not None))
+    now = utcnow()
+    return [
+        SimpleNamespace(
+            detail=detail,
+            session=detail.session,
+            participants=counts.get(detail.session_id, (0, 0))[0],
+            self_surveys=counts.get(detail.session_id, (0, 0))[1],
+            report_ready=report.is_available(detail, now),
+        )
+        for detail in details
+    ]
 
 
 @bp.route("/assessment-sessions/<int:session_id>/report")

@@ -215,5 +215,9 @@ def join_meeting(session_id):
         )
         url = bigbluebutton.join_url(room, g.user.name, g.user.id, moderator=moderator)
     except bigbluebutton.BigBlueButtonError as problem:
-        return meeting_page(session, day, problem.message, 503)
+        if moderator:  # the host (or an admin) can act on what went wrong
+            return meeting_page(session, day, problem.message, 503)
+        hosting.report_room_unavailable(session)
+        unavailable = _("The meeting room is not available; your host has been told.")
+        return meeting_page(session, day, unavailable, 503)
     return redirect(url)

@@ -28,6 +28,7 @@ from meetings.zoom.transport import ZoomError
 from models import (
     Registration,
     Role,
+    Session,
     Status,
     ZoomConnection,
     ZoomRecording,
@@ -35,7 +36,7 @@ from models import (
     ZoomState,
     utcnow,
 )
-from views.lookups import zoom_day_or_404
+from views.lookups import get_or_404, zoom_day_or_404
 
 URL_PREFIXES = ("/zoom", "/admin/zoom")
 bp = Blueprint("zoom", __name__)
@@ -58,11 +59,21 @@ def _send_to_zoom(owner):
         )
     state = secrets.token_urlsafe(24)
     verifier, challenge = oauth.new_pkce()
-    session["zoom_oauth"] = {"state": state, "verifier": verifier, "owner": owner}
+    session["zoom_oauth"] = {
+        "state": state,
+        "verifier": verifier,
+        "owner": owner,
+        "next": _local_path(request.form.get("next", "")),
+    }
     target = oauth.authorize_url(_callback_url(), state, challenge)
     if request.htmx:
         return make_response("", 204, redirect=target)
     return redirect(target)
+
+
+def _local_path(path):
+    """`path` if it is an address on this site (where to return after connecting), else ""."""
+    return path if path.startswith("/") and not path.startswith(("//", "/\\")) else ""
 
 
 def _back_to(owner):
@@ -110,7 +121,7 @@ def oauth_callback():
     except ZoomError as error:
         return render_template("zoom/connect_failed.html", reason=error.message), 502
     connections.connect(None if owner == COMPANY else owner, payload)
-    return redirect(_back_to(owner))
+    return redirect(pending.get("next") or _back_to(owner))
 
 
 @bp.route("/admin/zoom/server-to-server", methods=["POST"])
@@ -294,6 +305,36 @@ def zoom_warnings(day, session):
     if mismatch:
         warnings.append(mismatch)
     return warnings
+
+
+@bp.app_template_global()
+def zoom_account_missing(role, organizer_id):
+    """Why a Zoom day with this role and organizer would have no account to run on (said on
+    the day form before saving, and next to a refused day), or None when it has one."""
+    accounts = {row.user_id: row for row in ZoomConnection.select()}
+    organizer_id = int(organizer_id) if str(organizer_id or "").isdigit() else None
+    if role == "participant" and organizer_id in accounts:
+        return None
+    if None in accounts:
+        return None
+    if role == "participant":
+        return _("No Zoom account is connected: neither the organizer's own nor the company's.")
+    return _("No Zoom account is connected for the company.")
+
+
+@bp.route("/admin/zoom/sessions/<int:session_id>/account")
+@allow(Role.ADMIN)
+def day_account_notice(session_id):
+    """The day form's notice, again when the role or the organizer changes."""
+    event_session = get_or_404(Session, session_id)
+    if event_session.event_id is None:
+        abort(404)  # only an event's sessions have days with Zoom conferences
+    return render_template(
+        "zoom/_account_notice.html",
+        session=event_session,
+        role=request.args.get("zoom_role", ""),
+        organizer_id=request.args.get("zoom_organizer", ""),
+    )
 
 
 @bp.app_template_global()
