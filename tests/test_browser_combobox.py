@@ -71,7 +71,7 @@ def test_register_user_combobox_puts_the_email_in_the_box(
     make_session(event)
     page = browser_admin
     page.goto(
-        live_server.url + address(app, "admin_registrations.registrations", event_id=event.id)
+        live_server.url + address(app, "event_registrations.registrations", event_id=event.id)
     )
     box = page.get_by_role("combobox", name="User's email")
     type_with_a_pause(page, box)
@@ -102,7 +102,7 @@ def test_assessment_participant_combobox_keeps_what_is_typed(
     detail, _rows = open_session(assessment)
     page = browser_admin
     page.goto(
-        live_server.url + address(app, "assessments.registrations", session_id=detail.session_id)
+        live_server.url + address(app, "assessment_sessions.registrations", session_id=detail.session_id)
     )
     box = page.get_by_role("combobox", name="Name or email")
     type_with_a_pause(page, box)
