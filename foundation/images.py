@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from PIL import Image
+from PIL import Image, ImageFile
 
 from config import INSTANCE
 from foundation.forms import Invalid
@@ -57,7 +57,11 @@ def decoded_picture(data):
     The bytes are whatever was uploaded, so any failure of the decoder means "not an
     image": Pillow reports broken files with many exception types (OSError, SyntaxError
     for a corrupt PNG chunk, ValueError, struct.error, EOFError...), and a picture too
-    large to decode safely with a warning, which is turned into an error here."""
+    large to decode safely with a warning, which is turned into an error here. WeasyPrint
+    (the report PDF) sets Pillow's process-wide LOAD_TRUNCATED_IMAGES when imported, which
+    would pad a truncated upload instead of refusing it: it is off while an upload decodes
+    (web workers are single-threaded, so the switch meets no PDF half-way)."""
+    tolerant, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -70,6 +74,8 @@ def decoded_picture(data):
                 picture = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
     except Exception:  # noqa: BLE001  (see the docstring: every decoder failure is a refusal)
         return None
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = tolerant
     return picture
 
 

@@ -102,7 +102,8 @@ def test_assessment_participant_combobox_keeps_what_is_typed(
     detail, _rows = open_session(assessment)
     page = browser_admin
     page.goto(
-        live_server.url + address(app, "assessment_sessions.registrations", session_id=detail.session_id)
+        live_server.url
+        + address(app, "assessment_sessions.registrations", session_id=detail.session_id)
     )
     box = page.get_by_role("combobox", name="Name or email")
     type_with_a_pause(page, box)

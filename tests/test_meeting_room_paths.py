@@ -29,7 +29,7 @@ def test_end_meeting_is_offered_as_soon_as_the_room_can_be_started(app, bbb, mak
     page = host.get(f"/host/sessions/{session.id}").text
     assert "End meeting" in page
     assert host.get(f"/s/{session.id}/meeting").status_code == 302  # the host starts the room
-    ended = host.htmx("post", f"/s/{session.id}/meeting/end")
+    ended = host.htmx("post", f"/host/sessions/{session.id}/meeting/end")
     assert ended.status_code == 200 and "The meeting is ended." in ended.headers["HX-Trigger"]
 
     later = bbb_session_starting_in(app, mentor, 60 * 24)

@@ -91,3 +91,17 @@ def test_edit_replaces_or_removes_the_image(admin, make_user):
     assert admin.htmx("post", f"/mentoring/{session_id}", data=data).status_code == 204
     with db.connection_context():
         assert MentoringDetails.get().image_name == ""
+
+
+@pytest.mark.parametrize("name, data", broken_images(), ids=[name for name, _ in broken_images()])
+def test_a_broken_image_is_refused_after_a_report_pdf_too(
+    admin, make_user, monkeypatch, name, data
+):
+    """WeasyPrint, once imported for a report PDF, switches Pillow to padding truncated images
+    process-wide; an upload is still decoded strictly, and the switch is left as it was."""
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    response = post(admin, make_user(Role.HOST), io.BytesIO(data), name)
+    assert response.status_code == 422, response.text[:300]
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
