@@ -11,8 +11,8 @@ when a job, an importer or a notice kind is missing here.
 
 from huey import crontab
 
-from assessments import lifecycle, outreach, participant_import
-from assessments import outreach as assessment_outreach
+from assessments import lifecycle as assessment_lifecycle
+from assessments import outreach, participant_import
 from foundation.i18n import current_company
 from foundation.jobs import periodic_job
 from imports import lifecycle as imports
@@ -32,7 +32,7 @@ def every_minute():
     """Send due reminders and minimum-participants notices, then deliver whatever is due:
     new, retried after a failure with backoff, or abandoned by a worker that died."""
     reminders.send_due()
-    assessment_outreach.send_due()
+    outreach.send_due()
     group_sessions.check_minimums(current_company())
     mail.deliver_due()
 
@@ -66,7 +66,7 @@ IMPORTERS = (registration_import.IMPORTER, bulk_upload.IMPORTER, participant_imp
 NOTICE_LOADERS = merged(
     notifications.NOTICE_LOADERS,
     outreach.NOTICE_LOADERS,
-    lifecycle.NOTICE_LOADERS,
+    assessment_lifecycle.NOTICE_LOADERS,
     bulk_upload.NOTICE_LOADERS,
 )
 
