@@ -46,8 +46,9 @@ def test_every_broadcast_is_expanded_while_other_connections_write(app, make_use
             time.sleep(0.002)
 
     def expand():
-        while writing.is_set():
+        while writing.is_set():  # a worker expands once a wake-up, not in a spin loop
             mail.expand_broadcasts()
+            time.sleep(0.005)
         mail.expand_broadcasts()
 
     writers = [in_thread(app, lambda w=w: save_days(w), errors) for w in range(WRITERS)]
