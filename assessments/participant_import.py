@@ -7,7 +7,6 @@ rule the one-by-one add follows (so a participant added after the invitation dat
 invited at once). Applying twice is harmless: an added row is "already a participant" the
 second time."""
 
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -22,7 +21,6 @@ from models import (
     Choices,
     Registration,
     UploadKind,
-    UploadStatus,
     User,
     utcnow,
 )
@@ -119,16 +117,7 @@ def check_open(detail, now=None):
 def start_import(detail, uploader, filename, data, company):
     check_open(detail)
     rows = preview(detail, read_rows(filename, data, company.bulk_rows_limit))
-    return lifecycle.start(
-        IMPORTER,
-        uploader,
-        filename,
-        locale=str(get_locale()),
-        assessment_session=detail,
-        rows=rows,
-        total=len(rows),
-        status=UploadStatus.PREVIEW,
-    )
+    return lifecycle.start_previewed(IMPORTER, uploader, filename, rows, assessment_session=detail)
 
 
 class ParticipantRun(lifecycle.PreviewedRun):

@@ -17,7 +17,7 @@ work in the background, its result email) and the `Run` it starts (which rows re
 applying a batch means, what the counts are).
 """
 
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 
 from foundation.i18n import recipient_locale_of
 from foundation.jobs import job
@@ -82,6 +82,21 @@ def start(importer, uploader, filename, locale=None, **fields):
             locale=locale,
             **fields,
         )
+
+
+def start_previewed(importer, uploader, filename, rows, **fields):
+    """Keep a file whose rows the importer has previewed (in the uploader's language), to
+    be applied once asked."""
+    return start(
+        importer,
+        uploader,
+        filename,
+        locale=str(get_locale()),
+        rows=rows,
+        total=len(rows),
+        status=UploadStatus.PREVIEW,
+        **fields,
+    )
 
 
 def claim(upload_id):

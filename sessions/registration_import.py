@@ -8,7 +8,6 @@ savepoint each, so capacity holds and no row is half-applied. Applying twice is 
 an applied row is "already registered" the second time.
 """
 
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -24,7 +23,6 @@ from models import (
     Session,
     Status,
     UploadKind,
-    UploadStatus,
     User,
 )
 from sessions import booking
@@ -156,16 +154,7 @@ def preview(event, rows, locales):
 def start_import(event, uploader, filename, data, company):
     """Read the file and keep its preview (applying checks every row again)."""
     rows = preview(event, read_rows(filename, data, company.bulk_rows_limit), company.locales)
-    return lifecycle.start(
-        IMPORTER,
-        uploader,
-        filename,
-        locale=str(get_locale()),
-        event=event,
-        rows=rows,
-        total=len(rows),
-        status=UploadStatus.PREVIEW,
-    )
+    return lifecycle.start_previewed(IMPORTER, uploader, filename, rows, event=event)
 
 
 # Apply -------------------------------------------------------------------------------------
