@@ -16,7 +16,7 @@ from flask_babel import Babel, format_date, get_locale, gettext, ngettext
 
 from config import ROOT
 from foundation import forms
-from foundation.schedule import all_timezones, canonical, is_timezone, to_local_naive
+from foundation.schedule import canonical, is_timezone, to_local_naive
 from foundation.zones import zone_label
 from models import Company
 
@@ -175,7 +175,6 @@ def init_app(app):
         format_day=format_day,
         element_id=forms.element_id,
         input_value=input_value,
-        all_timezones=all_timezones,
         current_company=current_company,
         viewer_timezone=viewer_timezone,
         public_url=lambda path: app.config["PUBLIC_URL"] + path,
@@ -194,7 +193,7 @@ def recipient_locale_of(user):
 
 
 def session_title(session, locale=None):
-    """"Leadership Training — Daytime": a session named with its event, where it has one."""
+    """ "Leadership Training — Daytime": a session named with its event, where it has one."""
     name = pick_text(session.name, locale)
     if session.event_id is None:
         return name

@@ -100,3 +100,15 @@ def zone_label(zone, moment_utc=None, locale_code="en"):
     except (ValueError, KeyError, OSError):  # zoneinfo's ZoneInfoNotFoundError is a KeyError
         return zone
     return _label(zone, minutes, locale_code)
+
+
+def other_place_names(zone, locale_code):
+    """What else names `zone` in `locale_code`, for finding it by any of them: ([its city,
+    its country], [its common name: "Moscow Time", "Pacific Time"]), those it has."""
+    locale = Locale.parse(locale_code)
+    territory = _territory(zone)
+    metazone = get_global("meta_zones").get(_babel_key(zone))
+    common = locale.meta_zones.get(metazone, {}).get("long", {}) if metazone else {}
+    places = [_city(zone, locale), locale.territories.get(territory) if territory else None]
+    common_names = [common.get("generic") or common.get("standard")]
+    return [name for name in places if name], [name for name in common_names if name]

@@ -171,8 +171,9 @@ document.addEventListener("htmx:load", (event) => {
 // popup" pattern). The focus and the text stay in the box while the options swap in; the
 // arrow keys move through them, Enter picks one, Esc closes them, and the live region says
 // how many were found. A pick adds a chip (data-combobox="many"), replaces the chip
-// ("one"), or becomes the box's text ("text", where Enter with no option chosen sends the
-// form as usual; the chip kinds never send it from the box).
+// ("one"), becomes the box's text ("text"), or shows its label in the box while a hidden
+// field carries its value ("value"). In "text" and "value" boxes Enter with no option
+// chosen sends the form as usual; the chip kinds never send it from the box.
 function comboboxParts(input) {
   const list = document.getElementById(input.getAttribute("aria-controls"));
   return { list, options: [...list.querySelectorAll("[role=option]")] };
@@ -221,7 +222,7 @@ document.addEventListener("keydown", (event) => {
     if (active) {
       event.preventDefault();
       pickOption(input, active);
-    } else if (input.dataset.combobox !== "text") event.preventDefault();
+    } else if (!["text", "value"].includes(input.dataset.combobox)) event.preventDefault();
   } else if (event.key === "Escape" && isOpen) {
     event.preventDefault();
     closeCombobox(input);
@@ -243,6 +244,10 @@ function pickOption(input, option) {
   const { value, label } = option.dataset;
   if (input.dataset.combobox === "text") {
     input.value = value;
+  } else if (input.dataset.combobox === "value") {
+    Object.assign(input.dataset, { label, value });
+    input.value = label;
+    valueField(input).value = value;
   } else {
     addChip(input, value, label);
     input.value = "";
@@ -252,6 +257,32 @@ function pickOption(input, option) {
   input.focus();
   announce(input, input.dataset.added ? input.dataset.added.replace("{name}", label) : label);
 }
+// A "value" box arrives as the plain field (its value, e.g. a zone id, works without
+// JavaScript); here it becomes the search box showing the label, and a hidden field takes
+// its name and value. Typing without a pick sends what was typed, which the server checks.
+function valueField(input) {
+  return input.parentElement.querySelector(`input[type=hidden][name="${CSS.escape(input.dataset.field)}"]`);
+}
+document.addEventListener("htmx:load", (event) => {
+  event.detail.elt.querySelectorAll?.("[data-combobox=value][name]:not([name=q])").forEach((input) => {
+    const field = Object.assign(document.createElement("input"), { type: "hidden", name: input.name, value: input.value });
+    input.after(field);
+    input.dataset.value = input.value;
+    input.name = "q";
+    input.value = input.dataset.label;
+  });
+});
+document.addEventListener("input", (event) => {
+  const input = event.target.closest?.("[data-combobox=value]");
+  if (!input) return;
+  const typed = input.value.trim();
+  valueField(input).value = typed === input.dataset.label ? input.dataset.value : typed;
+});
+// The zone picker offers the browser's own zone first.
+document.addEventListener("htmx:configRequest", ({ detail }) => {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone && detail.elt.matches?.("[data-offer-browser-zone]")) detail.parameters.browser = zone;
+});
 function addChip(input, value, label) {
   const box = document.getElementById(input.dataset.into);
   const single = input.dataset.combobox === "one";

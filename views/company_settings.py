@@ -8,7 +8,6 @@ from accounts.access import allow
 from accounts.administration import save_company_settings
 from foundation.forms import Invalid
 from foundation.i18n import available_locales, current_company
-from foundation.schedule import all_timezones
 from models import Role
 
 URL_PREFIXES = ("/admin/settings",)
@@ -19,7 +18,6 @@ def render_settings(template, errors=None, form=None, status=200, saved=False):
     context = {
         "errors": errors or {},
         "form": form or {},
-        "timezones": all_timezones(),
         "locales": available_locales(),
         "saved": saved,
     }

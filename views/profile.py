@@ -1,9 +1,11 @@
 """The signed-in person's profile: name, time zone and language, the password, signing out
-everywhere, and a new private calendar link."""
+everywhere, and a new private calendar link; and the zone picker's options, which every
+zone field (the profile's, the company's, a session's) asks for."""
 
 import secrets
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from htmx_flask import make_response
 
@@ -11,7 +13,8 @@ from accounts import access, administration
 from accounts.access import allow, limiter
 from foundation.forms import FormReader, Invalid
 from foundation.i18n import enabled_locales
-from foundation.schedule import all_timezones, is_timezone
+from foundation.schedule import canonical, is_timezone
+from foundation.zone_search import find_zones
 from models import Role, User
 
 URL_PREFIXES = ("/profile",)
@@ -26,7 +29,6 @@ def profile_page(status=200, **context):
         "password_changed": False,
         "password_error": None,
         "password_min": administration.PASSWORD_MIN,
-        "timezones": all_timezones(),
     } | context
     return make_response(render_template("member/profile.html", **context), status)
 
@@ -43,9 +45,7 @@ def profile():
             errors = error.errors
     status = 422 if errors else 200
     if request.htmx:
-        return render_template(
-            "member/_profile_form.html", errors=errors, saved=saved, timezones=all_timezones()
-        ), status
+        return render_template("member/_profile_form.html", errors=errors, saved=saved), status
     return profile_page(status, errors=errors, saved=saved)
 
 
@@ -93,6 +93,26 @@ def save_profile(user, form):
     reader.raise_if_invalid()
     user.name, user.timezone, user.locale = name, zone, locale
     user.save(only=[User.name, User.timezone, User.locale])
+
+
+ZONE_OPTIONS = 20
+
+
+@bp.route("/profile/zones")
+@allow(Role.MEMBER)
+def zone_options():
+    """The zone picker's options (macros.html `timezone_picker`, wherever a zone is chosen):
+    the zones what is typed in `q` finds, the browser's own zone (`browser`, else the `tz`
+    cookie app.js keeps) first, each named as the reader knows it."""
+    browser_zone = request.args.get("browser") or request.cookies.get("tz", "")
+    zones = find_zones(request.args.get("q", ""), str(get_locale()), browser_zone)
+    return render_template(
+        "member/_zone_options.html",
+        zones=zones[:ZONE_OPTIONS],
+        found=len(zones),
+        searched=bool(request.args.get("q", "").strip()),
+        browser_zone=zones[0] if zones and zones[0] == canonical(browser_zone) else None,
+    )
 
 
 def renew_calendar_link(user):
