@@ -104,6 +104,7 @@ ROUTES = [
     Route("GET", "/profile", Role.MEMBER),
     Route("POST", "/profile", Role.MEMBER, {"name": "Renamed"}),
     Route("POST", "/profile/calendar", Role.MEMBER),
+    Route("GET", "/profile/zones?q=Mosc", Role.MEMBER),
     Route(
         "POST",
         "/profile/password",
