@@ -10,7 +10,8 @@ from accounts.access import allow
 from foundation.forms import row_id
 from foundation.i18n import viewer_timezone
 from models import Event, Registration, Role, Session, utcnow
-from sessions import booking
+from sessions import booking, personal_schedule
+from views import clash_warnings
 from views.fragments import drawn_once, rows_of
 from views.lookups import attach_days, get_or_404, session_with_days
 
@@ -124,14 +125,37 @@ def redraw_after(event, _registration, toast):
 @bp.route("/sessions/<int:session_id>/signup", methods=["POST"])
 @allow(Role.MEMBER)
 def sign_up(session_id):
+    clash = clash_before_joining(session_id, "event_signup.sign_up")
+    if clash is not None:
+        return clash
+    answer = my_session_card if request.htmx else event_page_again
     return act_on_session(
-        session_id, lambda s: booking.sign_up(g.user, s), _("You are registered.")
+        session_id, lambda s: booking.sign_up(g.user, s), _("You are registered."), answer
     )
+
+
+def clash_before_joining(session_id, endpoint):
+    """The "Join anyway?" question when the session overlaps another of the member's live
+    sessions and they have not answered it yet; None to go ahead."""
+    if clash_warnings.is_confirmed():
+        return None
+    session = visible_event_session_or_404(session_id)
+    clashes = personal_schedule.clashes_with_session(g.user, session)
+    if not clashes:
+        return None
+    url = url_for(endpoint, session_id=session_id)
+    return clash_warnings.confirmation(clashes, url, "#event-body")
+
+
+def event_page_again(event, _registration, _toast):
+    """A browser without JavaScript that confirmed a clash goes back to the event's page."""
+    return redirect(url_for("event_signup.event_page", event_id=event.id), 303)
 
 
 @bp.route("/sessions/<int:session_id>/waitlist", methods=["POST"])
 @allow(Role.MEMBER)
 def join_waiting_list(session_id):
+    # The waiting list holds no seat: a clash is told when the seat comes, on the schedule.
     return act_on_session(
         session_id,
         lambda s: booking.join_waiting_list(g.user, s),
