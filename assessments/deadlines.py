@@ -2,10 +2,14 @@
 (`sessions.personal_schedule.ScheduleItem`): their own self-survey in each assessment they
 take part in, and each survey they were asked to answer as a rater (a rater is matched to
 the account by email). A deadline is the end of the completion date: one moment, not a
-stretch of time, so it never clashes with a session.
+stretch of time, so it never clashes with a session. It is shown as the last minute
+before it closes ("Due Apr 13, 2030, 11:59 PM"), on the completion date itself, since
+midnight reads as the next day.
 
 Each kind is one query whatever the number of deadlines.
 """
+
+from datetime import timedelta
 
 from models import (
     AssessmentParticipant,
@@ -19,6 +23,7 @@ from models import (
 )
 from sessions.personal_schedule import OWED, ScheduleItem
 
+LAST_MINUTE = timedelta(minutes=1)
 SELF_SURVEY = "self_survey"
 RATER_SURVEY = "rater_survey"
 
@@ -29,7 +34,7 @@ def _deadline(kind, session, endpoint, args, user_id):
         kind=kind,
         session=session,
         start_at=None,
-        end_at=session.detail.closes_at,
+        end_at=session.detail.closes_at - LAST_MINUTE,
         zone=session.timezone,
         endpoint=endpoint,
         args=args,

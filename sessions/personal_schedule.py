@@ -19,6 +19,7 @@ the waiting list, an open invitation and cancelled sessions do not.
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from peewee import JOIN
 
 from foundation.i18n import format_span, session_title
@@ -214,6 +215,24 @@ def days_of_sessions(session_ids, now=None):
         for day in query:
             found[day.session_id].append((day.start_at, day.end_at))
     return found
+
+
+def note_clashes(rows, event_id, zone, applying=("register", "move")):
+    """Give each row of an event's registration import (with "user_id", "session_id",
+    "outcome") that would register its person a "clash" note when the session overlaps
+    another of their live sessions outside the event: two queries for the whole file
+    (per 500 people). Rows are otherwise unchanged."""
+    wanted = [row for row in rows if row["outcome"] in applying]
+    days = days_of_sessions({row["session_id"] for row in wanted})
+    own_event = ("event", event_id)
+    found = clashes_of_rows(
+        [(row["user_id"], days[row["session_id"]], own_event) for row in wanted]
+    )
+    for row, clashing in zip(wanted, found, strict=True):
+        if clashing:
+            title, when = describe(clashing[0], zone)
+            row["clash"] = _("In “%(title)s” at that time: %(when)s.", title=title, when=when)
+    return rows
 
 
 def describe(item, zone):

@@ -3,9 +3,8 @@ days, group and mentoring sessions, assessment deadlines they owe), still to com
 by day in their zone, with a mark where two overlap. Constant queries: one for the
 sessions' days, one per kind of deadline."""
 
-from babel.dates import format_skeleton
 from flask import Blueprint, g, render_template
-from flask_babel import get_locale
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
 from accounts.access import allow
@@ -64,8 +63,7 @@ def by_day(items, zone):
     ):
         moment = item.start_at or item.end_at
         days.setdefault(to_local_naive(moment, zone).date(), []).append((item, index in clashing))
-    locale = get_locale()
-    return [(format_skeleton("yMMMMEEEEd", day, locale=locale), rows) for day, rows in days.items()]
+    return [(format_date(day, "full"), rows) for day, rows in days.items()]
 
 
 def schedule_of(person, now=None):
