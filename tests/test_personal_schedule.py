@@ -167,7 +167,7 @@ def test_the_schedule_reads_in_russian(app, member, evening):
     sign_up(app, member.user, evening)
     member.post("/locale", data={"locale": "ru", "next": "/"})
     text = plain(member.get("/home/schedule").text)
-    assert "Мое расписание" in text and "Москва (UTC+3)" in text
+    assert "Моё расписание" in text and "Москва (UTC+3)" in text
 
 
 def test_the_schedule_asks_the_same_queries_for_one_or_ten_of_each(
