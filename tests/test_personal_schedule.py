@@ -2,6 +2,7 @@
 assessment deadlines): the member's schedule page, the calendar feed, and clashes told
 before joining (never refused)."""
 
+import io
 from datetime import datetime, timedelta
 
 import pytest
@@ -21,10 +22,11 @@ from models import (
     Session,
     SessionKind,
     Status,
+    UploadRow,
     User,
     db,
 )
-from sessions import booking, personal_schedule
+from sessions import booking, group_sessions, personal_schedule
 
 
 def plain(text):
@@ -284,8 +286,6 @@ def test_joining_a_mentoring_session_is_told_of_the_event_session_first(app, mem
 
 
 def test_accepting_an_invitation_is_told_of_the_clash_first(app, member, evening, host):
-    from sessions import group_sessions
-
     sign_up(app, member.user, evening)
     group = make_hosted(host, "2030-03-04T19:00", is_public=False)
     with app.test_request_context("/"), db.connection_context():
@@ -336,10 +336,37 @@ def test_the_import_preview_shows_each_rows_clash(app, admin, make_user, evening
         page = admin.htmx(
             "post",
             f"/admin/events/{evening.event_id}/imports",
-            data={"file": (__import__("io").BytesIO(data), "people.csv")},
+            data={"file": (io.BytesIO(data), "people.csv")},
         ).text
     rows = plain(page).split("<tr")
     busy_row = next(row for row in rows if "busy@example.com" in row)
     free_row = next(row for row in rows if "free@example.com" in row)
     assert "In “Pitch practice” at that time: Mon, Mar 4, 2030, 7:00 – 8:00 PM" in busy_row
     assert "Clash" not in free_row and "Will register" in free_row
+
+
+def test_the_bulk_upload_notes_a_mentees_clash(app, admin, make_user, evening):
+    make_user(Role.HOST, email="host@example.com")
+    anna = make_user(email="anna@example.com")
+    make_user(email="tom@example.com")
+    sign_up(app, anna, evening)
+    header = admin.get("/bulk-upload/sample.csv").data.decode("utf-8-sig").splitlines()[0]
+    row = (
+        'Create,,Career talk,How to plan,Public,host@example.com,"anna@example.com, '
+        'tom@example.com",04-03-2030,UTC,15:30 Hrs,60,Teachers,Pedagogy,English,'
+        "Google Meet,https://meet.google.com/abc-defg-hij,"
+    )
+    response = admin.post(
+        "/bulk-upload",
+        data={
+            "file": (io.BytesIO(f"{header}\n{row}\n".encode()), "s.csv"),
+            "mode": "check",
+        },
+        headers={"HX-Request": "true"},
+    )
+    text = plain(response.text)
+    assert "anna@example.com is in “Leadership Training — Evening” at that time:" in text
+    assert "tom@example.com is in" not in text
+    with db.connection_context():
+        [result] = UploadRow.select()
+    assert result.status == "valid"  # told, not refused
