@@ -106,10 +106,14 @@ def my_session_card(event, mine, toast):
     return make_response(body, trigger={"toast": toast})
 
 
-def act_on_session(session_id, operation, toast, answer=my_session_card):
+def act_on_session(session_id, operation, toast, answer=my_session_card, ask_first=None):
     """Load the session and its event (or 404), do `operation`, and answer with what
-    changed; a refusal redraws the event with its message."""
+    changed; a refusal redraws the event with its message. `ask_first(session)` may answer
+    instead, with a question to confirm first."""
     session = visible_event_session_or_404(session_id)
+    question = ask_first and ask_first(session)
+    if question is not None:
+        return question
     event = session.event
     try:
         registration = operation(session)
@@ -125,25 +129,25 @@ def redraw_after(event, _registration, toast):
 @bp.route("/sessions/<int:session_id>/signup", methods=["POST"])
 @allow(Role.MEMBER)
 def sign_up(session_id):
-    clash = clash_before_joining(session_id, "event_signup.sign_up")
-    if clash is not None:
-        return clash
     answer = my_session_card if request.htmx else event_page_again
     return act_on_session(
-        session_id, lambda s: booking.sign_up(g.user, s), _("You are registered."), answer
+        session_id,
+        lambda s: booking.sign_up(g.user, s),
+        _("You are registered."),
+        answer,
+        ask_first=clash_before_joining,
     )
 
 
-def clash_before_joining(session_id, endpoint):
+def clash_before_joining(session):
     """The "Join anyway?" question when the session overlaps another of the member's live
     sessions and they have not answered it yet; None to go ahead."""
     if clash_warnings.is_confirmed():
         return None
-    session = visible_event_session_or_404(session_id)
     clashes = personal_schedule.clashes_with_session(g.user, session)
     if not clashes:
         return None
-    url = url_for(endpoint, session_id=session_id)
+    url = url_for("event_signup.sign_up", session_id=session.id)
     return clash_warnings.confirmation(clashes, url, "#event-body")
 
 
