@@ -141,8 +141,11 @@ def sign_up(session_id):
 
 def clash_before_joining(session):
     """The "Join anyway?" question when the session overlaps another of the member's live
-    sessions and they have not answered it yet; None to go ahead."""
-    if clash_warnings.is_confirmed():
+    sessions and they have not answered it yet; None to go ahead (a sign-up that will be
+    refused anyway is not asked about)."""
+    if clash_warnings.is_confirmed() or session.is_full:
+        return None
+    if not session.registration_is_open(utcnow()):
         return None
     clashes = personal_schedule.clashes_with_session(g.user, session)
     if not clashes:

@@ -123,8 +123,10 @@ def join(session_id):
 
 
 def clashes_of_joining(session):
-    """What the member's seat in `session` would overlap; nothing when they are its host
-    or in it already (booking answers those)."""
+    """What the member's seat in `session` would overlap; nothing when booking will refuse
+    it (full, closed, they host it or are in it already)."""
+    if session.is_full or not session.registration_is_open(utcnow()):
+        return []  # refused anyway: nothing to ask
     if session.host_id == g.user.id or booking.live_in(g.user, session):
         return []
     return personal_schedule.clashes_with_session(g.user, session)
