@@ -47,6 +47,7 @@ def test_a_member_is_warned_before_joining_a_clashing_group_session_in_russian(
     assert registration_in(group, member) is None
 
     page.click("#session-state button.primary")
+    expect(page.locator(".clash-confirm")).to_have_count(1)  # the dismissed one is gone
     dialog = page.locator("dialog[open]")
     dialog.get_by_role("button", name="Всё равно присоединиться").click()
     expect(page.locator("#session-state")).to_contain_text("Вы зарегистрированы")
