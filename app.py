@@ -37,6 +37,7 @@ from views import (
     home,
     hosting,
     mentoring,
+    my_schedule,
     profile,
     session_pages,
     users,
@@ -46,6 +47,7 @@ from views import (
 # Each owns the URL prefixes it declares (views/__init__.py has the map).
 VIEW_MODULES = (
     home,
+    my_schedule,
     auth,
     profile,
     calendar_feeds,

@@ -1,6 +1,8 @@
 """Demo data for `make run`: a company, one user of each role, and the event
 "Leadership Training" with its "Daytime" and "Evening" sessions and days of each format, a
-public group session, and a public and a private mentoring session."""
+public group session, and a public and a private mentoring session. The demo member is in
+the evening session, and a second group session overlaps its first evening, so joining it
+shows the clash warning."""
 
 from datetime import timedelta
 
@@ -57,8 +59,15 @@ def load_once():
         today = schedule.to_local_naive(utcnow(), ZONE).replace(
             hour=0, minute=0, second=0, microsecond=0
         )
-        _training_event(host, today + timedelta(days=14))
+        evening = _training_event(host, today + timedelta(days=14))
         _group_session(host, today + timedelta(days=10, hours=18))
+        _member_in_the_evening(member, evening)
+        _group_session(
+            host,
+            today + timedelta(days=14, hours=20),
+            name={"en": "Evening networking", "ru": "Вечерний нетворкинг"},
+            description="Meet the other participants over an hour of short conversations.",
+        )
         demo_data.load(host, member, ZONE, member.password_hash)  # assessment sessions
     _mentoring_sessions(host, today)
     return True
@@ -92,6 +101,13 @@ def _training_event(host, first):
     )
     Registration.create(session=daytime, event=event, user=host, role=RegistrationRole.HOST)
     _training_days(daytime, evening, host, first)
+    return evening
+
+
+def _member_in_the_evening(member, evening):
+    """The demo member holds a seat in the evening session (its first day 19:00–21:00)."""
+    Registration.create(session=evening, event=evening.event_id, user=member)
+    Session.update(seats_taken=Session.seats_taken + 1).where(Session.id == evening.id).execute()
 
 
 def _training_days(daytime, evening, host, first):
@@ -136,13 +152,18 @@ def _training_days(daytime, evening, host, first):
     )
 
 
-def _group_session(host, start_local):
+def _group_session(
+    host,
+    start_local,
+    name=None,
+    description="An hour of practice in small groups. Bring one real situation.",
+):
     """A public group session on the demo host's profile, /u/demo-host."""
     start = schedule.to_utc(start_local, ZONE)
     session = Session.create(
         kind=SessionKind.GROUP,
-        name={"en": "Giving feedback that lands"},
-        description="An hour of practice in small groups. Bring one real situation.",
+        name=name or {"en": "Giving feedback that lands"},
+        description=description,
         timezone=ZONE,
         registration_end_at=start,
         participant_limit=7,  # eight with the host

@@ -1,8 +1,10 @@
 """iCalendar entries for days: one VEVENT per day with a stable UID; every change raises
-its SEQUENCE, so calendars update the entry instead of adding another."""
+its SEQUENCE, so calendars update the entry instead of adding another. A deadline (a
+survey due) is an entry of its own: a point in time, starting and ending when it closes."""
 
 from datetime import UTC
 from email.utils import parseaddr
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -54,8 +56,34 @@ def _event_for(day, session, locale, cancelled):
     return entry
 
 
-def calendar(days_with_sessions, locale, method="PUBLISH", cancelled=False):
-    """A VCALENDAR of (day, session) pairs; REQUEST for invitations, CANCEL for removals."""
+class Deadline(NamedTuple):
+    """A moment someone has to meet: `key` names it uniquely here ("self-survey-7"), the
+    summary and link are already in the reader's language."""
+
+    key: str
+    summary: str
+    due_at: object  # naive UTC datetime
+    link: str
+
+
+def _deadline_entry(deadline):
+    entry = Event()
+    host = urlsplit(current_app.config["PUBLIC_URL"]).hostname or "convene"
+    entry.add("uid", f"{deadline.key}@{host}")
+    entry.add("dtstamp", utcnow().replace(tzinfo=UTC))
+    entry.add("dtstart", deadline.due_at.replace(tzinfo=UTC))
+    entry.add("dtend", deadline.due_at.replace(tzinfo=UTC))
+    entry.add("summary", deadline.summary)
+    entry.add("description", deadline.link)
+    entry.add("url", deadline.link)
+    entry.add("transp", "TRANSPARENT")  # a deadline does not make anyone busy
+    entry.add("status", "CONFIRMED")
+    return entry
+
+
+def calendar(days_with_sessions, locale, method="PUBLISH", cancelled=False, deadlines=()):
+    """A VCALENDAR of (day, session) pairs and `Deadline`s; REQUEST for invitations, CANCEL
+    for removals."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -63,6 +91,8 @@ def calendar(days_with_sessions, locale, method="PUBLISH", cancelled=False):
     cal.add("x-wr-calname", "Convene")
     for day, session in days_with_sessions:
         cal.add_component(_event_for(day, session, locale, cancelled))
+    for deadline in deadlines:
+        cal.add_component(_deadline_entry(deadline))
     return cal.to_ical().decode()
 
 

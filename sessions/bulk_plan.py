@@ -23,7 +23,7 @@ from foundation.forms import Invalid
 from meetings import bigbluebutton
 from meetings.platforms import MeetingPlatform, check_meeting
 from models import Role, User, db
-from sessions import hosting, mentoring
+from sessions import hosting, mentoring, personal_schedule
 from sessions.bulk_memory import PlanMemory
 from sessions.bulk_rows import (
     CATEGORIES,
@@ -98,6 +98,7 @@ class Plan:
         self.refused = {}
         self._reset_pending()
         self.memory.load(rows)
+        self.mentees_time = mentees_time(rows, self.memory.users, self.now)
 
     # A row ------------------------------------------------------------------------------
 
@@ -135,6 +136,7 @@ class Plan:
             )
             add_problems(row, problems)
         note_meeting(row)
+        note_mentee_clashes(row, values, session, self.mentees_time, self.company.timezone)
         if row.is_valid and row.line in self.failed:
             add_problems(row, self.failed[row.line])
         if not row.is_valid:
@@ -375,6 +377,34 @@ def note_meeting(row):
         )
     if row.passcode and meeting.platform != MeetingPlatform.ZOOM:
         row.notes.append(_("Meeting Passcode is used only with Zoom; it was left out."))
+
+
+def mentees_time(rows, users, now):
+    """{user id: their live sessions to come} for every mentee a batch names: one query
+    per batch (per 500 people), so the clash notes cost the same for any file."""
+    mentees = {users.get(email) for row in rows for email in row.mentee_emails}
+    return personal_schedule.live_items_of_many([user.id for user in mentees if user], now)
+
+
+def note_mentee_clashes(row, values, session, known, zone):
+    """A note (never a refusal) for each mentee who is in another live session at the
+    row's time; the session being edited is not a clash with itself."""
+    if not (row.is_valid and values.start_at and values.end_at):
+        return
+    interval = [(hosting.as_utc(values.start_at), hosting.as_utc(values.end_at))]
+    exclude = session and personal_schedule.owner_of(session)
+    for mentee in values.mentees:
+        clashes = personal_schedule.overlapping(known.get(mentee.id, []), interval, exclude)
+        if clashes:
+            title, when = personal_schedule.describe(clashes[0], values.timezone or zone)
+            row.notes.append(
+                _(
+                    "%(email)s is in “%(title)s” at that time: %(when)s.",
+                    email=mentee.email,
+                    title=title,
+                    when=when,
+                )
+            )
 
 
 def sample_rows(uploader, company, now):

@@ -11,7 +11,7 @@ an applied row is "already registered" the second time.
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from foundation.i18n import pick_text
+from foundation.i18n import pick_text, viewer_timezone
 from imports import lifecycle, results
 from imports.lifecycle import INLINE_ROWS
 from imports.reading import EMAIL, EMAIL_HEADERS, FileProblem, cell_text, leftmost_column
@@ -25,7 +25,7 @@ from models import (
     UploadKind,
     User,
 )
-from sessions import booking
+from sessions import booking, personal_schedule
 
 SESSION_HEADERS = {"session", "session name", "сессия"}
 
@@ -154,6 +154,7 @@ def preview(event, rows, locales):
 def start_import(event, uploader, filename, data, company):
     """Read the file and keep its preview (applying checks every row again)."""
     rows = preview(event, read_rows(filename, data, company.bulk_rows_limit), company.locales)
+    personal_schedule.note_clashes(rows, event.id, viewer_timezone())  # told, not refused
     return lifecycle.start_previewed(IMPORTER, uploader, filename, rows, event=event)
 
 

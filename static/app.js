@@ -120,6 +120,14 @@ document.addEventListener("htmx:load", (event) => {
     dialog.showModal();
   });
 });
+// A clash question (views/clash_warnings.py) is added to the page for one answer: an
+// earlier one, answered or dismissed, goes when the next comes (one set of its ids).
+document.addEventListener("htmx:load", (event) => {
+  if (!event.target.matches?.(".clash-confirm")) return;
+  document.querySelectorAll(".clash-confirm").forEach((old) => {
+    if (old !== event.target) old.remove();
+  });
+});
 document.addEventListener("htmx:afterSettle", () => {
   if (!returnFocusTo || document.querySelector("dialog:modal")) return;
   const target = document.querySelector(returnFocusTo);

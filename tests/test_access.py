@@ -93,6 +93,7 @@ ROUTES = [
     Route("POST", "/locale", VISITOR, {"locale": "ru", "next": "/"}),
     Route("GET", "/", Role.MEMBER),
     Route("GET", "/home", Role.MEMBER),
+    Route("GET", "/home/schedule", Role.MEMBER),
     Route("GET", "/events/{event}", Role.MEMBER),
     Route("POST", "/sessions/{session}/signup", Role.MEMBER),
     Route("POST", "/sessions/{session}/waitlist", Role.MEMBER),

@@ -251,8 +251,8 @@ def pages(data):
 
 
 def new_pages(data):
-    """The pages of issues 12, 13 and 15 (also walked at 375 px by keyboard in
-    tests/test_browser_phone_pages.py)."""
+    """The pages of issues 12, 13 and 15 and the member's schedule (also walked at 375 px
+    by keyboard in tests/test_browser_phone_pages.py)."""
     talk, zoom = data["mentoring"].id, data["zoom_day"].id
     return [
         (Role.HOST, f"/host/sessions/{talk}"),
@@ -261,6 +261,7 @@ def new_pages(data):
         (Role.ADMIN, "/bulk-upload"),
         (Role.ADMIN, f"/zoom/days/{zoom}/recordings"),
         (Role.MEMBER, "/home"),
+        (Role.MEMBER, "/home/schedule"),
     ]
 
 

@@ -62,3 +62,17 @@ def test_seed_demo_adds_generated_members_to_try_the_lists_at_scale(app, sign_in
     page = sign_in(Role.ADMIN).get("/admin/users?q=people.convene.test").text
     assert "65 users · page 1 of 2" in page
     assert page.count('<tr id="user-') == 50
+
+
+def test_demo_member_is_warned_before_joining_the_group_session_of_her_evening(app):
+    with app.test_request_context("/"), db.connection_context():
+        demo.load_once()
+        networking = Session.get(Session.name["en"] == "Evening networking")
+    member = app.test_client()
+    member.post("/login", data={"email": "member@convene.test", "password": demo.PASSWORD})
+    answer = member.post(
+        f"/s/{networking.id}/join",
+        headers={"X-CSRFToken": member_token(member), "HX-Request": "true"},
+    ).text
+    assert "You are in “Leadership Training — Evening” at that time:" in answer
+    assert "Join anyway?" in answer

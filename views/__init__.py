@@ -7,6 +7,7 @@ own module's prefixes (tests/test_url_map.py walks the app's URL map and fails o
 | URL prefix | view module |
 |---|---|
 | `/`, `/home`, `/healthz` | `home.py` |
+| `/home/schedule` | `my_schedule.py` |
 | `/login`, `/logout`, `/password`, `/locale` | `auth.py` |
 | `/profile` | `profile.py` |
 | `/days`, `/calendar` | `calendar_feeds.py` |

@@ -1,15 +1,21 @@
-"""Calendars: an .ics file per day, and each member's private feed of their sessions' days
-(a new link for it is asked for on the profile, views/profile.py)."""
+"""Calendars: an .ics file per day, and each member's private feed of everything they are
+in: the days of their event, group and mentoring sessions (hosted ones too) and the
+assessment deadlines they owe (a new link for it is asked for on the profile,
+views/profile.py)."""
 
-from flask import Blueprint, abort, g
-from peewee import JOIN
+from hashlib import sha256
+
+from flask import Blueprint, abort, current_app, g, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from accounts.access import VISITOR, allow, private_link
+from assessments import deadlines
 from foundation.downloads import download
 from foundation.i18n import recipient_locale_of
-from messaging.calendars import calendar
-from models import Day, Event, Registration, RegistrationRole, Role, Session, Status, User
-from sessions import booking
+from messaging.calendars import Deadline, calendar
+from models import Day, Role, Status, User
+from sessions import booking, personal_schedule
 from views.lookups import get_or_404
 
 URL_PREFIXES = ("/days", "/calendar")
@@ -42,17 +48,28 @@ def feed(token):
     user = User.get_or_none(User.calendar_token == token, User.is_active == True)  # noqa: E712
     if user is None or len(token) < 20:
         abort(404)
-    days = (
-        Day.with_zoom(Session, Event)  # the event too: entries are titled with it
-        .join(Session)
-        .join(Event, JOIN.LEFT_OUTER, on=(Session.event == Event.id))
-        .join(Registration, on=(Registration.session == Session.id))
-        .where(
-            Registration.user == user,
-            Registration.role == RegistrationRole.PARTICIPANT,
-            Registration.status.in_(Status.HOLDS_SEAT),
-        )
-        .order_by(Day.start_at)
-    )
-    pairs = [(day, day.session) for day in days]
-    return ics_response(calendar(pairs, recipient_locale_of(user)), "convene.ics")
+    locale = recipient_locale_of(user)
+    in_session = (*Status.HOLDS_SEAT, personal_schedule.HOST)
+    pairs = [
+        (item.day, item.session)
+        for item in personal_schedule.items_of(user)
+        if item.status in in_session
+    ]
+    with force_locale(locale):
+        owed = [deadline_of(item) for item in deadlines.owed_by(user)]
+    return ics_response(calendar(pairs, locale, deadlines=owed), "convene.ics")
+
+
+DEADLINE_SUMMARIES = {
+    deadlines.SELF_SURVEY: lambda title: _("Self-survey due: %(title)s", title=title),
+    deadlines.RATER_SURVEY: lambda title: _("Rater survey due: %(title)s", title=title),
+}
+
+
+def deadline_of(item):
+    """A deadline of the schedule as a calendar entry, in the reader's language."""
+    path = url_for(item.endpoint, **item.args)
+    # Named by its address, hashed: a rater's address holds their private link.
+    key = f"{item.kind.replace('_', '-')}-{sha256(path.encode()).hexdigest()[:20]}"
+    link = current_app.config["PUBLIC_URL"] + path
+    return Deadline(key, DEADLINE_SUMMARIES[item.kind](item.title()), item.end_at, link)

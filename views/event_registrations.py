@@ -25,7 +25,8 @@ from models import (
     User,
     contains_text,
 )
-from sessions import booking, registration_import, zoom_attendance
+from sessions import booking, personal_schedule, registration_import, zoom_attendance
+from views import clash_warnings
 from views.listing import Filter, SortKey, list_response, read_listing, wants_table
 from views.lookups import get_or_404
 
@@ -277,6 +278,10 @@ def register_user(event_id):
     message = _(
         "%(name)s is registered for %(session)s.", name=user.name, session=pick_text(session.name)
     )
+    clashes = personal_schedule.clashes_with_session(user, session)
+    if clashes:  # information for the admin, not a refusal
+        note = clash_warnings.someone_elses_clash_text(user.name, clashes)
+        message = _("%(done)s Note: %(clash)s", done=message, clash=note)
     return make_response(table, trigger={"toast": message})
 
 

@@ -10,7 +10,8 @@ from accounts.access import allow
 from foundation.forms import row_id
 from foundation.i18n import viewer_timezone
 from models import Event, Registration, Role, Session, utcnow
-from sessions import booking
+from sessions import booking, personal_schedule
+from views import clash_warnings
 from views.fragments import drawn_once, rows_of
 from views.lookups import attach_days, get_or_404, session_with_days
 
@@ -105,10 +106,14 @@ def my_session_card(event, mine, toast):
     return make_response(body, trigger={"toast": toast})
 
 
-def act_on_session(session_id, operation, toast, answer=my_session_card):
+def act_on_session(session_id, operation, toast, answer=my_session_card, ask_first=None):
     """Load the session and its event (or 404), do `operation`, and answer with what
-    changed; a refusal redraws the event with its message."""
+    changed; a refusal redraws the event with its message. `ask_first(session)` may answer
+    instead, with a question to confirm first."""
     session = visible_event_session_or_404(session_id)
+    question = ask_first and ask_first(session)
+    if question is not None:
+        return question
     event = session.event
     try:
         registration = operation(session)
@@ -124,14 +129,40 @@ def redraw_after(event, _registration, toast):
 @bp.route("/sessions/<int:session_id>/signup", methods=["POST"])
 @allow(Role.MEMBER)
 def sign_up(session_id):
+    answer = my_session_card if request.htmx else event_page_again
     return act_on_session(
-        session_id, lambda s: booking.sign_up(g.user, s), _("You are registered.")
+        session_id,
+        lambda s: booking.sign_up(g.user, s),
+        _("You are registered."),
+        answer,
+        ask_first=clash_before_joining,
     )
+
+
+def clash_before_joining(session):
+    """The "Join anyway?" question when the session overlaps another of the member's live
+    sessions and they have not answered it yet; None to go ahead (a sign-up that will be
+    refused anyway is not asked about)."""
+    if clash_warnings.is_confirmed() or session.is_full:
+        return None
+    if not session.registration_is_open(utcnow()):
+        return None
+    clashes = personal_schedule.clashes_with_session(g.user, session)
+    if not clashes:
+        return None
+    url = url_for("event_signup.sign_up", session_id=session.id)
+    return clash_warnings.confirmation(clashes, url, "#event-body")
+
+
+def event_page_again(event, _registration, _toast):
+    """A browser without JavaScript that confirmed a clash goes back to the event's page."""
+    return redirect(url_for("event_signup.event_page", event_id=event.id), 303)
 
 
 @bp.route("/sessions/<int:session_id>/waitlist", methods=["POST"])
 @allow(Role.MEMBER)
 def join_waiting_list(session_id):
+    # The waiting list holds no seat: a clash is told when the seat comes, on the schedule.
     return act_on_session(
         session_id,
         lambda s: booking.join_waiting_list(g.user, s),

@@ -25,8 +25,9 @@ from models import (
     User,
     utcnow,
 )
-from sessions import hosting
+from sessions import hosting, personal_schedule
 from sessions.hosting import HOSTED_KINDS
+from views import clash_warnings
 from views.lookups import attach_days, get_or_404
 
 URL_PREFIXES = ("/host",)
@@ -84,18 +85,37 @@ def attendees_of_many(sessions):
     return sessions
 
 
+def clash_notes(session, attendees):
+    """{user id: "Anna is in 'Evening' at that time: …"} for the attendees holding a seat
+    whose other sessions overlap this one: what the host who enrolled them should know.
+    Two queries whatever the number of attendees."""
+    seated = [person for person, _label, state in attendees if state in Status.PARTICIPATING]
+    if not seated:
+        return {}
+    intervals = personal_schedule.days_of_sessions([session.id])[session.id]
+    rows = [(person.id, intervals, personal_schedule.owner_of(session)) for person in seated]
+    found = personal_schedule.clashes_of_rows(rows)
+    return {
+        person.id: clash_warnings.someone_elses_clash_text(person.name, clashes)
+        for person, clashes in zip(seated, found, strict=True)
+        if clashes
+    }
+
+
 def manage_context(session, errors=None, step=None, form=None):
     session = Session.get_by_id(session.id)
     day = hosting.only_day(session)
     now = utcnow()
     zone = session.timezone
+    attendees = attendees_of(session)
     return {
         "session": session,
         "day": day,
         "meeting": meeting_of(day),
         "details": MentoringDetails.get_or_none(MentoringDetails.session == session),
         "mentor": User.get_or_none(User.id == session.host_id),
-        "attendees": attendees_of(session),
+        "attendees": attendees,
+        "clash_notes": clash_notes(session, attendees),
         "status": hosting.display_status(session, day, now),
         "DisplayStatus": hosting.DisplayStatus,
         "changeable": not hosting.check_changeable(session, day, now),

@@ -13,8 +13,9 @@ from foundation.i18n import pick_text
 from meetings import bigbluebutton
 from meetings.platforms import meeting_of
 from models import Registration, Role, Session, Status, User, utcnow
-from sessions import booking, group_sessions, hosting, mentoring
+from sessions import booking, group_sessions, hosting, mentoring, personal_schedule
 from sessions.hosting import HOSTED_KINDS, join_is_open
+from views import clash_warnings
 from views.lookups import attach_days, get_or_404
 
 URL_PREFIXES = ("/s", "/u", "/invitations")
@@ -108,11 +109,27 @@ def redraw_state(session, error=None, toast=None):
 @allow(Role.MEMBER)
 def join(session_id):
     session = visible_session_or_404(session_id)
+    clashes = [] if clash_warnings.is_confirmed() else clashes_of_joining(session)
+    if clashes:
+        url = url_for("session_pages.join", session_id=session.id)
+        return clash_warnings.confirmation(clashes, url, "#session-state", "outerHTML")
     try:
         booking.sign_up(g.user, session)
     except booking.BookingError as refusal:
         return redraw_state(session, refusal.message)
+    if not request.htmx:  # "Join anyway" from the page a browser without JavaScript shows
+        return redirect(url_for("session_pages.public_page", session_id=session.id), 303)
     return redraw_state(session, toast=_("You are registered."))
+
+
+def clashes_of_joining(session):
+    """What the member's seat in `session` would overlap; nothing when booking will refuse
+    it (full, closed, they host it or are in it already)."""
+    if session.is_full or not session.registration_is_open(utcnow()):
+        return []  # refused anyway: nothing to ask
+    if session.host_id == g.user.id or booking.live_in(g.user, session):
+        return []
+    return personal_schedule.clashes_with_session(g.user, session)
 
 
 @bp.route("/s/<int:session_id>/leave", methods=["POST"])
@@ -139,22 +156,40 @@ def invitation(token):
         registration, action = group_sessions.read_invitation(token)
     except Invalid as error:
         return render_template("group/invitation.html", problem=error.errors["token"]), 400
-    message = None
+    message, clash = None, None
     if request.method == "POST":
-        try:
-            group_sessions.answer_invitation(registration, action)
-            message = _("Thank you, your answer is saved.")
-        except booking.BookingError as refusal:
-            message = refusal.message
+        clash = clash_of_accepting(registration, action)
+        if clash is None:
+            message = answer_invitation(registration, action)
         registration = Registration.get_by_id(registration.id)
     return render_template(
         "group/invitation.html",
         registration=registration,
         action=action,
         message=message,
+        clash=clash,
         session=registration.session,
         problem=None,
     )
+
+
+def clash_of_accepting(registration, action):
+    """The clash text to show before accepting, unless the person has seen it already."""
+    if action != "accept" or clash_warnings.is_confirmed():
+        return None
+    if registration.status != Status.INVITED:
+        return None
+    user = User.get_by_id(registration.user_id)
+    clashes = personal_schedule.clashes_with_session(user, registration.session)
+    return clash_warnings.clash_text(clashes) if clashes else None
+
+
+def answer_invitation(registration, action):
+    try:
+        group_sessions.answer_invitation(registration, action)
+    except booking.BookingError as refusal:
+        return refusal.message
+    return _("Thank you, your answer is saved.")
 
 
 # The meeting room --------------------------------------------------------------------------
