@@ -31,7 +31,7 @@ from models import (
     Session,
     Status,
     ZoomConnection,
-    ZoomRecording,
+    Recording,
     ZoomSettings,
     ZoomState,
     utcnow,
@@ -253,7 +253,7 @@ def recordings(day_id):
         )
         if not taking_part:
             abort(404)
-    files = ZoomRecording.select().where(ZoomRecording.day == day).order_by(ZoomRecording.start_at)
+    files = Recording.select().where(Recording.day == day).order_by(Recording.start_at)
     return render_template("zoom/_recordings.html", day=day, files=list(files))
 
 
