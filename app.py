@@ -26,6 +26,7 @@ from views import (
     assessment_sessions,
     assessment_surveys,
     auth,
+    bigbluebutton,
     bulk_upload,
     calendar_feeds,
     company_settings,
@@ -61,6 +62,7 @@ VIEW_MODULES = (
     mentoring,
     bulk_upload,
     zoom,
+    bigbluebutton,
     assessment_catalog,
     assessment_sessions,
     assessment_surveys,
@@ -89,6 +91,8 @@ def create_app(test_config=None):
     for view_module in VIEW_MODULES:  # one URL prefix, one module: see views/__init__.py
         app.register_blueprint(view_module.bp)
     csrf.exempt(zoom.webhook)  # Zoom signs its calls instead (views/zoom.py)
+    for callback in bigbluebutton.CALLBACKS:  # signed by BigBlueButton or by a token of ours
+        csrf.exempt(callback)
     app.view_functions["static"].audience = access.VISITOR
     app.jinja_env.filters.update(
         linkify=linkify,

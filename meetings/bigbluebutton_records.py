@@ -160,13 +160,13 @@ def keep_recordings(day, listed):
 
 
 def fetch_recordings(day):
-    """Ask getRecordings about the day's room and keep what it lists (0 when the server
-    cannot be asked just now: the sweep asks again)."""
+    """Ask getRecordings about the day's room and keep what it lists: how many, or None
+    when the server cannot be asked just now (the sweep asks again)."""
     try:
         listed = bigbluebutton.recordings_of(bigbluebutton.meeting_id_for(day))
     except bigbluebutton.BigBlueButtonError as error:
         log.warning("BigBlueButton recordings of day %s were not read: %s", day.id, error.message)
-        return 0
+        return None
     with write_transaction():
         return keep_recordings(day, listed)
 
@@ -198,7 +198,7 @@ def sweep_recordings(now=None):
     """The fallback for lost recording-ready callbacks: how many recordings were kept."""
     if not bigbluebutton.is_configured():
         return 0
-    return sum(fetch_recordings(day) for day in days_to_sweep(now))
+    return sum(fetch_recordings(day) or 0 for day in days_to_sweep(now))
 
 
 # Attendance ---------------------------------------------------------------------------------

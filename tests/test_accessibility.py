@@ -150,7 +150,7 @@ def assessment_pages(people):
 def _mentoring_and_zoom(event, host, make_day):
     """Issue 12 and 15 pages: a mentoring session the host runs (a mentee in it), and a past
     Zoom day with a recording."""
-    from models import MentoringDetails, ZoomMeeting, Recording, ZoomRole
+    from models import MentoringDetails, Recording, ZoomMeeting, ZoomRole
 
     with db.connection_context():
         start = utcnow().replace(second=0, microsecond=0) + timedelta(days=12)

@@ -11,16 +11,16 @@ from zoom_standin import ZoomStandin
 from meetings.zoom import connections, meeting_sync, oauth, webhooks
 from meetings.zoom.client import ZoomClient
 from models import (
+    Attendance,
     Day,
     DayFormat,
     Email,
+    Recording,
     Registration,
     Role,
     Status,
-    Attendance,
     ZoomConnection,
     ZoomMeeting,
-    Recording,
     ZoomRole,
     ZoomSettings,
     db,

@@ -15,6 +15,7 @@ from meetings.platforms import meeting_of
 from models import Registration, Role, Session, Status, User, utcnow
 from sessions import booking, group_sessions, hosting, mentoring
 from sessions.hosting import HOSTED_KINDS, join_is_open
+from views.bigbluebutton import room_parameters_for
 from views.lookups import attach_days, get_or_404
 
 URL_PREFIXES = ("/s", "/u", "/invitations")
@@ -212,6 +213,7 @@ def join_meeting(session_id):
             pick_text(session.name),
             duration_minutes=int((day.end_at - day.start_at).total_seconds() // 60) + 30,
             logout_url=current_app.config["PUBLIC_URL"] + url_for("home.home"),
+            extra=room_parameters_for(day),
         )
         url = bigbluebutton.join_url(room, g.user.name, g.user.id, moderator=moderator)
     except bigbluebutton.BigBlueButtonError as problem:

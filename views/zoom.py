@@ -26,12 +26,12 @@ from foundation.forms import FormReader, Invalid
 from meetings.zoom import connections, meeting_sync, oauth, webhooks
 from meetings.zoom.transport import ZoomError
 from models import (
+    Recording,
     Registration,
     Role,
     Session,
     Status,
     ZoomConnection,
-    Recording,
     ZoomSettings,
     ZoomState,
     utcnow,

@@ -9,7 +9,7 @@ from foundation.jobs import job
 from meetings.zoom.client import ZoomClient
 from meetings.zoom.connections import connection_for
 from meetings.zoom.transport import MAX_ATTEMPTS, ZoomError, backoff
-from models import Day, Attendance, ZoomRole, utcnow, write_transaction
+from models import Attendance, Day, ZoomRole, utcnow, write_transaction
 
 log = logging.getLogger(__name__)
 
