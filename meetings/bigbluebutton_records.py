@@ -92,9 +92,7 @@ def _shared_secret():
 
 def _decode(token, **options):
     try:
-        return jwt.decode(
-            token, _shared_secret(), algorithms=SHARED_SECRET_ALGORITHMS, **options
-        )
+        return jwt.decode(token, _shared_secret(), algorithms=SHARED_SECRET_ALGORITHMS, **options)
     except jwt.PyJWTError as error:
         raise Refused(str(error)) from error
 

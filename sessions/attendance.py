@@ -176,9 +176,7 @@ def mark_from_attendance(suggested, scope, now=None):
 
 def apply_event_attendance(event, now=None):
     """An admin's click for an event's Zoom days."""
-    return mark_from_attendance(
-        event_attendance(event, now), Registration.event == event, now
-    )
+    return mark_from_attendance(event_attendance(event, now), Registration.event == event, now)
 
 
 def apply_session_attendance(session, now=None):

@@ -13,7 +13,7 @@ from foundation.i18n import pick_text
 from meetings import bigbluebutton
 from meetings.platforms import meeting_of
 from models import Registration, Role, Session, Status, User, utcnow
-from sessions import booking, group_sessions, hosting, mentoring
+from sessions import booking, group_sessions, hosting, meeting_records, mentoring
 from sessions.hosting import HOSTED_KINDS, join_is_open
 from views.bigbluebutton import room_parameters_for
 from views.lookups import attach_days, get_or_404
@@ -89,6 +89,11 @@ def public_context(session, error=None):
         "now": utcnow(),
         "join_open": join_is_open(session, session.day_list[0] if session.day_list else None),
         "error": error,
+        "recordings": (
+            meeting_records.shown_recordings(session)
+            if meeting_records.may_watch(user, session)
+            else []
+        ),
     }
 
 

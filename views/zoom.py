@@ -253,7 +253,11 @@ def recordings(day_id):
         )
         if not taking_part:
             abort(404)
-    files = Recording.select().where(Recording.day == day).order_by(Recording.start_at)
+    files = (
+        Recording.select()
+        .where(Recording.day == day, Recording.hidden_at.is_null())
+        .order_by(Recording.start_at)
+    )
     return render_template("zoom/_recordings.html", day=day, files=list(files))
 
 
