@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import logging
 import re
+import warnings
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -91,10 +92,16 @@ def _shared_secret():
 
 
 def _decode(token, **options):
-    try:
-        return jwt.decode(token, _shared_secret(), algorithms=SHARED_SECRET_ALGORITHMS, **options)
-    except jwt.PyJWTError as error:
-        raise Refused(str(error)) from error
+    # The key is the server's shared secret, whose length BigBlueButton chooses (32 to 40
+    # characters as `bbb-conf` makes them): PyJWT's advice to use a longer one cannot apply.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", jwt.InsecureKeyLengthWarning)
+        try:
+            return jwt.decode(
+                token, _shared_secret(), algorithms=SHARED_SECRET_ALGORITHMS, **options
+            )
+        except jwt.PyJWTError as error:
+            raise Refused(str(error)) from error
 
 
 def read_recording_ready(signed_parameters):
