@@ -3,6 +3,7 @@ room is created with recording and Convene's callbacks, the stand-in calls back 
 server does, and what people then see. Forged callbacks are refused and change nothing;
 repeated ones change nothing either."""
 
+import json
 from datetime import timedelta
 from urllib.parse import urlencode
 from urllib.request import Request
@@ -289,3 +290,38 @@ def test_get_recordings_reads_the_documented_answer(ctx, bbb):
     assert found["record_id"] == record_id and found["type"] == "presentation"
     assert found["url"].endswith(PLAY + record_id)
     assert int(found["end_ms"]) - int(found["start_ms"]) == 20 * 60_000
+
+
+def post_analytics(url, body, secret):
+    token = sign({"exp": int(utcnow().timestamp()) + 60}, secret, "HS512")
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    return send(Request(url, data=body, headers=headers, method="POST"))[0]
+
+
+def test_odd_callbacks_are_answered_without_a_server_error(meeting, bbb, live_server):
+    analytics = f"{live_server.url}/bigbluebutton/analytics"
+    assert post_analytics(analytics, b"not json", bbb.secret) == 400
+    assert post_analytics(analytics, b"[1, 2]", bbb.secret) == 400
+    assert post_analytics(analytics, b'{"meeting_id": {"a": 1}}', bbb.secret) == 410
+    assert post_analytics(analytics, b'{"meeting_id": "convene-1-99999999999"}', bbb.secret) == 410
+    attendees = [
+        "x",
+        {"ext_user_id": {"a": 1}},
+        {"ext_user_id": "99999999999999999999"},
+        {"ext_user_id": "4242", "duration": "long"},
+        {"ext_user_id": str(meeting["ann"].user.id), "duration": True, "joins": "soon"},
+    ]
+    odd = json.dumps({"meeting_id": meeting["room"], "data": {"attendees": attendees}})
+    assert post_analytics(analytics, odd.encode(), bbb.secret) == 204
+    with db.connection_context():
+        assert [(row.user_id, row.seconds) for row in Attendance.select()] == [
+            (meeting["ann"].user.id, 0)
+        ]
+    ready = f"{live_server.url}/bigbluebutton/recording-ready"
+    wrong_kind = sign({"meeting_id": 7, "record_id": ["x"]}, bbb.secret)
+    body = urlencode({"signed_parameters": wrong_kind}).encode()
+    assert send(Request(ready, data=body, method="POST"))[0] == 401
+    for odd_id in ("%00%27%22", "convene-1-1%20", "x" * 300):
+        ended = f"{live_server.url}/bigbluebutton/meetings/{odd_id}/ended?token=%FF"
+        assert send(Request(ended))[0] in (400, 403)
+    assert recordings() == []
