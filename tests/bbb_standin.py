@@ -12,13 +12,14 @@ learning-analytics callback (a JSON POST with an HS512 JWT bearer token expiring
 hours, the payload of post_events_analytics_callback.rb). `add_recording` makes a meeting's
 recording "processed", as bbb-record would."""
 
+import argparse
 import hashlib
 import hmac
 import json
 import threading
 import time
 import warnings
-from urllib.error import HTTPError
+from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
 from urllib.request import Request as OutgoingRequest
 from urllib.request import urlopen
@@ -41,10 +42,11 @@ def _failed(key, message):
 
 
 class BigBlueButtonStandIn:
-    def __init__(self, secret, algorithms=("sha1", "sha256")):
+    def __init__(self, secret, algorithms=("sha1", "sha256"), port=0):
         self.secret, self.algorithms = secret, set(algorithms)
         self.meetings, self.calls, self.recordings = {}, [], []
-        self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
+        self.reports_on_end = False  # by hand (main): call back when a meeting is ended
+        self.server = make_server("127.0.0.1", port, self.wsgi, threaded=True)
         self.server_url = f"http://127.0.0.1:{self.server.server_port}"
         self.url = f"{self.server_url}/bigbluebutton"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -79,6 +81,8 @@ class BigBlueButtonStandIn:
         call = request.path.rsplit("/", 1)[-1]
         raw_query = request.query_string.decode()
         self.calls.append((call, dict(request.args)))
+        if request.path == "/bigbluebutton/client/BigBlueButton.html":
+            return Response(CLIENT_PAGE, content_type="text/html; charset=utf-8")
         if not request.path.startswith("/bigbluebutton/api/"):
             return Response("not found", 404)
         if not self.checksum_is_valid(call, raw_query):
@@ -107,6 +111,7 @@ class BigBlueButtonStandIn:
                 "autoStartRecording": args.get("autoStartRecording") == "true",
                 "meta": meta,
                 "created_ms": int(time.time() * 1000),
+                "joined_at": {},
             }
         extra = {"messageKey": "duplicateWarning"} if known else {}
         return _xml(
@@ -132,6 +137,7 @@ class BigBlueButtonStandIn:
         meeting["attendees"].append(
             {"userID": args.get("userID", ""), "fullName": args["fullName"], "role": role}
         )
+        meeting["joined_at"].setdefault(args.get("userID", ""), (args["fullName"], time.time()))
         client = f"{self.url}/client/BigBlueButton.html?sessionToken=t{len(meeting['attendees'])}"
         if args.get("redirect") == "false":
             return _xml(
@@ -171,6 +177,8 @@ class BigBlueButtonStandIn:
         if meeting is None:
             return _failed("notFound", "We could not find a meeting with that meeting ID")
         meeting["running"] = False
+        if self.reports_on_end:  # as the server does, a moment after the meeting ends
+            threading.Timer(1.0, self.finish, [meeting_id]).start()
         return _xml(
             returncode="SUCCESS",
             messageKey="sentEndMeetingRequest",
@@ -260,6 +268,29 @@ class BigBlueButtonStandIn:
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
         return send(OutgoingRequest(url, data=body, headers=headers, method="POST"))
 
+    def finish(self, meeting_id):
+        """After `end`, by hand: the recording is processed and the three callbacks go out,
+        with each person's time from their first join to the end."""
+        meeting, now = self.meetings[meeting_id], time.time()
+        minutes = max(1, round((now * 1000 - meeting["created_ms"]) / 60_000))
+        record_id = self.add_recording(meeting_id, minutes=minutes)
+        attendees = [
+            (user_id, name, int(now - joined))
+            for user_id, (name, joined) in meeting["joined_at"].items()
+            if user_id.isdigit()
+        ]
+        print("end:", *self.fire_end(meeting_id, recordingmarks=True))
+        print("recording ready:", *self.fire_recording_ready(meeting_id, record_id))
+        print("analytics:", *self.fire_analytics(meeting_id, attendees))
+
+
+CLIENT_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8">
+<title>BigBlueButton stand-in</title>
+<h1>BigBlueButton stand-in</h1>
+<p>You are in the room. The host ends the meeting from Convene ("End meeting"); a moment
+later the stand-in sends Convene the recording and the attendance report, as the server
+does.</p></html>"""
+
 
 def sign(payload, secret, algorithm="HS256"):
     """A JWT as BigBlueButton makes one (its secrets are shorter than PyJWT recommends)."""
@@ -274,6 +305,8 @@ def send(request):
             return answer.status, answer.read().decode()
     except HTTPError as answer:
         return answer.code, answer.read().decode()
+    except URLError as error:  # the application is not listening
+        return 0, str(error.reason)
 
 
 def _recording_xml(item):
@@ -300,3 +333,20 @@ def _recording_xml(item):
         "</playback>"
         "</recording>"
     )
+
+
+def main():
+    parser = argparse.ArgumentParser(description="A BigBlueButton stand-in to try Convene by hand")
+    parser.add_argument("--port", type=int, default=9200)
+    parser.add_argument("--secret", default="standin-shared-secret-0123456789")
+    options = parser.parse_args()
+    standin = BigBlueButtonStandIn(options.secret, port=options.port)
+    standin.reports_on_end = True
+    print("BigBlueButton stand-in on", standin.url)
+    print(f"  export BBB_URL={standin.url}")
+    print(f"  export BBB_SECRET={options.secret}")
+    standin.server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

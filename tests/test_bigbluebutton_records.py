@@ -4,6 +4,7 @@ server does, and what people then see. Forged callbacks are refused and change n
 repeated ones change nothing either."""
 
 import json
+import time
 from datetime import timedelta
 from urllib.parse import urlencode
 from urllib.request import Request
@@ -325,3 +326,32 @@ def test_odd_callbacks_are_answered_without_a_server_error(meeting, bbb, live_se
         ended = f"{live_server.url}/bigbluebutton/meetings/{odd_id}/ended?token=%FF"
         assert send(Request(ended))[0] in (400, 403)
     assert recordings() == []
+
+
+def test_by_hand_the_stand_in_reports_when_the_host_ends_the_meeting(
+    app, bbb, live_server, make_user
+):
+    """`make bbb-standin`: pressing End meeting in Convene brings the recording and the
+    attendance, as a real server would a moment later."""
+    app.config["PUBLIC_URL"] = live_server.url
+    bbb.reports_on_end = True
+    mentor = make_user(Role.HOST, name="Maria Mentor")
+    session = bbb_session_starting_in(app, mentor, 5)
+    ann = make_user(name="Ann Early")
+    mentee = signed_in(app, ann)
+    mentee.htmx("post", f"/s/{session.id}/join")
+    host = signed_in(app, mentor)
+    for client in (host, mentee):
+        open_join_link = client.get(f"/s/{session.id}/meeting").headers["Location"]
+        send(Request(open_join_link))  # the browser follows the join link
+    assert host.htmx("post", f"/host/sessions/{session.id}/meeting/end").status_code == 200
+    deadline = utcnow() + timedelta(seconds=10)
+    while utcnow() < deadline and not (recordings() and attendance_rows()):
+        time.sleep(0.2)
+    assert [row.platform for row in recordings()] == ["bigbluebutton"]
+    assert {user_id for user_id, _seconds in attendance_rows()} == {mentor.id, ann.id}
+
+
+def attendance_rows():
+    with db.connection_context():
+        return [(row.user_id, row.seconds) for row in Attendance.select()]
