@@ -242,6 +242,12 @@ def _register_commands(app):
             loaded = demo.load_once()
             last = demo.add_people(people) if people else None
         click.echo("Demo data loaded." if loaded else "Database already has data; demo not loaded.")
+        with db.connection_context():
+            report = demo.bigbluebutton_report_command()
+        if report:
+            click.echo(
+                f"BigBlueButton stand-in: send the finished session's reports with\n  {report}"
+            )
         if last:
             click.echo(f"Added {people} generated members (the last: person{last}).")
 

@@ -81,6 +81,8 @@ class BigBlueButtonStandIn:
         call = request.path.rsplit("/", 1)[-1]
         raw_query = request.query_string.decode()
         self.calls.append((call, dict(request.args)))
+        if request.path == "/standin/report" and request.method == "POST":
+            return self.report_by_hand(request.get_json(silent=True) or {})
         if request.path == "/bigbluebutton/client/BigBlueButton.html":
             return Response(CLIENT_PAGE, content_type="text/html; charset=utf-8")
         if not request.path.startswith("/bigbluebutton/api/"):
@@ -283,6 +285,33 @@ class BigBlueButtonStandIn:
         print("recording ready:", *self.fire_recording_ready(meeting_id, record_id))
         print("analytics:", *self.fire_analytics(meeting_id, attendees))
 
+    def report_by_hand(self, order):
+        """`--report`: a meeting that ended (created here or not: the demo's finished
+        session never was) gets a recording, then the recording-ready and analytics
+        callbacks go to the application at `order["app"]`."""
+        meeting_id, app = str(order.get("meeting_id", "")), str(order.get("app", ""))
+        started = int(time.time() * 1000) - 60 * 60_000
+        meeting = self.meetings.setdefault(
+            meeting_id,
+            {"name": "Demo meeting", "running": False, "attendees": [], "created_ms": started},
+        )
+        meeting.setdefault("meta", {}).update(
+            {
+                "bbb-recording-ready-url": f"{app}/bigbluebutton/recording-ready",
+                "analytics-callback-url": f"{app}/bigbluebutton/analytics",
+            }
+        )
+        record_id = self.add_recording(meeting_id, minutes=55)
+        attendees = [
+            (str(user_id), f"Person {user_id}", int(minutes) * 60)
+            for user_id, minutes in order.get("attendees", [])
+        ]
+        answers = {
+            "recording ready": self.fire_recording_ready(meeting_id, record_id),
+            "analytics": self.fire_analytics(meeting_id, attendees),
+        }
+        return Response(json.dumps(answers), content_type="application/json")
+
 
 CLIENT_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8">
 <title>BigBlueButton stand-in</title>
@@ -335,11 +364,30 @@ def _recording_xml(item):
     )
 
 
+def ask_for_report(options):
+    """`--report MEETING --attendee USER:MINUTES`: tell the running stand-in to send it."""
+    attendees = [part.split(":", 1) for part in options.attendee]
+    order = {"meeting_id": options.report, "app": options.app, "attendees": attendees}
+    request = OutgoingRequest(
+        f"http://127.0.0.1:{options.port}/standin/report",
+        data=json.dumps(order).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    print(*send(request))
+
+
 def main():
     parser = argparse.ArgumentParser(description="A BigBlueButton stand-in to try Convene by hand")
     parser.add_argument("--port", type=int, default=9200)
     parser.add_argument("--secret", default="standin-shared-secret-0123456789")
+    parser.add_argument("--report", metavar="MEETING", help="send a meeting's reports and exit")
+    parser.add_argument("--attendee", action="append", default=[], metavar="USER:MINUTES")
+    parser.add_argument("--app", default="http://127.0.0.1:5000", help="Convene's address")
     options = parser.parse_args()
+    if options.report:
+        ask_for_report(options)
+        return
     standin = BigBlueButtonStandIn(options.secret, port=options.port)
     standin.reports_on_end = True
     print("BigBlueButton stand-in on", standin.url)

@@ -24,6 +24,7 @@ from models import (
     RegistrationRole,
     Role,
     Status,
+    User,
     db,
     utcnow,
 )
@@ -355,3 +356,30 @@ def test_by_hand_the_stand_in_reports_when_the_host_ends_the_meeting(
 def attendance_rows():
     with db.connection_context():
         return [(row.user_id, row.seconds) for row in Attendance.select()]
+
+
+def test_the_demo_host_sees_the_recording_and_marks_attendance(app, bbb, live_server):
+    """`make run` with the stand-in: the demo's finished BigBlueButton hour, the stand-in's
+    `--report`, and the host's one click."""
+    import demo
+
+    app.config["PUBLIC_URL"] = live_server.url
+    with app.test_request_context("/"), db.connection_context():
+        assert demo.load_once()
+        command = demo.bigbluebutton_report_command()
+        member = User.get(User.email == "member@convene.test")
+    meeting_id = command.split("--report ")[1].split()[0]
+    order = {"meeting_id": meeting_id, "app": live_server.url, "attendees": [[member.id, 50]]}
+    answer = bbb.report_by_hand(order).get_json()
+    assert answer == {"recording ready": [204, ""], "analytics": [204, ""]}
+
+    host = app.test_client()
+    host.post("/login", data={"email": "host@convene.test", "password": demo.PASSWORD})
+    session_id = meeting_id.split("-")[1]
+    page = host.get(f"/host/sessions/{session_id}").text
+    assert PLAY in page and "55 minutes" in page and "50 min" in page
+    clicked = host.htmx("post", f"/host/sessions/{session_id}/attendance")
+    assert "1 status changed." in clicked.headers["HX-Trigger"]
+    with db.connection_context():
+        taken = Registration.get(Registration.user == member.id, Registration.session == session_id)
+    assert taken.status == Status.PARTICIPATED

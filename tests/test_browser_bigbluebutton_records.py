@@ -49,8 +49,8 @@ def test_host_sees_the_recording_and_marks_attendance_in_one_click(
     expect(host.locator("#toasts")).to_contain_text("2 statuses changed.")
     settle(host)
     table = host.locator("#attendees-table")
-    expect(table.locator("tr", has_text="Ann Early")).to_contain_text("Participated")
-    expect(table.locator("tr", has_text="Bob Brief")).to_contain_text("Missed")
+    expect(table.locator("tr", has_text="Ann Early").locator(".badge")).to_have_text("Participated")
+    expect(table.locator("tr", has_text="Bob Brief").locator(".badge")).to_have_text("Missed")
     with db.connection_context():
         marked = {
             row.user_id: row.status

@@ -1,6 +1,7 @@
 """Hosting group and mentoring sessions: the host's dashboard of their sessions, and the
-host's page of one session (attendees, meeting link, Edit / Reschedule / Cancel). What
-attendees see, the meeting room included, is views/session_pages.py."""
+host's page of one session (attendees, meeting link, Edit / Reschedule / Cancel, and once a
+BigBlueButton meeting is over its recordings and the one-click attendance). What attendees
+see, the meeting room included, is views/session_pages.py."""
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -53,6 +54,8 @@ def attendee_label(registration, invited):
         return _("Declined") if invited else _("Left")
     if registration.status == Status.WAITLISTED:
         return _("Waiting list")
+    if registration.status in Status.COMPLETED:  # marked after the session, by hand or attendance
+        return Status.label(registration.status)
     return _("Invited") if invited else _("Registered")
 
 
