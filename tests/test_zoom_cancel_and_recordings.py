@@ -160,9 +160,7 @@ def test_recording_completed_reads_the_whole_recording_from_zoom(
         for method, path in standin.calls
     )
     with db.connection_context():
-        kept = {
-            row.file_id: row for row in Recording.select().where(Recording.day == day.id)
-        }
+        kept = {row.file_id: row for row in Recording.select().where(Recording.day == day.id)}
     assert set(kept) == {"rec-1", "rec-2"}
     assert kept["rec-1"].play_url == "https://zoom.example/rec/play/1"
     assert kept["rec-1"].download_url == "https://zoom.example/rec/download/1"
