@@ -16,7 +16,7 @@ export HOST PORT
 AXE_VERSION := 4.14.1
 AXE := .cache/axe/node_modules/axe-core/axe.min.js
 
-.PHONY: run test setup translations database demo system-test-deps lint messages zoom-standin
+.PHONY: run test setup translations database demo system-test-deps lint messages zoom-standin bbb-standin
 
 run: setup demo
 	@echo
@@ -71,3 +71,10 @@ messages: $(VENV)/.installed
 ZOOM_STANDIN_PORT ?= 9100
 zoom-standin: $(VENV)/.installed
 	$(BIN)/python tests/zoom_standin.py --port $(ZOOM_STANDIN_PORT)
+
+# The local BigBlueButton stand-in (the API, recordings, and the callbacks a server makes
+# after a meeting) for trying BigBlueButton sessions by hand; it prints the BBB_* variables
+# to give `make run` (README, "BigBlueButton recordings and attendance").
+BBB_STANDIN_PORT ?= 9200
+bbb-standin: $(VENV)/.installed
+	$(BIN)/python tests/bbb_standin.py --port $(BBB_STANDIN_PORT)

@@ -26,6 +26,7 @@ from views import (
     assessment_sessions,
     assessment_surveys,
     auth,
+    bigbluebutton,
     bulk_upload,
     calendar_feeds,
     company_settings,
@@ -63,6 +64,7 @@ VIEW_MODULES = (
     mentoring,
     bulk_upload,
     zoom,
+    bigbluebutton,
     assessment_catalog,
     assessment_sessions,
     assessment_surveys,
@@ -91,6 +93,8 @@ def create_app(test_config=None):
     for view_module in VIEW_MODULES:  # one URL prefix, one module: see views/__init__.py
         app.register_blueprint(view_module.bp)
     csrf.exempt(zoom.webhook)  # Zoom signs its calls instead (views/zoom.py)
+    for callback in bigbluebutton.CALLBACKS:  # signed by BigBlueButton or by a token of ours
+        csrf.exempt(callback)
     app.view_functions["static"].audience = access.VISITOR
     app.jinja_env.filters.update(
         linkify=linkify,
@@ -240,6 +244,12 @@ def _register_commands(app):
             loaded = demo.load_once()
             last = demo.add_people(people) if people else None
         click.echo("Demo data loaded." if loaded else "Database already has data; demo not loaded.")
+        with db.connection_context():
+            report = demo.bigbluebutton_report_command()
+        if report:
+            click.echo(
+                f"BigBlueButton stand-in: send the finished session's reports with\n  {report}"
+            )
         if last:
             click.echo(f"Added {people} generated members (the last: person{last}).")
 

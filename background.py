@@ -16,6 +16,7 @@ from assessments import outreach, participant_import
 from foundation.i18n import current_company
 from foundation.jobs import periodic_job
 from imports import lifecycle as imports
+from meetings import bigbluebutton_records
 from meetings.zoom import attendance, connections, meeting_sync, recordings
 from messaging import mail, notifications
 from sessions import booking, bulk_upload, group_sessions, registration_import, reminders
@@ -37,6 +38,12 @@ def every_minute():
     mail.deliver_due()
 
 
+@periodic_job(crontab(minute="*/15"))
+def sweep_bigbluebutton_recordings():
+    """Recordings of BigBlueButton days that ended lately, in case a callback was lost."""
+    bigbluebutton_records.sweep_recordings()
+
+
 JOBS = (
     mail.deliver_outbox,
     mail.deliver_alongside,
@@ -46,6 +53,8 @@ JOBS = (
     connections.refresh_account_types,
     recordings.fetch_recordings,
     attendance.import_attendance,
+    bigbluebutton_records.fetch_day_recordings,
+    sweep_bigbluebutton_recordings,
     ask_to_confirm_participation,
     every_minute,
 )

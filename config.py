@@ -76,6 +76,8 @@ def from_environment():
         "BBB_URL": os.environ.get("BBB_URL") or None,
         "BBB_SECRET": os.environ.get("BBB_SECRET") or None,
         "BBB_CHECKSUM": os.environ.get("BBB_CHECKSUM", "sha256").lower(),
+        # Recordings of BigBlueButton days that ended longer ago are never asked for again.
+        "BBB_RECORDINGS_LOOKBACK_HOURS": int(os.environ.get("BBB_RECORDINGS_LOOKBACK_HOURS", "48")),
         "JOIN_OPENS_MINUTES": int(os.environ.get("JOIN_OPENS_MINUTES", "10")),
         # A mentoring invitation waits this long before it is sent, so that the meeting link
         # set right after publishing arrives in it rather than in a second email.

@@ -2,12 +2,15 @@
 "Leadership Training" with its "Daytime" and "Evening" sessions and days of each format, a
 public group session, and a public and a private mentoring session. The demo member is in
 the evening session, and a second group session overlaps its first evening, so joining it
-shows the clash warning."""
+shows the clash warning. With BigBlueButton configured (`make bbb-standin`), also a
+BigBlueButton mentoring hour that Maria Member took and that ended an hour ago, whose
+recording and attendance the stand-in can then send (`bigbluebutton_report_command`)."""
 
 from datetime import timedelta
 
 from assessments import demo_data
 from foundation import schedule
+from meetings import bigbluebutton
 from models import (
     Company,
     Day,
@@ -23,7 +26,7 @@ from models import (
     utcnow,
     write_transaction,
 )
-from sessions import mentoring
+from sessions import booking, mentoring
 
 PASSWORD = "convene-demo"
 ADMIN_EMAIL = "admin@convene.test"
@@ -70,7 +73,54 @@ def load_once():
         )
         demo_data.load(host, member, ZONE, member.password_hash)  # assessment sessions
     _mentoring_sessions(host, today)
+    if bigbluebutton.is_configured():
+        _finished_bigbluebutton_session(host, member)
     return True
+
+
+def _finished_bigbluebutton_session(host, member):
+    """Made through the rules a day ahead (a session cannot be made in the past), taken by
+    Maria Member, then moved to have ended an hour ago."""
+    start = utcnow().replace(second=0, microsecond=0) + timedelta(days=1)
+    session = mentoring.create(
+        mentoring.MentoringValues(
+            title="Finished: interviewing well",
+            description="A BigBlueButton hour that is over: its recording and attendance.",
+            mentor=host,
+            start_at=start,
+            end_at=start + timedelta(hours=1),
+            timezone=ZONE,
+            categories=["Career"],
+            medium=["English"],
+            platform="BigBlueButton",
+        ),
+        Company.current(),
+    )
+    booking.sign_up(member, session)
+    ended = utcnow().replace(second=0, microsecond=0) - timedelta(hours=1)
+    Day.update(start_at=ended - timedelta(hours=1), end_at=ended).where(
+        Day.session == session
+    ).execute()
+
+
+def bigbluebutton_report_command():
+    """The stand-in's command that sends the finished BigBlueButton session's recording and
+    attendance (Maria Member 50 minutes of 60), or None without that session."""
+    day = (
+        Day.select()
+        .join(Session)
+        .where(
+            Session.kind == SessionKind.MENTORING,
+            Day.platform == "bigbluebutton",
+            Day.end_at < utcnow(),
+        )
+        .first()
+    )
+    member = User.get_or_none(User.email == "member@convene.test")
+    if day is None or member is None:
+        return None
+    meeting = bigbluebutton.meeting_id_for(day)
+    return f".venv/bin/python tests/bbb_standin.py --report {meeting} --attendee {member.id}:50"
 
 
 def _training_event(host, first):

@@ -156,6 +156,10 @@ class Company(BaseModel):
     bulk_background_rows = pw.IntegerField(default=200)  # larger bulk files run as a job
     min_duration_minutes = pw.IntegerField(default=30)
     group_minimum_cutoff_hours = pw.IntegerField(default=24)
+    # BigBlueButton rooms are created with `record=true` (a moderator may record) while this
+    # holds; `autoStartRecording` starts the recorder as the room opens.
+    allows_bbb_recordings = pw.BooleanField(default=True)
+    bbb_auto_start_recording = pw.BooleanField(default=False)
 
     @classmethod
     def current(cls):
@@ -496,23 +500,37 @@ class ZoomSettings(BaseModel):
         return cls.select().order_by(cls.id).first() or cls.create()
 
 
-class ZoomAttendance(BaseModel):
-    """One person in a Zoom day: from the participants report (with time spent) or from
-    participant webhooks (presence only)."""
+class Attendance(BaseModel):
+    """One person in an online day's meeting, on any platform (sessions/attendance.py reads
+    it): Zoom's participants report or webhooks, BigBlueButton's learning-analytics report.
+    A person is matched to a registration by `user` when the platform knows Convene's user
+    id (BigBlueButton's `userID`), else by e-mail (Zoom)."""
 
-    day = pw.ForeignKeyField(Day, backref="zoom_attendance", on_delete="CASCADE")
-    person = pw.CharField()  # the e-mail, lower-case; else the Zoom participant id or name
+    day = pw.ForeignKeyField(Day, backref="attendance", on_delete="CASCADE")
+    person = pw.CharField()  # the e-mail, lower-case; "user:<id>"; else the platform's id or name
+    user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
     email = pw.CharField(default="")
     name = pw.CharField(default="")
-    seconds = pw.IntegerField(null=True)  # None: presence only (Participant role)
+    seconds = pw.IntegerField(null=True)  # None: presence only (Zoom's Participant role)
     updated_at = pw.DateTimeField(default=utcnow)
 
     class Meta:
         indexes = ((("day", "person"), True),)
 
 
-class ZoomRecording(BaseModel):
-    day = pw.ForeignKeyField(Day, backref="zoom_recordings", on_delete="CASCADE")
+class RecordingPlatform(Choices):
+    ZOOM = "zoom"
+    BIGBLUEBUTTON = "bigbluebutton"
+    LABELS = {ZOOM: _l("Zoom"), BIGBLUEBUTTON: _l("BigBlueButton")}
+
+
+class Recording(BaseModel):
+    """A recording of an online day's meeting: a Zoom cloud recording file, or a
+    BigBlueButton recording (`file_id` is its `recordID`). A host may hide one (`hidden_at`);
+    a hidden recording stays hidden whatever the platform reports later."""
+
+    day = pw.ForeignKeyField(Day, backref="recordings", on_delete="CASCADE")
+    platform = pw.CharField(default=RecordingPlatform.ZOOM)
     file_id = pw.CharField(unique=True)
     recording_type = pw.CharField(default="")
     file_type = pw.CharField(default="")
@@ -521,6 +539,11 @@ class ZoomRecording(BaseModel):
     file_size = pw.BigIntegerField(default=0)
     play_url = pw.TextField(default="")
     download_url = pw.TextField(default="")
+    hidden_at = pw.DateTimeField(null=True)
+
+    @property
+    def duration(self):
+        return self.end_at - self.start_at if self.start_at and self.end_at else None
 
 
 class ZoomWebhookEvent(BaseModel):
@@ -531,8 +554,9 @@ class ZoomWebhookEvent(BaseModel):
     received_at = pw.DateTimeField(default=utcnow)
 
 
-# The tables migration 011 created; ZoomMeeting came with migration 014.
-ZOOM_MODELS = [ZoomConnection, ZoomSettings, ZoomAttendance, ZoomRecording, ZoomWebhookEvent]
+# The Zoom tables migration 011 created as they still are; ZoomMeeting came with migration
+# 014, and 015 made Zoom's attendance and recordings the platform-neutral tables.
+ZOOM_MODELS = [ZoomConnection, ZoomSettings, ZoomWebhookEvent]
 
 
 ALL_MODELS = [
@@ -550,6 +574,8 @@ ALL_MODELS = [
     Invitation,
     *ZOOM_MODELS,
     ZoomMeeting,
+    Attendance,
+    Recording,
 ]
 
 

@@ -59,16 +59,32 @@ def save_company_settings(company, form):
     )
     is_zoom_enabled = reader.flag("is_zoom_enabled")
     allows_group_sessions = reader.flag("allows_group_sessions")
+    recordings = read_recording_settings(reader, company)
     reader.raise_if_invalid()
     company.timezone = zone
     company.locales = locales
     company.default_locale = default_locale
     company.is_zoom_enabled = is_zoom_enabled
     company.allows_group_sessions = allows_group_sessions
-    for name, value in limits.items():
+    for name, value in (limits | recordings).items():
         setattr(company, name, value)
     company.save()
     return company
+
+
+def read_recording_settings(reader, company):
+    """BigBlueButton recording: allowed, and started with the room. A form without the
+    section (its marker field) keeps both as they are, since an unticked box sends nothing."""
+    if not reader.form.get("bbb_recording_section"):
+        return {}
+    allows = reader.flag("allows_bbb_recordings")
+    auto_start = reader.flag("bbb_auto_start_recording")
+    if auto_start and not allows:
+        reader.error(
+            "bbb_auto_start_recording",
+            _("Recording can start automatically only where recordings are allowed."),
+        )
+    return {"allows_bbb_recordings": allows, "bbb_auto_start_recording": auto_start}
 
 
 def save_user(user, form, acting_user):

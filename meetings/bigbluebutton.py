@@ -1,5 +1,5 @@
 """BigBlueButton API client (INTEGRATIONS.md 2): signed `create`, `join`, `end`,
-`isMeetingRunning` and `getMeetingInfo`.
+`isMeetingRunning`, `getMeetingInfo` and `getRecordings`.
 
 Settings: `BBB_URL` (the server's base, e.g. https://bbb.example.org/bigbluebutton) and
 `BBB_SECRET` (its shared secret); `BBB_CHECKSUM` picks the hash (sha256 by default; sha1
@@ -102,13 +102,16 @@ def _meeting_name(name):
     return name if len(name) >= 2 else f"{name} room".strip()
 
 
-def create_meeting(meeting_id, name, duration_minutes=0, logout_url=None):
-    """Create the room (or find it, created before): the response fields."""
+def create_meeting(meeting_id, name, duration_minutes=0, logout_url=None, extra=None):
+    """Create the room (or find it, created before): the response fields. `extra`: further
+    documented parameters, such as `record` and the `meta_…` callbacks (bigbluebutton_records
+    .room_parameters)."""
     params = {"name": _meeting_name(name), "meetingID": meeting_id, "record": "false"}
     if duration_minutes:
         params["duration"] = str(int(duration_minutes))
     if logout_url:
         params["logoutURL"] = logout_url
+    params.update(extra or {})
     return _call("create", params)
 
 
@@ -137,3 +140,37 @@ def meeting_info(meeting_id):
         for attendee in fields["_root"].iter("attendee")
     ]
     return {"running": fields.get("running") == "true", "attendees": attendees}
+
+
+def _text(element, tag):
+    found = element.find(tag)
+    return (found.text or "").strip() if found is not None else ""
+
+
+def _playback(recording):
+    """(type, url) of the format people watch: `presentation` when there is one."""
+    formats = [(_text(item, "type"), _text(item, "url")) for item in recording.iter("format")]
+    formats = [item for item in formats if item[1]]
+    chosen = [item for item in formats if item[0] == "presentation"] or formats
+    return chosen[0] if chosen else ("", "")
+
+
+def recordings_of(meeting_id):
+    """The meeting's recordings as getRecordings lists them: [{"record_id", "meeting_id",
+    "state", "start_ms", "end_ms", "type", "url"}] (times in milliseconds since 1970)."""
+    fields = _call("getRecordings", {"meetingID": meeting_id})
+    found = []
+    for recording in fields["_root"].iter("recording"):
+        kind, url = _playback(recording)
+        found.append(
+            {
+                "record_id": _text(recording, "recordID"),
+                "meeting_id": _text(recording, "meetingID"),
+                "state": _text(recording, "state"),
+                "start_ms": _text(recording, "startTime"),
+                "end_ms": _text(recording, "endTime"),
+                "type": kind,
+                "url": url,
+            }
+        )
+    return found

@@ -1,5 +1,7 @@
 """Who may use which route, CSRF, signing in and out, the create-admin command, /healthz."""
 
+import hashlib
+import hmac
 import io
 import re
 from dataclasses import dataclass, field
@@ -79,6 +81,7 @@ class Route:
 
 
 DAY_FORM = {"format": "offline", "address": "Back room"}
+END_TOKEN = hmac.new(b"test-secret", b"bigbluebutton-end:convene-1-1", hashlib.sha256).hexdigest()
 
 ROUTES = [
     Route("GET", "/static/app.css", VISITOR),
@@ -307,6 +310,14 @@ ROUTES = [
     Route("GET", "/zoom/days/{day}/recordings", Role.MEMBER, owner_only=True),
     Route("POST", "/admin/events/{event}/registrations/zoom-attendance", Role.ADMIN),
     Route("POST", "/zoom/webhook", VISITOR),  # public; unsigned calls are answered 401
+    # BigBlueButton's callbacks (views/bigbluebutton.py): public; unsigned calls answer 401,
+    # the end callback carries Convene's own token (made here with the tests' secret key).
+    Route("GET", f"/bigbluebutton/meetings/convene-1-1/ended?token={END_TOKEN}", VISITOR),
+    Route("POST", f"/bigbluebutton/meetings/convene-1-1/ended?token={END_TOKEN}", VISITOR),
+    Route("POST", "/bigbluebutton/recording-ready", VISITOR),
+    Route("POST", "/bigbluebutton/analytics", VISITOR),
+    Route("POST", "/host/sessions/{mentoring}/attendance", Role.HOST, owner_only=True),
+    Route("POST", "/host/recordings/999999/hide", Role.HOST, owner_only=True),
     # Assessment sessions (issue 14): {asession} is open (invited yesterday), {closed} is past
     # its completion date; {participant} and {rater} belong to target@example.com, so a
     # signed-in member is told they do not exist.

@@ -150,7 +150,7 @@ def assessment_pages(people):
 def _mentoring_and_zoom(event, host, make_day):
     """Issue 12 and 15 pages: a mentoring session the host runs (a mentee in it), and a past
     Zoom day with a recording."""
-    from models import MentoringDetails, ZoomMeeting, ZoomRecording, ZoomRole
+    from models import MentoringDetails, Recording, ZoomMeeting, ZoomRole
 
     with db.connection_context():
         start = utcnow().replace(second=0, microsecond=0) + timedelta(days=12)
@@ -187,7 +187,7 @@ def _mentoring_and_zoom(event, host, make_day):
     )
     with db.connection_context():
         ZoomMeeting.create(day=zoom, meeting_id="85746065432")
-        ZoomRecording.create(
+        Recording.create(
             day=zoom,
             file_id="rec-1",
             recording_type="shared_screen_with_speaker_view",

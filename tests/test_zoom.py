@@ -11,16 +11,16 @@ from zoom_standin import ZoomStandin
 from meetings.zoom import connections, meeting_sync, oauth, webhooks
 from meetings.zoom.client import ZoomClient
 from models import (
+    Attendance,
     Day,
     DayFormat,
     Email,
+    Recording,
     Registration,
     Role,
     Status,
-    ZoomAttendance,
     ZoomConnection,
     ZoomMeeting,
-    ZoomRecording,
     ZoomRole,
     ZoomSettings,
     db,
@@ -364,7 +364,7 @@ def test_zoom_webhooks_are_handled_once_and_attendance_sets_statuses(
     )
     assert ("GET", "/report/meetings/abc%2F%2Fdef%3D%3D/participants") in standin.calls
     with db.connection_context():
-        minutes = {row.person: row.seconds // 60 for row in ZoomAttendance.select()}
+        minutes = {row.person: row.seconds // 60 for row in Attendance.select()}
     assert minutes == {"alice@example.com": 70, "bob@example.com": 20, "guest@example.com": 100}
 
     page = admin.get(f"/admin/events/{day.session.event_id}/registrations")
@@ -395,7 +395,7 @@ def test_zoom_webhooks_are_handled_once_and_attendance_sets_statuses(
     for _ in range(2):
         standin.send_webhook(url, "recording.completed", recording)
     with db.connection_context():
-        assert ZoomRecording.select().count() == 1
+        assert Recording.select().count() == 1
         ZoomSettings.update(keeps_records=False).execute()
     shown = admin.get(f"/zoom/days/{day.id}/recordings")
     assert "https://zoom.example/rec/play/1" in shown.text and "1 h 55 min" in shown.text.replace(

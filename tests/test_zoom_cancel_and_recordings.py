@@ -14,10 +14,10 @@ from models import (
     Company,
     Day,
     DayFormat,
+    Recording,
     Role,
     Session,
     SessionKind,
-    ZoomRecording,
     ZoomRole,
     db,
     utcnow,
@@ -160,9 +160,7 @@ def test_recording_completed_reads_the_whole_recording_from_zoom(
         for method, path in standin.calls
     )
     with db.connection_context():
-        kept = {
-            row.file_id: row for row in ZoomRecording.select().where(ZoomRecording.day == day.id)
-        }
+        kept = {row.file_id: row for row in Recording.select().where(Recording.day == day.id)}
     assert set(kept) == {"rec-1", "rec-2"}
     assert kept["rec-1"].play_url == "https://zoom.example/rec/play/1"
     assert kept["rec-1"].download_url == "https://zoom.example/rec/download/1"
@@ -188,4 +186,4 @@ def test_an_unknown_recording_leaves_what_the_webhook_said(
         == 204
     )
     with db.connection_context():
-        assert ZoomRecording.get(ZoomRecording.file_id == "rec-9").play_url.endswith("/9")
+        assert Recording.get(Recording.file_id == "rec-9").play_url.endswith("/9")

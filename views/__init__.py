@@ -25,6 +25,7 @@ own module's prefixes (tests/test_url_map.py walks the app's URL map and fails o
 | `/mentoring`, `/admin/mentoring`, `/images` | `mentoring.py` |
 | `/bulk-upload` | `bulk_upload.py` |
 | `/zoom`, `/admin/zoom` | `zoom.py` |
+| `/bigbluebutton` | `bigbluebutton.py` |
 | `/admin/assessments`, `/admin/client-organizations` | `assessment_catalog.py` |
 | `/admin/assessment-sessions` | `assessment_sessions.py` |
 | `/assessments`, `/r` | `assessment_surveys.py` |

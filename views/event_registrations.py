@@ -25,7 +25,7 @@ from models import (
     User,
     contains_text,
 )
-from sessions import booking, personal_schedule, registration_import, zoom_attendance
+from sessions import attendance, booking, personal_schedule, registration_import
 from views import clash_warnings
 from views.listing import Filter, SortKey, list_response, read_listing, wants_table
 from views.lookups import get_or_404
@@ -342,8 +342,8 @@ def zoom_attendance_of(event_id):
     cache = g.setdefault("zoom_attendance", {})
     if event_id not in cache:
         event = Event.get_or_none(Event.id == event_id)
-        shown = event is not None and zoom_attendance.has_zoom_days(event)
-        cache[event_id] = zoom_attendance.attendance(event) if shown else None
+        shown = event is not None and attendance.has_zoom_days(event)
+        cache[event_id] = attendance.event_attendance(event) if shown else None
     return cache[event_id]
 
 
@@ -353,7 +353,7 @@ def apply_zoom_attendance(event_id):
     """One click: participated or missed from Zoom attendance; answers with the table and,
     out of band, the panel."""
     event = get_or_404(Event, event_id)
-    changed = zoom_attendance.apply_attendance(event)
+    changed = attendance.apply_event_attendance(event)
     g.pop("zoom_attendance", None)
     context = table_context(event)  # the list as its address says (the query string)
     body = render_template("admin/_registrations_table.html", **context) + render_template(

@@ -1,9 +1,11 @@
 """Hosting group and mentoring sessions: the host's dashboard of their sessions, and the
-host's page of one session (attendees, meeting link, Edit / Reschedule / Cancel). What
-attendees see, the meeting room included, is views/session_pages.py."""
+host's page of one session (attendees, meeting link, Edit / Reschedule / Cancel, and once a
+BigBlueButton meeting is over its recordings and the one-click attendance). What attendees
+see, the meeting room included, is views/session_pages.py."""
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from htmx_flask import make_response
 from peewee import JOIN
 
@@ -16,6 +18,7 @@ from meetings.platforms import MeetingPlatform, meeting_of
 from models import (
     Invitation,
     MentoringDetails,
+    Recording,
     Registration,
     RegistrationRole,
     Role,
@@ -25,7 +28,7 @@ from models import (
     User,
     utcnow,
 )
-from sessions import hosting, personal_schedule
+from sessions import attendance, hosting, meeting_records, personal_schedule
 from sessions.hosting import HOSTED_KINDS
 from views import clash_warnings
 from views.lookups import attach_days, get_or_404
@@ -52,6 +55,8 @@ def attendee_label(registration, invited):
         return _("Declined") if invited else _("Left")
     if registration.status == Status.WAITLISTED:
         return _("Waiting list")
+    if registration.status in Status.COMPLETED:  # marked after the session, by hand or attendance
+        return Status.label(registration.status)
     return _("Invited") if invited else _("Registered")
 
 
@@ -130,7 +135,25 @@ def manage_context(session, errors=None, step=None, form=None):
         "platforms": MeetingPlatform.values(),
         "MeetingPlatform": MeetingPlatform,
         "now": now,
+        "recordings": meeting_records.shown_recordings(session),
+        "hide_url": hide_url,
+        "attendance": attendance_context(session, day, now),
     }
+
+
+def attendance_context(session, day, now):
+    """What the attendance panel shows once a BigBlueButton day has ended (None before or
+    on another platform): each participant's suggestion ({} until the report arrives)."""
+    if day.end_at > now or not meeting_of(day).is_bigbluebutton:
+        return None
+    return {
+        "by_user": attendance.session_attendance(session, now),
+        "threshold": attendance.threshold_percent(),
+    }
+
+
+def hide_url(recording):
+    return url_for("hosting.hide_recording", recording_id=recording.id)
 
 
 @bp.route("/host/sessions/<int:session_id>")
@@ -164,6 +187,31 @@ def set_meeting(session_id):
     except Invalid as refusal:
         return redraw(session, refusal.errors, form=form)
     return redraw(session, toast=_("Meeting link saved."))
+
+
+@bp.route("/host/sessions/<int:session_id>/attendance", methods=["POST"])
+@allow(Role.HOST)
+def apply_attendance(session_id):
+    """One click: participated or missed from the meeting's attendance report."""
+    session = hosted_session_or_404(session_id)
+    changed = attendance.apply_session_attendance(session)
+    message = ngettext("%(num)d status changed.", "%(num)d statuses changed.", changed)
+    return redraw(session, toast=message)
+
+
+@bp.route("/host/recordings/<int:recording_id>/hide", methods=["POST"])
+@allow(Role.HOST)
+def hide_recording(recording_id):
+    """The host (or an admin) hides a recording from everyone; it never comes back."""
+    recording = get_or_404(Recording, recording_id)
+    session = hosted_session_or_404(recording.day.session_id)
+    meeting_records.hide_recording(recording)
+    body = render_template(
+        "recordings/_list.html",
+        recordings=meeting_records.shown_recordings(session),
+        hide_url=hide_url,
+    )
+    return make_response(body, 200, trigger={"toast": _("Recording hidden.")})
 
 
 @bp.route("/host/sessions/<int:session_id>/meeting/end", methods=["POST"])

@@ -13,9 +13,10 @@ from foundation.i18n import pick_text
 from meetings import bigbluebutton
 from meetings.platforms import meeting_of
 from models import Registration, Role, Session, Status, User, utcnow
-from sessions import booking, group_sessions, hosting, mentoring, personal_schedule
+from sessions import booking, group_sessions, hosting, meeting_records, mentoring, personal_schedule
 from sessions.hosting import HOSTED_KINDS, join_is_open
 from views import clash_warnings
+from views.bigbluebutton import room_parameters_for
 from views.lookups import attach_days, get_or_404
 
 URL_PREFIXES = ("/s", "/u", "/invitations")
@@ -89,6 +90,11 @@ def public_context(session, error=None):
         "now": utcnow(),
         "join_open": join_is_open(session, session.day_list[0] if session.day_list else None),
         "error": error,
+        "recordings": (
+            meeting_records.shown_recordings(session)
+            if meeting_records.may_watch(user, session)
+            else []
+        ),
     }
 
 
@@ -247,6 +253,7 @@ def join_meeting(session_id):
             pick_text(session.name),
             duration_minutes=int((day.end_at - day.start_at).total_seconds() // 60) + 30,
             logout_url=current_app.config["PUBLIC_URL"] + url_for("home.home"),
+            extra=room_parameters_for(day),
         )
         url = bigbluebutton.join_url(room, g.user.name, g.user.id, moderator=moderator)
     except bigbluebutton.BigBlueButtonError as problem:

@@ -26,12 +26,12 @@ from foundation.forms import FormReader, Invalid
 from meetings.zoom import connections, meeting_sync, oauth, webhooks
 from meetings.zoom.transport import ZoomError
 from models import (
+    Recording,
     Registration,
     Role,
     Session,
     Status,
     ZoomConnection,
-    ZoomRecording,
     ZoomSettings,
     ZoomState,
     utcnow,
@@ -253,7 +253,11 @@ def recordings(day_id):
         )
         if not taking_part:
             abort(404)
-    files = ZoomRecording.select().where(ZoomRecording.day == day).order_by(ZoomRecording.start_at)
+    files = (
+        Recording.select()
+        .where(Recording.day == day, Recording.hidden_at.is_null())
+        .order_by(Recording.start_at)
+    )
     return render_template("zoom/_recordings.html", day=day, files=list(files))
 
 

@@ -10,5 +10,6 @@
 - `recordings`: a day's cloud recordings;
 - `webhooks`: signed deliveries from Zoom, each applied once.
 
-What attendance means for a registration's status is a session rule (`sessions.zoom_attendance`).
+Attendance and recordings land in the platform-neutral `Attendance` and `Recording` rows;
+what attendance means for a registration's status is a session rule (`sessions.attendance`).
 """

@@ -1,4 +1,4 @@
-"""Who was in a Zoom day's meeting, one `ZoomAttendance` row per person: presence from the
+"""Who was in a Zoom day's meeting, one `Attendance` row per person: presence from the
 participant webhooks as people join, then, after the meeting ends, the participants report
 (time spent, summed over each person's join segments) replaces it. The report needs a paid
 account: Administrator-role days only; Participant-role days keep the webhooks' presence."""
@@ -9,7 +9,7 @@ from foundation.jobs import job
 from meetings.zoom.client import ZoomClient
 from meetings.zoom.connections import connection_for
 from meetings.zoom.transport import MAX_ATTEMPTS, ZoomError, backoff
-from models import Day, ZoomAttendance, ZoomRole, utcnow, write_transaction
+from models import Attendance, Day, ZoomRole, utcnow, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def participant_seen(day, participant):
     person = _person(email, participant.get("participant_user_id") or participant.get("user_name"))
     if not person:
         return
-    ZoomAttendance.insert(
+    Attendance.insert(
         day=day, person=person, email=email, name=str(participant.get("user_name") or "")[:250]
     ).on_conflict_ignore().execute()
 
@@ -66,7 +66,7 @@ def import_attendance(day_id, attempt=0):
         return
     with write_transaction():
         for person, entry in _totals(rows).items():
-            ZoomAttendance.insert(
+            Attendance.insert(
                 day=day,
                 person=person,
                 email=entry["email"],
@@ -74,9 +74,9 @@ def import_attendance(day_id, attempt=0):
                 seconds=entry["seconds"],
                 updated_at=utcnow(),
             ).on_conflict(
-                conflict_target=[ZoomAttendance.day, ZoomAttendance.person],
+                conflict_target=[Attendance.day, Attendance.person],
                 update={
-                    ZoomAttendance.seconds: entry["seconds"],
-                    ZoomAttendance.updated_at: utcnow(),
+                    Attendance.seconds: entry["seconds"],
+                    Attendance.updated_at: utcnow(),
                 },
             ).execute()

@@ -9,7 +9,7 @@ from foundation.jobs import job
 from meetings.zoom.client import ZoomClient
 from meetings.zoom.connections import connection_for
 from meetings.zoom.transport import MAX_ATTEMPTS, ZoomError, as_mapping, backoff
-from models import Day, ZoomRecording, ZoomRole, ZoomSettings, write_transaction
+from models import Day, Recording, ZoomRole, ZoomSettings, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +47,10 @@ def keep_recordings(day, files, complete=False):
         if not item.get("id"):
             continue
         values = _values(item)
-        query = ZoomRecording.insert(day=day, file_id=str(item["id"])[:250], **values)
-        known = {getattr(ZoomRecording, name): value for name, value in values.items() if value}
+        query = Recording.insert(day=day, file_id=str(item["id"])[:250], **values)
+        known = {getattr(Recording, name): value for name, value in values.items() if value}
         if complete and known:
-            query = query.on_conflict(conflict_target=[ZoomRecording.file_id], update=known)
+            query = query.on_conflict(conflict_target=[Recording.file_id], update=known)
         else:
             query = query.on_conflict_ignore()
         query.execute()
