@@ -16,7 +16,7 @@ from models import (
     ZoomSettings,
     utcnow,
 )
-from sessions import booking
+from sessions import booking, history
 
 # Statuses the one click may change; denied, cancelled and the waiting list stay as they are.
 DECIDABLE = (Status.APPROVED, Status.CONFIRM_PARTICIPATION, Status.PARTICIPATED, Status.MISSED)
@@ -107,4 +107,5 @@ def apply_attendance(event, now=None):
         suggested = suggestions[registration.user_id]["suggested"]
         if registration.status != suggested:
             by_status.setdefault(suggested, []).append(registration.id)
-    return sum(booking.set_statuses(ids, status, now) for status, ids in by_status.items())
+    with history.acting_as(history.Actor.ZOOM_ATTENDANCE):
+        return sum(booking.set_statuses(ids, status, now) for status, ids in by_status.items())
