@@ -37,7 +37,7 @@ class Actor(Choices):
     LABELS = {
         USER: _l("Person"),
         LINK: _l("Private link"),
-        IMPORT: _l("Import"),
+        IMPORT: _l("File import"),
         JOB: _l("Scheduled job"),
         ZOOM_ATTENDANCE: _l("Zoom attendance"),
         BIGBLUEBUTTON_ATTENDANCE: _l("BigBlueButton attendance"),

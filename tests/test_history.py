@@ -433,3 +433,132 @@ def test_history_recording_outside_a_request_is_the_job_and_inside_a_batch_is_on
                 history.record(Change.REGISTERED, event=event, person=ann)
     assert len(history_inserts(statements)) == 1
     assert [row[:4] for row in entries()] == [(Change.IMPORTED, Actor.IMPORT, None, ann.id)] * 2
+
+
+# Reading it ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def removed_ann(acting, event_of_two, people):
+    """Ann signed up for Daytime and was removed by Ada Admin; Bob is in Evening."""
+    _event, daytime, evening = event_of_two
+    acting(people["ann"], booking.sign_up, people["ann"], daytime)
+    acting(people["bob"], booking.sign_up, people["bob"], evening)
+    registration = registration_of(people["ann"], daytime)
+    acting(people["admin"], booking.remove_registrations, [registration.id])
+    return event_of_two
+
+
+def many_entries(event, session, user, count):
+    """`count` status changes of `user` in `session`, written straight to the table."""
+    with db.connection_context():
+        HistoryEntry.insert_many(
+            [
+                {"actor": Actor.JOB, "change": Change.STATUS_CHANGED, "event": event,
+                 "session": session, "person": user, "before": {"status": Status.APPROVED},
+                 "after": {"status": Status.MISSED}}
+                for _ in range(count)
+            ]
+        ).execute()  # fmt: skip
+
+
+def table_rows(html_text):
+    return html_text.count('<tr id="history-')
+
+
+def test_history_person_page_shows_who_removed_them_and_when_in_the_readers_zone(
+    sign_in, removed_ann, people
+):
+    admin = sign_in(Role.ADMIN)
+    page = admin.get(f"/history/people/{people['ann'].id}")
+    assert page.status_code == 200
+    assert "History of Ann" in page.text
+    assert table_rows(page.text) == 2  # registered, then removed
+    removed = page.text.split('<tr id="history-')[1]  # newest first
+    assert "Removed" in removed and "Ada Admin" in removed and "Daytime" in removed
+    assert "Status: Approved" in removed
+    assert "(UTC" in removed  # the time names its zone
+
+    admin.post("/locale", data={"locale": "ru", "next": "/"})
+    russian = admin.get(f"/history/people/{people['ann'].id}")
+    removed = russian.text.split('<tr id="history-')[1]
+    assert "Удалён" in removed and "Статус: Одобрено" in removed
+
+
+def test_history_event_page_filters_by_change_and_actor(sign_in, removed_ann, people):
+    admin = sign_in(Role.ADMIN)
+    event = removed_ann[0]
+    everything = admin.get(f"/history/events/{event.id}")
+    assert table_rows(everything.text) == 3
+    removals = admin.get(f"/history/events/{event.id}?change=removed")
+    assert table_rows(removals.text) == 1 and "Ann" in removals.text
+    by_jobs = admin.get(f"/history/events/{event.id}?actor=job")
+    assert table_rows(by_jobs.text) == 0 and "No changes match." in by_jobs.text
+    searched = admin.get(f"/history/events/{event.id}?q=bob")
+    assert table_rows(searched.text) == 1
+    unknown = admin.get(f"/history/events/{event.id}?change=rewritten")
+    assert "Unknown change in the filter" in unknown.text and table_rows(unknown.text) == 3
+
+
+def test_history_pages_newest_first_and_keeps_a_constant_query_count(sign_in, event_of_two, people):
+    admin = sign_in(Role.ADMIN)
+    event, daytime, _evening = event_of_two
+
+    def page_queries(count):
+        many_entries(event, daytime, people["ann"], count)
+        with count_queries() as statements:
+            page = admin.get(f"/history/events/{event.id}")
+        return page, len(statements)
+
+    few_page, few = page_queries(5)
+    many_page, many = page_queries(45)  # 50 in all: 10 times as many
+    assert table_rows(few_page.text) == 5 and table_rows(many_page.text) == 50
+    assert few == many
+    many_entries(event, daytime, people["ann"], 10)
+    second = admin.get(f"/history/events/{event.id}?page=2")
+    assert table_rows(second.text) == 10 and "page 2 of 2" in second.text
+
+
+def test_history_csv_exports_the_filtered_entries_safely(sign_in, removed_ann, people):
+    admin = sign_in(Role.ADMIN)
+    with db.connection_context():
+        User.update(name="=HYPERLINK(1)").where(User.id == people["ann"].id).execute()
+    response = admin.get(f"/history/people/{people['ann'].id}/history.csv?change=removed")
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    lines = response.data.decode("utf-8-sig").strip().splitlines()
+    assert lines[0] == "When,Who,What,Person,Session,Before,After"
+    assert len(lines) == 2
+    assert ",Ada Admin,Removed,'=HYPERLINK(1),Daytime,Status: Approved," in lines[1]
+
+
+def test_history_a_host_sees_their_own_sessions_only(sign_in, make_user, people, acting):
+    host = sign_in(Role.HOST, name="Hal Host")
+    other_host = make_user(Role.HOST)
+    with db.connection_context():
+        mine = Session.create(kind=SessionKind.GROUP, name={"en": "Mine"}, timezone="UTC",
+                              host=host.user.id, participant_limit=5)  # fmt: skip
+        theirs = Session.create(kind=SessionKind.GROUP, name={"en": "Theirs"}, timezone="UTC",
+                                host=other_host, participant_limit=5)  # fmt: skip
+        for session in (mine, theirs):
+            start = utcnow() + timedelta(days=3)
+            Day.create(session=session, start_at=start, end_at=start + timedelta(hours=1))
+    acting(people["ann"], booking.sign_up, people["ann"], mine)
+    acting(people["bob"], booking.sign_up, people["bob"], theirs)
+
+    page = host.get(f"/history/sessions/{mine.id}")
+    assert page.status_code == 200 and table_rows(page.text) == 1 and "Ann" in page.text
+    assert host.get(f"/history/sessions/{theirs.id}").status_code == 404
+    assert host.get(f"/history/sessions/{theirs.id}/history.csv").status_code == 404
+    assert host.get(f"/history/people/{people['ann'].id}").status_code == 403
+    member = sign_in(Role.MEMBER)
+    for url in (f"/history/sessions/{mine.id}", f"/history/people/{people['ann'].id}"):
+        refused = member.get(url)
+        assert refused.status_code == 403 and "Ann" not in refused.text
+
+
+def test_history_is_linked_from_the_event_and_the_users_pages(sign_in, removed_ann, people):
+    admin = sign_in(Role.ADMIN)
+    event = removed_ann[0]
+    assert f'href="/history/events/{event.id}"' in admin.get(f"/admin/events/{event.id}").text
+    assert f'href="/history/people/{people["ann"].id}"' in admin.get("/admin/users").text

@@ -3,7 +3,7 @@ session's for its host (and admins). Each list filters by change and actor, page
 first, shows times in the reader's zone, and downloads as CSV with the same filters.
 Nothing here writes: the history is kept by the rules that make the changes."""
 
-from flask import Blueprint, abort, g, render_template
+from flask import Blueprint, abort, g, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -52,7 +52,7 @@ def _page(listing, title, back, csv_endpoint, **subject):
         title=title,
         back=back,
         zone=zone,
-        csv_endpoint=csv_endpoint,
+        csv_url=url_for(csv_endpoint, **listing.route_args, **listing.params(page=1)),
         table_only=table_only,
         shows_person="person" not in subject,
     )
