@@ -62,3 +62,14 @@ def test_seed_demo_adds_generated_members_to_try_the_lists_at_scale(app, sign_in
     page = sign_in(Role.ADMIN).get("/admin/users?q=people.convene.test").text
     assert "65 users · page 1 of 2" in page
     assert page.count('<tr id="user-') == 50
+
+
+def test_demo_members_history_shows_the_admins_removal(app):
+    with app.test_request_context("/"), db.connection_context():
+        demo.load_once()
+        member = User.get(User.email == "member@convene.test")
+    admin = app.test_client()
+    admin.post("/login", data={"email": demo.ADMIN_EMAIL, "password": demo.PASSWORD})
+    page = admin.get(f"/history/people/{member.id}").text
+    (removal,) = [row for row in page.split('<tr id="history-')[1:] if "Removed" in row]
+    assert "Alice Admin" in removal and "Evening" in removal and "Status: Approved" in removal
