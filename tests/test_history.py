@@ -6,11 +6,16 @@ import io
 from datetime import timedelta
 
 import pytest
+from assessment_fixtures import BEFORE as BEFORE_INVITATION
+from assessment_fixtures import make_assessment, session_form
 from conftest import count_queries
 from flask import g
+from werkzeug.datastructures import MultiDict
 
+from assessments import planning as assessment_planning
 from foundation.forms import Invalid
 from models import (
+    AssessmentParticipant,
     Company,
     Day,
     DayFormat,
@@ -562,3 +567,57 @@ def test_history_is_linked_from_the_event_and_the_users_pages(sign_in, removed_a
     event = removed_ann[0]
     assert f'href="/history/events/{event.id}"' in admin.get(f"/admin/events/{event.id}").text
     assert f'href="/history/people/{people["ann"].id}"' in admin.get("/admin/users").text
+
+
+# The bulk upload and assessment sessions ----------------------------------------------------
+
+
+def test_history_bulk_upload_is_the_uploads(app, admin, make_user):
+    make_user(Role.HOST, email="host@example.com")
+    sample = admin.get("/bulk-upload/sample.csv").data
+    since = last_id()
+
+    with count_queries() as statements:
+        admin.post(
+            "/bulk-upload",
+            data={"file": (io.BytesIO(sample), "sessions.csv"), "mode": "apply"},
+            headers={"HX-Request": "true"},
+        )
+
+    changes = entries(since)
+    created = [row for row in changes if row[0] == Change.SESSION_CREATED]
+    assert len(created) == 2  # the sample's two new sessions, in one INSERT
+    assert {row[1:3] for row in changes} == {(Actor.BULK_UPLOAD, admin.user.id)}
+    assert len(history_inserts(statements)) <= 2  # the sessions, and any invited mentees
+
+
+def test_history_assessment_host_change_and_participants(acting, app, make_user, people):
+    first, second = make_user(Role.HOST, name="First"), make_user(Role.HOST, name="Second")
+    admin = people["admin"]
+    with db.connection_context():
+        assessment = make_assessment()
+    form = session_form(assessment, host=str(first.id))
+    detail = acting(admin, assessment_planning.save_session, None, form, now=BEFORE_INVITATION)
+    since = last_id()
+
+    form = session_form(assessment, host=str(second.id))
+    acting(admin, assessment_planning.save_session, detail, form, now=BEFORE_INVITATION)
+    assert entries(since) == [
+        (Change.HOST_CHANGED, Actor.USER, admin.id, None, detail.session_id,
+         {"host": first.id}, {"host": second.id}),
+    ]  # fmt: skip
+
+    since = last_id()
+    participant = acting(
+        admin, assessment_planning.add_participant, detail,
+        MultiDict({"person": str(people["ann"].id)}), now=BEFORE_INVITATION,
+    )  # fmt: skip
+    with db.connection_context():
+        participant = AssessmentParticipant.get_by_id(participant.id)
+    acting(
+        admin, assessment_planning.remove_participant, detail, participant, now=BEFORE_INVITATION
+    )
+    assert [row[:4] for row in entries(since)] == [
+        (Change.REGISTERED, Actor.USER, admin.id, people["ann"].id),
+        (Change.REMOVED, Actor.USER, admin.id, people["ann"].id),
+    ]
