@@ -146,7 +146,7 @@ def batch(actor=None, user_id=None, renamed=None):
     ends without an error (inside the caller's transaction); an error drops them with the
     changes. `renamed` maps a change to what it is called in this batch (one status change
     among many is a bulk action). A batch inside a batch adds to the outer one."""
-    outer = _acting.get() or _current()
+    outer = _current()
     pending = outer.pending if outer.pending is not None else []
     acting = _Acting(
         actor or outer.actor,
