@@ -621,3 +621,75 @@ def test_history_assessment_host_change_and_participants(acting, app, make_user,
         (Change.REGISTERED, Actor.USER, admin.id, people["ann"].id),
         (Change.REMOVED, Actor.USER, admin.id, people["ann"].id),
     ]
+
+
+# More of the walk: deletions, a member's answer, a reschedule, a reopened session ----------
+
+
+def test_history_deleting_a_day_and_a_session_writes_one_entry_each(acting, event_of_two, people):
+    event, daytime, evening = event_of_two
+    admin = people["admin"]
+    with db.connection_context():
+        day = Day.get(Day.session == evening)
+    since = last_id()
+
+    acting(admin, planning.delete_day, day)
+    (removed_day,) = entries(since)
+    assert removed_day[:5] == (Change.DAYS_CHANGED, Actor.USER, admin.id, None, evening.id)
+    assert removed_day[6] is None  # the day is gone
+
+    since = last_id()
+    acting(admin, planning.delete_session, daytime)
+    with db.connection_context():
+        (deleted,) = HistoryEntry.select().where(HistoryEntry.id > since)
+    assert (deleted.change, deleted.actor_user_id, deleted.event_id) == (
+        Change.SESSION_DELETED, admin.id, event.id
+    )  # fmt: skip
+    assert deleted.session_id is None and deleted.before == {"name": {"en": "Daytime"}}
+
+
+def test_history_members_answer_and_a_reopened_session(acting, make_event, make_session, people):
+    event = make_event(is_active=True)
+    session = make_session(event, registration_end=None)
+    ann = people["ann"]
+    with db.connection_context():
+        start = utcnow() - timedelta(days=1)
+        Day.create(session=session, start_at=start, end_at=start + timedelta(hours=1))
+        Registration.create(
+            session=session, event=event, user=ann, status=Status.CONFIRM_PARTICIPATION
+        )
+    since = last_id()
+
+    acting(ann, booking.confirm_participation, registration_of(ann, session), True)
+    assert entries(since) == [
+        (Change.STATUS_CHANGED, Actor.USER, ann.id, ann.id, session.id,
+         {"status": Status.CONFIRM_PARTICIPATION}, {"status": Status.PARTICIPATED}),
+    ]  # fmt: skip
+
+    since = last_id()
+    acting(people["admin"], booking.reopen_after_new_day, session)
+    assert entries(since) == [
+        (Change.STATUS_CHANGED, Actor.USER, people["admin"].id, ann.id, session.id,
+         {"status": Status.PARTICIPATED}, {"status": Status.APPROVED}),
+    ]  # fmt: skip
+
+
+def test_history_a_host_rescheduling_writes_the_days_move(acting, make_user):
+    host = make_user(Role.HOST)
+    with db.connection_context():
+        session = Session.create(
+            kind=SessionKind.GROUP, name={"en": "Chess"}, timezone="UTC", host=host,
+            participant_limit=5,
+        )  # fmt: skip
+        start = (utcnow() + timedelta(days=3)).replace(second=0, microsecond=0)
+        Day.create(session=session, start_at=start, end_at=start + timedelta(hours=1))
+    since = last_id()
+
+    later = start + timedelta(days=1)
+    acting(host, hosting.reschedule, session, later, later + timedelta(hours=1), planning_company())
+
+    (moved,) = entries(since)
+    assert moved[:5] == (Change.DAYS_CHANGED, Actor.USER, host.id, None, session.id)
+    assert (moved[5]["start"], moved[6]["start"]) == (
+        start.isoformat(timespec="minutes"), later.isoformat(timespec="minutes")
+    )  # fmt: skip
