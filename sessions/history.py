@@ -145,7 +145,11 @@ def batch(actor=None, user_id=None, renamed=None):
     """Gather the entries recorded inside the block and write them with one INSERT when it
     ends without an error (inside the caller's transaction); an error drops them with the
     changes. `renamed` maps a change to what it is called in this batch (one status change
-    among many is a bulk action). A batch inside a batch adds to the outer one."""
+    among many is a bulk action). A batch inside a batch adds to the outer one.
+
+    The rows wait in memory, so a savepoint rolled back inside the block (an import's
+    refused row) cannot take its entry back: rules record a change as its last step, after
+    every statement that may refuse it."""
     outer = _current()
     pending = outer.pending if outer.pending is not None else []
     acting = _Acting(
