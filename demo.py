@@ -21,12 +21,13 @@ from models import (
     Role,
     Session,
     SessionKind,
+    Status,
     User,
     ZoomRole,
     utcnow,
     write_transaction,
 )
-from sessions import booking, mentoring
+from sessions import booking, history, mentoring
 
 PASSWORD = "convene-demo"
 ADMIN_EMAIL = "admin@convene.test"
@@ -56,13 +57,14 @@ def load_once():
         company.name, company.timezone, company.locales = "Convene Demo", ZONE, ["en", "ru"]
         company.is_zoom_enabled = company.allows_group_sessions = True
         company.save()
-        _user(ADMIN_EMAIL, "Alice Admin", Role.ADMIN)
+        admin = _user(ADMIN_EMAIL, "Alice Admin", Role.ADMIN)
         host = _user("host@convene.test", "Hugo Host", Role.HOST, handle="demo-host")
         member = _user("member@convene.test", "Maria Member", Role.MEMBER)
         today = schedule.to_local_naive(utcnow(), ZONE).replace(
             hour=0, minute=0, second=0, microsecond=0
         )
         evening = _training_event(host, today + timedelta(days=14))
+        _removed_by_the_admin(member, admin, evening)
         _group_session(host, today + timedelta(days=10, hours=18))
         _member_in_the_evening(member, evening)
         _group_session(
@@ -72,7 +74,8 @@ def load_once():
             description="Meet the other participants over an hour of short conversations.",
         )
         demo_data.load(host, member, ZONE, member.password_hash)  # assessment sessions
-    _mentoring_sessions(host, today)
+    with history.acting_as(history.Actor.USER, host.id):  # the host publishes them
+        _mentoring_sessions(host, today)
     if bigbluebutton.is_configured():
         _finished_bigbluebutton_session(host, member)
     return True
@@ -154,10 +157,24 @@ def _training_event(host, first):
     return evening
 
 
+def _removed_by_the_admin(member, admin, session):
+    """The demo member once registered for `session` and the admin removed them: their
+    history (Users → History) shows who removed them and when. Nobody is emailed."""
+    with history.acting_as(history.Actor.USER, member.id):
+        registration = Registration.create(session=session, event=session.event_id, user=member)
+        history.record_status(registration, None, Status.APPROVED, history.Change.REGISTERED)
+    with history.acting_as(history.Actor.USER, admin.id):
+        booking.remove_registrations([registration.id])
+
+
 def _member_in_the_evening(member, evening):
-    """The demo member holds a seat in the evening session (its first day 19:00–21:00)."""
-    Registration.create(session=evening, event=evening.event_id, user=member)
-    Session.update(seats_taken=Session.seats_taken + 1).where(Session.id == evening.id).execute()
+    """After the removal, the demo member registered again and holds a seat in the evening
+    session (its first day 19:00–21:00)."""
+    with history.acting_as(history.Actor.USER, member.id):
+        registration = Registration.create(session=evening, event=evening.event_id, user=member)
+        taken = Session.seats_taken + 1
+        Session.update(seats_taken=taken).where(Session.id == evening.id).execute()
+        history.record_status(registration, None, Status.APPROVED, history.Change.REGISTERED)
 
 
 def _training_days(daytime, evening, host, first):

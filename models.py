@@ -815,3 +815,36 @@ class UploadRow(BaseModel):
 
 
 ALL_MODELS += [Upload, UploadRow]
+
+
+# The history of who changed what (sessions/history.py) -----------------------------------
+
+
+class HistoryEntry(BaseModel):
+    """One change to a registration, a session or an event's visibility: when, who (a user,
+    or a machine actor such as an import), what (a code of `history.Change`), about whom and
+    what, and the values before and after as short JSON of codes and ids, put into words in
+    the reader's language when read. Written in the transaction of the change; the app has
+    no way to edit or delete one."""
+
+    changed_at = pw.DateTimeField(default=utcnow)
+    actor = pw.CharField()  # history.Actor: "user", "import", "job", ...
+    actor_user = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    change = pw.CharField()  # history.Change
+    event = pw.ForeignKeyField(Event, null=True, backref="+", on_delete="SET NULL")
+    session = pw.ForeignKeyField(Session, null=True, backref="+", on_delete="SET NULL")
+    person = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    before = pw.JSONField(null=True)
+    after = pw.JSONField(null=True)
+
+    class Meta:
+        table_name = "history"
+        # Each page reads one subject's entries newest first.
+        indexes = (
+            (("event", "id"), False),
+            (("session", "id"), False),
+            (("person", "id"), False),
+        )
+
+
+ALL_MODELS += [HistoryEntry]

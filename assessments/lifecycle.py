@@ -30,6 +30,7 @@ from models import (
     utcnow,
     write_transaction,
 )
+from sessions import history
 
 
 def is_cancelled(detail):
@@ -74,6 +75,7 @@ def cancel(detail, now=None):
             raise Invalid({"cancel": _("The assessment session is cancelled.")})
         session.cancelled_at = now
         session.save()
+        history.record_session(history.Change.SESSION_CANCELLED, session, None, {"cancelled": True})
         participants = list(
             AssessmentParticipant.select(AssessmentParticipant, Registration, User)
             .join(Registration)
@@ -118,6 +120,7 @@ def delete(detail):
             raise Invalid(
                 {"delete": _("Participants have been invited: cancel the session instead.")}
             )
+        history.record_deletions([detail.session])
         Session.delete().where(Session.id == detail.session_id).execute()
 
 

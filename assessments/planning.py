@@ -29,6 +29,7 @@ from models import (
     utcnow,
     write_transaction,
 )
+from sessions import history
 
 # Session time: invitations go out at 09:00 on their day, reminders at 17:00 on theirs (a
 # reminder on the invitation date, as the seed suggests, then comes at the end of that day).
@@ -154,9 +155,11 @@ def save_session(detail, form, now=None):
                 is_public=False,
                 host=host_id,
             )
+            history.record_session_saved(session, None)
             detail = AssessmentSession(session=session)
         else:
             session = locked(Session, detail.session_id)
+            history.record_host(session, session.host_id, host_id and int(host_id))
             session.name = {current_company().default_locale: title}
             session.timezone, session.host = zone, host_id
             session.save()
@@ -274,6 +277,7 @@ def add_participant(detail, form, now=None):
             status=Status.APPROVED,
         )
         participant = AssessmentParticipant.create(registration=registration)
+        history.record_status(registration, None, Status.APPROVED, history.Change.REGISTERED)
         invited = outreach.invite_due(detail, now)
     if invited:
         mail.request_delivery()
@@ -285,6 +289,7 @@ def remove_participant(detail, participant, now=None):
     if participant.invited_at is not None or now >= detail.invitation_due_at:
         raise Invalid({"remove": _("Participants can be removed only before the invitation date.")})
     with write_transaction():
+        history.record_removals([participant.registration])
         Registration.delete().where(Registration.id == participant.registration_id).execute()
 
 

@@ -25,7 +25,7 @@ from models import (
     ZoomSettings,
     utcnow,
 )
-from sessions import booking
+from sessions import booking, history
 
 # Statuses the one click may change; denied, cancelled and the waiting list stay as they are.
 DECIDABLE = (Status.APPROVED, Status.CONFIRM_PARTICIPATION, Status.PARTICIPATED, Status.MISSED)
@@ -153,11 +153,12 @@ def session_attendance(session, now=None):
 # The one click --------------------------------------------------------------------------------
 
 
-def mark_from_attendance(suggested, scope, now=None):
+def mark_from_attendance(suggested, scope, actor, now=None):
     """Each decidable participant registration within `scope` (a condition on
     Registration) takes the status its attendance suggests, one transaction per status
     (booking.set_statuses: all or nothing, the people told through one broadcast per
-    session). A second click changes nothing. Returns how many changed."""
+    session), recorded in the history as the platform's attendance (`actor`). A second
+    click changes nothing. Returns how many changed."""
     registrations = Registration.select(
         Registration.id, Registration.user, Registration.status
     ).where(
@@ -171,16 +172,25 @@ def mark_from_attendance(suggested, scope, now=None):
         status = suggested[registration.user_id]["suggested"]
         if registration.status != status:
             by_status.setdefault(status, []).append(registration.id)
-    return sum(booking.set_statuses(ids, status, now) for status, ids in by_status.items())
+    with history.acting_as(actor):
+        return sum(booking.set_statuses(ids, status, now) for status, ids in by_status.items())
 
 
 def apply_event_attendance(event, now=None):
     """An admin's click for an event's Zoom days."""
-    return mark_from_attendance(event_attendance(event, now), Registration.event == event, now)
+    return mark_from_attendance(
+        event_attendance(event, now),
+        Registration.event == event,
+        history.Actor.ZOOM_ATTENDANCE,
+        now,
+    )
 
 
 def apply_session_attendance(session, now=None):
     """A host's click for a session's BigBlueButton day."""
     return mark_from_attendance(
-        session_attendance(session, now), Registration.session == session, now
+        session_attendance(session, now),
+        Registration.session == session,
+        history.Actor.BIGBLUEBUTTON_ATTENDANCE,
+        now,
     )

@@ -28,6 +28,7 @@ from models import (
     utcnow,
     write_transaction,
 )
+from sessions import history
 
 
 class BookingError(Exception):
@@ -97,6 +98,9 @@ def _promote_waiting(session_id, now):
         if _move(candidate, Status.WAITLISTED, Status.APPROVED, now, queued_at=None):
             promoted = Registration.get_by_id(candidate.id)
             notifications.registration_promoted(promoted)
+            history.record_status(
+                promoted, Status.WAITLISTED, Status.APPROVED, history.Change.PROMOTED
+            )
             return promoted
         _free_seat(session_id)  # promoted meanwhile by someone else: try the next one
     return None
@@ -114,6 +118,7 @@ def _change_status(registration, new_status, now):
         _free_seat(registration.session_id)
         _promote_waiting(registration.session_id, now)
     registration.status = new_status
+    history.record_status(registration, old_status, new_status)
     return registration
 
 
@@ -141,6 +146,7 @@ def _seat_and_approve(session, user, now, notice="registration_confirmed"):
         raise BookingError(seats_full_message())
     registration = _write_registration(session, user, Status.APPROVED, now)
     notifications.registration_confirmed(registration, kind=notice, user=user)
+    history.record_status(registration, None, Status.APPROVED, history.Change.REGISTERED)
     return registration
 
 
@@ -257,7 +263,9 @@ def join_waiting_list(user, session, now=None):
     def operation():
         if live_in(user, session):
             raise AlreadyRegistered(_("You are already registered in this event."))
-        return _write_registration(session, user, Status.WAITLISTED, now)
+        queued = _write_registration(session, user, Status.WAITLISTED, now)
+        history.record_status(queued, None, Status.WAITLISTED, history.Change.REGISTERED)
+        return queued
 
     return _in_one_transaction(operation)
 
@@ -286,6 +294,7 @@ def switch(registration, target, now=None, as_admin=False):
             _promote_waiting(current.id, now)
         moved = _write_registration(target, fresh.user_id, Status.APPROVED, now)
         notifications.registration_switched(moved, current)
+        history.record_move(fresh, moved)
         return moved
 
     return _in_one_transaction(operation)
@@ -392,7 +401,7 @@ def set_statuses(registration_ids, new_status, now=None):
             notifications.statuses_changed(session_id, new_status, user_ids, now)
         return sum(len(user_ids) for user_ids in told.values())
 
-    return _in_one_transaction(operation)
+    return _in_one_transaction(history.as_bulk_action(operation))
 
 
 def remove_registrations(registration_ids, now=None):
@@ -407,6 +416,7 @@ def remove_registrations(registration_ids, now=None):
             if registration.status in Status.HOLDS_SEAT:
                 freed[registration.session_id] = freed.get(registration.session_id, 0) + 1
         Registration.delete().where(Registration.id.in_([r.id for r in selected])).execute()
+        history.record_removals(selected)
         for session_id, seats in sorted(freed.items()):
             for _seat in range(seats):
                 _free_seat(session_id)
@@ -428,14 +438,16 @@ def _ended_sessions(now):
 def ask_to_confirm_participation(now=None):
     """After a session's last day, approved participants are asked whether they took part."""
     now = now or utcnow()
+    asked = (
+        (Registration.status == Status.APPROVED)
+        & (Registration.role == RegistrationRole.PARTICIPANT)
+        & Registration.session.in_(_ended_sessions(now))
+    )
     with write_transaction():
+        history.record_status_updates(asked, Status.CONFIRM_PARTICIPATION)
         return (
             Registration.update(status=Status.CONFIRM_PARTICIPATION, updated_at=now)
-            .where(
-                Registration.status == Status.APPROVED,
-                Registration.role == RegistrationRole.PARTICIPANT,
-                Registration.session.in_(_ended_sessions(now)),
-            )
+            .where(asked)
             .execute()
         )
 
@@ -450,13 +462,8 @@ def reopen_after_new_day(session, now=None):
     "participated" and "missed" go back to approved (denied stays). All hold a seat, so
     the counter does not move."""
     now = now or utcnow()
-    return (
-        Registration.update(status=Status.APPROVED, updated_at=now)
-        .where(
-            Registration.session == session,
-            Registration.status.in_(
-                [Status.CONFIRM_PARTICIPATION, Status.PARTICIPATED, Status.MISSED]
-            ),
-        )
-        .execute()
+    finished = (Registration.session == session) & Registration.status.in_(
+        [Status.CONFIRM_PARTICIPATION, Status.PARTICIPATED, Status.MISSED]
     )
+    history.record_status_updates(finished, Status.APPROVED)
+    return Registration.update(status=Status.APPROVED, updated_at=now).where(finished).execute()

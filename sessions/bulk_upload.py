@@ -23,7 +23,7 @@ from imports import lifecycle, results
 from imports.reading import FileProblem
 from messaging import mail
 from models import Choices, Company, Upload, UploadKind, UploadRow, UploadStatus, User, db, utcnow
-from sessions import bulk_plan
+from sessions import bulk_plan, history
 from sessions.bulk_rows import COLUMNS, ID, Sheet, headings, parse_row, read_sheet, sheet_rows
 
 __all__ = ["FileProblem", "COLUMNS"]
@@ -74,7 +74,8 @@ class BulkRun(lifecycle.Run):
         return sheet_rows(self.upload.filename, bytes(self.upload.data), skip=skip)
 
     def apply(self, batch):
-        parsed, outcomes = _settle_batch(self.plan, self.sheet, batch)
+        with history.acting_as(history.Actor.BULK_UPLOAD, self.upload.uploaded_by_id):
+            parsed, outcomes = _settle_batch(self.plan, self.sheet, batch)
         insert_rows(
             UploadRow,
             [

@@ -28,7 +28,7 @@ from models import (
     utcnow,
     write_transaction,
 )
-from sessions import booking, hosting
+from sessions import booking, history, hosting
 
 INVITATION_SALT = "group-invitation"
 MINIMUM_SALT = "group-minimum"
@@ -80,6 +80,7 @@ def create_group_session(creator, form, company, now=None):
             url=url,
         )
         Registration.create(session=session, user=creator, role=RegistrationRole.HOST)
+        history.record_session_saved(session, None)
         for user in invitees:
             _invite(session, user, now)
     mail.request_delivery()
@@ -125,6 +126,7 @@ def _invite(session, user, now):
     registration = Registration.create(
         session=session, user=user, status=Status.INVITED, created_at=now, updated_at=now
     )
+    history.record_status(registration, None, Status.INVITED, history.Change.REGISTERED)
     notifications.group_invitation(registration, invitation_links(registration))
 
 
@@ -177,7 +179,9 @@ def answer_invitation(registration, action, now=None):
         raise booking.BookingError(_("This invitation has already been answered."))
     if action == "decline":
         registration.status, registration.updated_at = Status.CANCELLED, now or utcnow()
-        registration.save(only=[Registration.status, Registration.updated_at])
+        with write_transaction():
+            registration.save(only=[Registration.status, Registration.updated_at])
+            history.record_status(registration, Status.INVITED, Status.CANCELLED)
         return registration
     return booking.sign_up(registration.user, registration.session, now)
 

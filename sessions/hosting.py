@@ -37,6 +37,7 @@ from models import (
     utcnow,
     write_transaction,
 )
+from sessions import history
 
 HOSTED_KINDS = (SessionKind.GROUP, SessionKind.MENTORING)
 MAX_LENGTH = timedelta(hours=24)
@@ -267,6 +268,7 @@ def move_day_only(day, start_at, end_at, meeting, told):
     Day.update(sequence=Day.sequence + (1 if told else 0), **fields).where(
         Day.id == day.id
     ).execute()
+    history.record_day_moved(day, start_at, end_at)
     return True
 
 
@@ -327,6 +329,7 @@ def cancel_session(session, now=None):
             # A CANCEL must carry a SEQUENCE above the last one sent, or calendars ignore it.
             Day.update(sequence=Day.sequence + 1).where(Day.session == session).execute()
             notifications.session_cancelled(session)
+            history.record_cancelled(session)
             Registration.update(status=Status.CANCELLED, updated_at=now).where(
                 Registration.session == session, Registration.role == RegistrationRole.PARTICIPANT
             ).execute()
@@ -360,6 +363,7 @@ def delete_many(sessions):
         return
     Day.update(sequence=Day.sequence + 1).where(Day.session.in_(ids)).execute()
     notifications.sessions_cancelled(sessions)
+    history.record_deletions(sessions)
     Session.delete().where(Session.id.in_(ids)).execute()
 
 

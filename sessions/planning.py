@@ -26,7 +26,7 @@ from models import (
     utcnow,
     write_transaction,
 )
-from sessions import booking, reminders
+from sessions import booking, history, reminders
 
 TITLE_MAX = 250
 SESSION_NAME_MAX = 180
@@ -70,8 +70,13 @@ def save_event(event, form, company):
 
 
 def set_event_active(event, is_active):
-    event.is_active = is_active
-    event.save(only=[Event.is_active])
+    """Show the event to members, or hide it; the change is kept in the history."""
+    with write_transaction():
+        was_active = Event.select(Event.is_active).where(Event.id == event.id).scalar()
+        event.is_active = is_active
+        event.save(only=[Event.is_active])
+        if was_active != is_active:
+            history.record_visibility(event, was_active, is_active)
 
 
 # Sessions ----------------------------------------------------------------------------------
@@ -138,12 +143,14 @@ def save_session(event, session, form, company, now=None):
             if first and registration_end >= first.start_at:
                 reader.error("registration_end", registration_end_message())
         reader.raise_if_invalid()
+        limits_before = history.session_limits(session)
         session = session or Session(event=event)
         session.name = names
         session.timezone = zone
         session.registration_end_at = registration_end
         session.participant_limit = limit
         session.save()
+        history.record_session_saved(session, limits_before)
     return session
 
 
@@ -154,6 +161,7 @@ def delete_session(session):
     ]
     with write_transaction():
         notifications.session_cancelled(session)
+        history.record_deletions([session])
         session.delete_instance()
     mail.request_delivery()
     for meeting in meetings:
@@ -242,6 +250,7 @@ def save_day(session, day, form, company, now=None):
         reopens = end > now and booking.has_ended(session, now)
         if reopens and form.get("confirmed") != "1":
             raise NeedsConfirmation()
+        times_before = history.day_times(day)
         if day is None:
             day = Day(session=session)
         else:
@@ -253,6 +262,7 @@ def save_day(session, day, form, company, now=None):
         for field, value in place.items():
             setattr(day, field, value)
         day.save()
+        history.record_days(session, times_before, history.day_times(day))
         meeting_sync.mark_pending(day)
         if day.zoom_organizer:
             _give_access(session, day.zoom_organizer)
@@ -276,6 +286,7 @@ def delete_day(day):
     meeting = meeting_sync.meeting_of(day)
     with write_transaction():
         notifications.day_cancelled(day)
+        history.record_days(day.session, history.day_times(day), None)
         day.delete_instance()
         reminders.recompute(day.session)
     mail.request_delivery()

@@ -25,7 +25,7 @@ from models import (
     UploadKind,
     User,
 )
-from sessions import booking, personal_schedule
+from sessions import booking, history, personal_schedule
 
 SESSION_HEADERS = {"session", "session name", "сессия"}
 
@@ -167,6 +167,11 @@ class RegistrationRun(lifecycle.PreviewedRun):
     def __init__(self, upload, now):
         super().__init__(upload, now)
         self.sessions, self.users = {}, {}
+
+    def apply(self, batch):
+        # The batch's registrations are the import's, written to the history in one INSERT.
+        with history.batch(history.Actor.IMPORT, self.upload.uploaded_by_id):
+            super().apply(batch)
 
     def apply_row(self, row):
         session, user = self._session(row["session_id"]), self._user(row["user_id"])

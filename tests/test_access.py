@@ -143,6 +143,14 @@ ROUTES = [
     Route("GET", "/admin/imports/{job}", Role.ADMIN),
     Route("POST", "/admin/imports/{job}/apply", Role.ADMIN),
     Route("GET", "/admin/imports/{job}/result.csv", Role.ADMIN),
+    # The history (views/history.py): an event's and a person's for admins, a session's for
+    # its host; another host's session does not exist for them.
+    Route("GET", "/history/events/{event}", Role.ADMIN),
+    Route("GET", "/history/events/{event}/history.csv", Role.ADMIN),
+    Route("GET", "/history/people/{user}", Role.ADMIN),
+    Route("GET", "/history/people/{user}/history.csv", Role.ADMIN),
+    Route("GET", "/history/sessions/{group}", Role.HOST, owner_only=True),
+    Route("GET", "/history/sessions/{group}/history.csv", Role.HOST, owner_only=True),
     Route("GET", "/admin/sessions/{session}/reminders", Role.ADMIN),
     Route(
         "POST",

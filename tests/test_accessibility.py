@@ -23,6 +23,7 @@ from models import (
     Day,
     DayFormat,
     EmailStatus,
+    HistoryEntry,
     Rater,
     Registration,
     RegistrationRole,
@@ -93,6 +94,7 @@ def crowded(app, make_user, make_event, make_session, make_day):
             format=DayFormat.ONLINE,
         )
         Registration.create(session=group, user=host, role=RegistrationRole.HOST)
+        add_history(event, daytime, group, people)
         email_id = db.execute_sql("SELECT max(id) FROM email").fetchone()[0]
     assessment = assessment_pages(people)
     extra = _mentoring_and_zoom(other, host, make_day)
@@ -105,6 +107,20 @@ def crowded(app, make_user, make_event, make_session, make_day):
         "assessment": assessment,
         **extra,
     }
+
+
+def add_history(event, daytime, group, people):
+    """A removal by the admin and a host's day change, for the history pages."""
+    member, admin, host = people[Role.MEMBER], people[Role.ADMIN], people[Role.HOST]
+    HistoryEntry.insert_many(
+        [
+            {"actor": "user", "actor_user": admin, "change": "removed", "event": event,
+             "session": daytime, "person": member, "before": {"status": "approved"}},
+            {"actor": "user", "actor_user": host, "change": "days_changed", "session": group,
+             "before": {"start": "2030-03-01T10:00", "end": "2030-03-01T11:00"},
+             "after": {"start": "2030-03-02T10:00", "end": "2030-03-02T11:00"}},
+        ]
+    ).execute()  # fmt: skip
 
 
 def assessment_pages(people):
@@ -251,8 +267,8 @@ def pages(data):
 
 
 def new_pages(data):
-    """The pages of issues 12, 13 and 15 and the member's schedule (also walked at 375 px
-    by keyboard in tests/test_browser_phone_pages.py)."""
+    """The pages of issues 12, 13 and 15, the member's schedule and the history's (also walked
+    at 375 px by keyboard in tests/test_browser_phone_pages.py)."""
     talk, zoom = data["mentoring"].id, data["zoom_day"].id
     return [
         (Role.HOST, f"/host/sessions/{talk}"),
@@ -262,6 +278,9 @@ def new_pages(data):
         (Role.ADMIN, f"/zoom/days/{zoom}/recordings"),
         (Role.MEMBER, "/home"),
         (Role.MEMBER, "/home/schedule"),
+        (Role.ADMIN, f"/history/events/{data['event'].id}"),
+        (Role.ADMIN, f"/history/people/{data['people'][Role.MEMBER].id}"),
+        (Role.HOST, f"/history/sessions/{data['group'].id}"),
     ]
 
 

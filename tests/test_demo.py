@@ -76,3 +76,14 @@ def test_demo_member_is_warned_before_joining_the_group_session_of_her_evening(a
     ).text
     assert "You are in “Leadership Training — Evening” at that time:" in answer
     assert "Join anyway?" in answer
+
+
+def test_demo_members_history_shows_the_admins_removal(app):
+    with app.test_request_context("/"), db.connection_context():
+        demo.load_once()
+        member = User.get(User.email == "member@convene.test")
+    admin = app.test_client()
+    admin.post("/login", data={"email": demo.ADMIN_EMAIL, "password": demo.PASSWORD})
+    page = admin.get(f"/history/people/{member.id}").text
+    (removal,) = [row for row in page.split('<tr id="history-')[1:] if "Removed" in row]
+    assert "Alice Admin" in removal and "Evening" in removal and "Status: Approved" in removal

@@ -55,8 +55,7 @@ def test_input_a_time_the_clocks_skip_is_named():
     reader = FormReader({"start": "2030-03-31T02:30"})  # Berlin springs forward at 02:00
     assert reader.local_datetime("start", zone=BERLIN) is None
     assert reader.errors["start"] == (
-        "02:30 does not exist in Europe/Berlin: the clocks skip it that night. "
-        "Choose another time."
+        "02:30 does not exist in Europe/Berlin: the clocks skip it that night. Choose another time."
     )
 
 

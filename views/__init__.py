@@ -19,6 +19,7 @@ own module's prefixes (tests/test_url_map.py walks the app's URL map and fails o
 | `/admin/emails` | `email_log.py` |
 | `/admin/settings` | `company_settings.py` |
 | `/admin/users` | `users.py` |
+| `/history` | `history.py` |
 | `/group-sessions` | `group_sessions.py` |
 | `/s`, `/u`, `/invitations` | `session_pages.py` |
 | `/host` | `hosting.py` |

@@ -18,7 +18,7 @@ from models import (
     TagOption,
     utcnow,
 )
-from sessions import booking, hosting
+from sessions import booking, history, hosting
 from sessions.hosting import as_utc
 from sessions.mentoring.values import (
     SessionType,
@@ -67,6 +67,7 @@ def create_many(values_list, company, now=None):
         returning=Session.id,
     )
     pairs = list(zip(session_ids, values_list, strict=True))
+    history.record_created(session_ids)
     insert_rows(
         MentoringDetails,
         [
@@ -150,6 +151,7 @@ def _seat_invited(seats, now):
         ],
         returning=Registration.id,
     )
+    history.record_registered([(session_id, person.id) for session_id, person in seats])
     insert_rows(
         Invitation,
         [

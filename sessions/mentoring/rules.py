@@ -25,7 +25,7 @@ from models import (
     utcnow,
     write_transaction,
 )
-from sessions import booking, hosting
+from sessions import booking, history, hosting
 from sessions.hosting import Problems, as_utc, find_clash
 from sessions.mentoring.batch import remember_tags, write_edits
 from sessions.mentoring.values import (
@@ -189,6 +189,7 @@ def create(values, company, now=None):
             Registration.create(
                 session=session, user=values.mentor.id, role=RegistrationRole.HOST, created_at=now
             )
+            history.record_session_saved(session, None)
             for mentee in unique_people(values.mentees):
                 _invite(session, mentee, now)
             remember_tags([values])
