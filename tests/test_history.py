@@ -16,6 +16,7 @@ from assessments import planning as assessment_planning
 from foundation.forms import Invalid
 from models import (
     AssessmentParticipant,
+    Attendance,
     Company,
     Day,
     DayFormat,
@@ -28,7 +29,6 @@ from models import (
     Status,
     Upload,
     User,
-    ZoomAttendance,
     ZoomMeeting,
     db,
     utcnow,
@@ -322,7 +322,7 @@ def test_history_zoom_attendance_marks_are_the_platforms(acting, make_event, mak
         ZoomMeeting.create(day=day, meeting_id="123")
         for member in (ann, bob):
             Registration.create(session=session, event=event, user=member)
-        ZoomAttendance.create(day=day, person=ann.email, email=ann.email, seconds=3600)
+        Attendance.create(day=day, person=ann.email, email=ann.email, seconds=3600)
         Session.update(seats_taken=2).where(Session.id == session.id).execute()
     since = last_id()
 
