@@ -23,7 +23,16 @@ from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 
 from foundation.bulk_insert import insert_rows
-from models import Choices, HistoryEntry, Registration, RegistrationRole, Status, db, utcnow
+from models import (
+    Choices,
+    DayFormat,
+    HistoryEntry,
+    Registration,
+    RegistrationRole,
+    Status,
+    db,
+    utcnow,
+)
 
 
 class Actor(Choices):
@@ -358,8 +367,18 @@ def day_times(day):
     return {"start": _moment(day.start_at), "end": _moment(day.end_at)}
 
 
+def day_values(day):
+    """What an event session's `DAYS_CHANGED` compares: a day's times, format and place
+    (its address, or its link), None for no day."""
+    times = day_times(day)
+    if times is None:
+        return None
+    place = day.address if day.format == DayFormat.OFFLINE else day.url
+    return times | {"format": day.format, "place": place}
+
+
 def record_days(session, before, after):
-    """A day of `session` was added (`before` None), moved or removed (`after` None)."""
+    """A day of `session` was added (`before` None), changed or removed (`after` None)."""
     if before != after:
         record_session(Change.DAYS_CHANGED, session, before, after)
 

@@ -14,7 +14,7 @@ import peewee as pw
 from flask_babel import gettext as _
 
 from foundation.i18n import format_when, pick_text
-from models import Event, HistoryEntry, Session, Status, User, contains_text
+from models import DayFormat, Event, HistoryEntry, Session, Status, User, contains_text
 from sessions.history import Actor, Change
 
 ActorUser = User.alias("actor_user")
@@ -137,6 +137,10 @@ def _value_text(key, value, names, zone):
     if key in ("start", "end", "registration_end"):
         label = {"start": _("Start"), "end": _("End"), "registration_end": _("Registration end")}
         return label[key], format_when(datetime.fromisoformat(value), zone) if value else "—"
+    if key == "format":
+        return _("Format"), str(DayFormat.label(value))
+    if key == "place":
+        return _("Place"), value or "—"
     if key == "limit":
         return _("Seats"), str(value) if value is not None else _("No limit")
     if key == "minimum":

@@ -250,7 +250,7 @@ def save_day(session, day, form, company, now=None):
         reopens = end > now and booking.has_ended(session, now)
         if reopens and form.get("confirmed") != "1":
             raise NeedsConfirmation()
-        times_before = history.day_times(day)
+        day_before = history.day_values(day)
         if day is None:
             day = Day(session=session)
         else:
@@ -262,7 +262,7 @@ def save_day(session, day, form, company, now=None):
         for field, value in place.items():
             setattr(day, field, value)
         day.save()
-        history.record_days(session, times_before, history.day_times(day))
+        history.record_days(session, day_before, history.day_values(day))
         meeting_sync.mark_pending(day)
         if day.zoom_organizer:
             _give_access(session, day.zoom_organizer)
@@ -286,7 +286,7 @@ def delete_day(day):
     meeting = meeting_sync.meeting_of(day)
     with write_transaction():
         notifications.day_cancelled(day)
-        history.record_days(day.session, history.day_times(day), None)
+        history.record_days(day.session, history.day_values(day), None)
         day.delete_instance()
         reminders.recompute(day.session)
     mail.request_delivery()
