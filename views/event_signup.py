@@ -9,10 +9,17 @@ from htmx_flask import make_response
 from accounts.access import allow
 from foundation.forms import row_id
 from foundation.i18n import viewer_timezone
+from foundation.prepared import Prepared, slot
 from models import Event, Registration, Role, Session, utcnow
 from sessions import booking
 from views.fragments import drawn_once, rows_of
-from views.lookups import attach_days, get_or_404, session_with_days
+from views.lookups import (
+    attach_days,
+    get_or_404,
+    session_by_id,
+    session_with_days,
+    session_with_event_or_404,
+)
 
 URL_PREFIXES = ("/events", "/sessions", "/registrations")
 bp = Blueprint("event_signup", __name__)
@@ -58,10 +65,9 @@ def event_context(event, error=None):
 def visible_event_session_or_404(session_id):
     """A session of an active event, with its event loaded; group sessions are joined on
     their own page."""
-    session = get_or_404(Session, session_id)
-    if session.event_id is None:
+    session = session_with_event_or_404(session_id)
+    if not session.event.is_active:
         abort(404)
-    session.event = visible_event_or_404(session.event_id)
     return session
 
 
@@ -84,22 +90,30 @@ def redraw_event(event, error=None, toast=None):
     return make_response(body, 422 if error else 200, trigger={"toast": toast} if toast else None)
 
 
+OTHERS_OPEN = Prepared(
+    lambda: (
+        Session.select(Session.id)
+        .where(
+            Session.event == slot("event_id"),
+            Session.id != slot("session_id"),
+            Session.cancelled_at.is_null(),
+            Session.registration_end_at.is_null() | (Session.registration_end_at > slot("now")),
+        )
+        .limit(1)
+    )
+)
+
+
 def my_session_card(event, mine, toast):
     """After signing up or switching: the member's own card alone (a constant-size answer);
     the other sessions are hidden now and load only if "Change session" opens."""
     now = utcnow()
-    session = session_with_days(Session.get_by_id(mine.session_id))  # its seats just moved
-    others_open = Session.select().where(
-        Session.event == event,
-        Session.id != session.id,
-        Session.cancelled_at.is_null(),
-        Session.registration_end_at.is_null() | (Session.registration_end_at > now),
-    )
+    session = session_with_days(session_by_id(mine.session_id))  # its seats just moved
     body = render_template(
         "member/_my_session.html",
         mine=mine,
         session=session,
-        has_alternatives=others_open.exists(),
+        has_alternatives=OTHERS_OPEN.exists(event_id=event.id, session_id=session.id, now=now),
         now=now,
     )
     return make_response(body, trigger={"toast": toast})

@@ -1,10 +1,11 @@
 """Loading what pages show: one row or 404 (a Zoom day too), and sessions with their days in
-few queries."""
+few queries. The loads of the hot pages are built once (foundation/prepared.py)."""
 
 from flask import abort
 from peewee import JOIN
 
-from models import Day, DayFormat, Reminder, Session, User
+from foundation.prepared import Prepared, slot
+from models import Day, DayFormat, Event, Reminder, Session, User
 
 
 def get_or_404(model, row_id):
@@ -12,6 +13,33 @@ def get_or_404(model, row_id):
     if row is None:
         abort(404)
     return row
+
+
+def _days_query():
+    return (
+        Day.with_zoom(User)
+        .join(User, JOIN.LEFT_OUTER, on=(Day.zoom_organizer == User.id))
+        .order_by(Day.start_at)
+    )
+
+
+DAYS_OF_SESSION = Prepared(lambda: _days_query().where(Day.session == slot("session_id")))
+SESSION_WITH_EVENT = Prepared(
+    lambda: Session.select(Session, Event).join(Event).where(Session.id == slot("session_id"))
+)
+SESSION = Prepared(lambda: Session.select().where(Session.id == slot("session_id")))
+
+
+def session_with_event_or_404(session_id):
+    """A session of an event, with its event loaded, in one query; 404 for any other."""
+    session = SESSION_WITH_EVENT.first(session_id=session_id)
+    if session is None:
+        abort(404)
+    return session
+
+
+def session_by_id(session_id):
+    return SESSION.first(session_id=session_id)
 
 
 def attach_days(sessions):
@@ -22,12 +50,10 @@ def attach_days(sessions):
         session.day_list = []
     if not by_id:
         return sessions
-    days = (
-        Day.with_zoom(User)
-        .join(User, JOIN.LEFT_OUTER, on=(Day.zoom_organizer == User.id))
-        .where(Day.session.in_(list(by_id)))
-        .order_by(Day.start_at)
-    )
+    if len(by_id) == 1:
+        days = DAYS_OF_SESSION.rows(session_id=sessions[0].id)
+    else:
+        days = _days_query().where(Day.session.in_(list(by_id)))
     for day in days:
         by_id[day.session_id].day_list.append(day)
     return sessions
