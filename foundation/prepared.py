@@ -100,3 +100,22 @@ class Prepared:
 def prepared(build):
     """Decorator form: `@prepared def SIGNED_IN(): return User.select()...`."""
     return Prepared(build)
+
+
+class PreparedByLength:
+    """A statement over a list of values (`IN (...)`), built once per length of the list up
+    to `longest`; a longer list builds its statement each time. `build(values)` gets slots
+    (or, past `longest`, the values themselves)."""
+
+    def __init__(self, build, longest=16):
+        self._build, self._longest, self._by_length = build, longest, {}
+
+    def rows(self, values):
+        values = list(values)
+        if len(values) > self._longest:
+            return list(self._build(values))
+        statement = self._by_length.get(len(values))
+        if statement is None:
+            slots = [slot(f"item{number}") for number in range(len(values))]
+            statement = self._by_length[len(values)] = Prepared(lambda: self._build(slots))
+        return statement.rows(**{f"item{number}": value for number, value in enumerate(values)})

@@ -9,7 +9,7 @@ from htmx_flask import make_response
 from accounts.access import allow
 from foundation.forms import row_id
 from foundation.i18n import viewer_timezone
-from foundation.prepared import Prepared, slot
+from foundation.prepared import Prepared, PreparedByLength, slot
 from models import Event, Registration, Role, Session, utcnow
 from sessions import booking
 from views.fragments import drawn_once, rows_of
@@ -33,9 +33,35 @@ def session_card_html(session, now):
     return drawn_once("member/_session_card.html", version, session=session, now=now)
 
 
-def event_context(event, error=None):
+SESSIONS_OF_EVENT = Prepared(
+    lambda: Session.select().where(Session.event == slot("event_id")).order_by(Session.id)
+)
+# What a card not yet shown needs: enough to place it, name it and load it later.
+SESSION_PLACES = Prepared(
+    lambda: (
+        Session.select(Session.id, Session.name, Session.registration_end_at, Session.cancelled_at)
+        .where(Session.event == slot("event_id"))
+        .order_by(Session.id)
+    )
+)
+WHOLE_SESSIONS = PreparedByLength(
+    lambda ids: Session.select().where(Session.id.in_(ids)), longest=FIRST_SCREEN
+)
+
+
+def card_path(session_id):
+    """Where a card not yet shown loads from (`session_card`, below): spelled here because
+    a large event has a hundred of them, and building each address through url_for cost
+    more than drawing the card."""
+    return f"{request.script_root}/sessions/{session_id}/card"
+
+
+def event_context(event, error=None, whole=False):
+    """What the event's body shows. The sessions below the first screen are loaded as
+    places only (id, name, registration end), unless `whole` asks for every one in full."""
     now = utcnow()
-    sessions = list(Session.select().where(Session.event == event).order_by(Session.id))
+    loaded = SESSIONS_OF_EVENT if whole else SESSION_PLACES
+    sessions = loaded.rows(event_id=event.id)
     mine = booking.live_registration(g.user, event)
     open_sessions = [s for s in sessions if s.registration_is_open(now)]
     closed = sorted(
@@ -44,10 +70,13 @@ def event_context(event, error=None):
         reverse=True,  # newest to oldest by registration end
     )
     my_session = next((s for s in sessions if mine and s.id == mine.session_id), None)
-    alternatives = [s for s in open_sessions if not my_session or s.id != my_session.id]
     # Days for what the first screen shows; the other cards load as they scroll into view.
     shown = [my_session] if my_session else (open_sessions + closed)[:FIRST_SCREEN]
+    if not whole:
+        shown = _in_full(shown, [open_sessions, closed])
+        my_session = shown[0] if my_session else None
     attach_days(shown)
+    alternatives = [s for s in open_sessions if not my_session or s.id != my_session.id]
     return {
         "event": event,
         "mine": mine,
@@ -59,7 +88,16 @@ def event_context(event, error=None):
         "now": now,
         "error": error,
         "session_card_html": session_card_html,
+        "card_path": card_path,
     }
+
+
+def _in_full(places, lists):
+    """The sessions of `places` loaded whole, put in their places in each of `lists`."""
+    whole = {session.id: session for session in WHOLE_SESSIONS.rows([s.id for s in places])}
+    for sessions in lists:
+        sessions[:] = [whole.get(session.id, session) for session in sessions]
+    return [whole[session.id] for session in places]
 
 
 def visible_event_session_or_404(session_id):
@@ -193,7 +231,7 @@ def withdraw(registration_id):
 def alternatives(registration_id):
     """The other open sessions of the member's event, when "Change session" opens."""
     mine = my_registration_or_404(registration_id)
-    context = event_context(visible_event_or_404(mine.event_id)) | {"mine": mine}
+    context = event_context(visible_event_or_404(mine.event_id), whole=True) | {"mine": mine}
     attach_days(context["alternatives"])
     return render_template("member/_alternatives.html", **context)
 

@@ -4,7 +4,7 @@ few queries. The loads of the hot pages are built once (foundation/prepared.py).
 from flask import abort
 from peewee import JOIN
 
-from foundation.prepared import Prepared, slot
+from foundation.prepared import Prepared, PreparedByLength, slot
 from models import Day, DayFormat, Event, Reminder, Session, User
 
 
@@ -23,7 +23,7 @@ def _days_query():
     )
 
 
-DAYS_OF_SESSION = Prepared(lambda: _days_query().where(Day.session == slot("session_id")))
+DAYS_OF_SESSIONS = PreparedByLength(lambda ids: _days_query().where(Day.session.in_(ids)))
 SESSION_WITH_EVENT = Prepared(
     lambda: Session.select(Session, Event).join(Event).where(Session.id == slot("session_id"))
 )
@@ -50,11 +50,7 @@ def attach_days(sessions):
         session.day_list = []
     if not by_id:
         return sessions
-    if len(by_id) == 1:
-        days = DAYS_OF_SESSION.rows(session_id=sessions[0].id)
-    else:
-        days = _days_query().where(Day.session.in_(list(by_id)))
-    for day in days:
+    for day in DAYS_OF_SESSIONS.rows(by_id):
         by_id[day.session_id].day_list.append(day)
     return sessions
 
