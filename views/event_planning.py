@@ -13,6 +13,7 @@ from htmx_flask import make_response
 from accounts.access import allow
 from foundation.forms import Invalid, row_id
 from foundation.i18n import current_company
+from foundation.prepared import Prepared, slot
 from meetings.zoom import connections as zoom_connections
 from meetings.zoom import meeting_sync
 from models import Day, DayFormat, Event, Reminder, Role, Session, User
@@ -41,9 +42,26 @@ def event_session_or_404(session_id):
     return session
 
 
+# A day save's loads, built once (foundation/prepared.py): the day with its Zoom meeting,
+# session and event in one query; the order of the session's days; its reminders.
+DAY_WITH_SESSION = Prepared(
+    lambda: Day.with_zoom(Session, Event).join(Session).join(Event).where(Day.id == slot("day_id"))
+)
+DAY_ORDER = Prepared(
+    lambda: (
+        Day.select(Day.id).where(Day.session == slot("session_id")).order_by(Day.start_at).tuples()
+    )
+)
+REMINDERS_OF = Prepared(
+    lambda: Reminder.select().where(Reminder.session == slot("session_id")).order_by(Reminder.id)
+)
+
+
 def event_day_or_404(day_id):
-    day = get_or_404(Day, day_id)
-    event_session_or_404(day.session_id)
+    """A day of an event's session, with its Zoom meeting, session and event loaded."""
+    day = DAY_WITH_SESSION.first(day_id=day_id)
+    if day is None:
+        abort(404)
     return day
 
 
@@ -282,13 +300,11 @@ def edit_day(day_id):
 
 
 def reminders_of(session):
-    return Reminder.select().where(Reminder.session == session).order_by(Reminder.id)
+    return REMINDERS_OF.rows(session_id=getattr(session, "id", session))
 
 
 def day_order(session):
-    return [
-        row.id for row in Day.select(Day.id).where(Day.session == session).order_by(Day.start_at)
-    ]
+    return [day_id for (day_id,) in DAY_ORDER.rows(session_id=getattr(session, "id", session))]
 
 
 @bp.route("/days/<int:day_id>", methods=["POST"])
