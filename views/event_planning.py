@@ -22,6 +22,7 @@ from views.fragments import drawn_once, rows_of
 from views.lookups import (
     attach_days,
     attach_reminders,
+    event_or_404,
     get_or_404,
     session_with_days,
     zoom_day_or_404,
@@ -54,6 +55,25 @@ DAY_ORDER = Prepared(
 )
 REMINDERS_OF = Prepared(
     lambda: Reminder.select().where(Reminder.session == slot("session_id")).order_by(Reminder.id)
+)
+
+
+# The event page: the first screen's sessions whole, the others as places to load later.
+FIRST_SESSIONS = Prepared(
+    lambda: (
+        Session.select()
+        .where(Session.event == slot("event_id"))
+        .order_by(Session.id)
+        .limit(FIRST_SCREEN)
+    )
+)
+LATER_SESSIONS = Prepared(
+    lambda: (
+        Session.select(Session.id, Session.name)
+        .where(Session.event == slot("event_id"))
+        .order_by(Session.id)
+        .offset(FIRST_SCREEN)
+    )
 )
 
 
@@ -109,17 +129,24 @@ def create_event():
 @bp.route("/events/<int:event_id>")
 @allow(Role.ADMIN)
 def event_page(event_id):
-    event = get_or_404(Event, event_id)
-    sessions = list(Session.select().where(Session.event == event).order_by(Session.id))
+    event = event_or_404(event_id)
+    sessions = FIRST_SESSIONS.rows(event_id=event.id)
     return render_template(
         "admin/event.html",
         event=event,
-        sessions=attach_reminders(attach_days(sessions[:FIRST_SCREEN])),
-        later_sessions=sessions[FIRST_SCREEN:],
+        sessions=attach_reminders(attach_days(sessions)),
+        later_sessions=LATER_SESSIONS.rows(event_id=event.id),
         card_html=card_html,
+        card_path=card_path,
         errors={},
         form={},
     )
+
+
+def card_path(session_id):
+    """Where a card below the first screen loads from (`session_card`): spelled here, as a
+    large event has a hundred of them and url_for for each cost more than the card."""
+    return f"{request.script_root}/admin/sessions/{session_id}/card"
 
 
 @bp.route("/events/<int:event_id>/header")

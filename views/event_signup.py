@@ -10,11 +10,12 @@ from accounts.access import allow
 from foundation.forms import row_id
 from foundation.i18n import viewer_timezone
 from foundation.prepared import Prepared, PreparedByLength, slot
-from models import Event, Registration, Role, Session, utcnow
+from models import Registration, Role, Session, utcnow
 from sessions import booking
 from views.fragments import drawn_once, rows_of
 from views.lookups import (
     attach_days,
+    event_or_404,
     get_or_404,
     session_by_id,
     session_with_days,
@@ -110,7 +111,7 @@ def visible_event_session_or_404(session_id):
 
 
 def visible_event_or_404(event_id):
-    event = get_or_404(Event, event_id)
+    event = event_or_404(event_id)
     if not event.is_active:
         abort(404)
     return event

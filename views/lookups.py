@@ -28,6 +28,17 @@ SESSION_WITH_EVENT = Prepared(
     lambda: Session.select(Session, Event).join(Event).where(Session.id == slot("session_id"))
 )
 SESSION = Prepared(lambda: Session.select().where(Session.id == slot("session_id")))
+EVENT = Prepared(lambda: Event.select().where(Event.id == slot("event_id")))
+REMINDERS_OF_SESSIONS = PreparedByLength(
+    lambda ids: Reminder.select().where(Reminder.session.in_(ids)).order_by(Reminder.id)
+)
+
+
+def event_or_404(event_id):
+    event = EVENT.first(event_id=event_id)
+    if event is None:
+        abort(404)
+    return event
 
 
 def session_with_event_or_404(session_id):
@@ -61,8 +72,7 @@ def attach_reminders(sessions):
     for session in sessions:
         session.reminder_list = []
     if by_id:
-        query = Reminder.select().where(Reminder.session.in_(list(by_id))).order_by(Reminder.id)
-        for reminder in query:
+        for reminder in REMINDERS_OF_SESSIONS.rows(by_id):
             by_id[reminder.session_id].reminder_list.append(reminder)
     return sessions
 
