@@ -146,7 +146,7 @@ def event_page(event_id):
 def card_path(session_id):
     """Where a card below the first screen loads from (`session_card`): spelled here, as a
     large event has a hundred of them and url_for for each cost more than the card."""
-    return f"{request.script_root}/admin/sessions/{session_id}/card"
+    return f"{request.script_root}/admin/sessions/{session_id}"
 
 
 @bp.route("/events/<int:event_id>/header")
