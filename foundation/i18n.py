@@ -167,7 +167,12 @@ def zone_name(zone, moment_utc=None):
 
 def format_day(utc, zone):
     """The short name of a day in `zone` ("Mon, Mar 4"), for controls that name their day."""
-    return format_skeleton("MMMEd", _local(utc, zone), locale=get_locale())
+    return _day(utc, zone, str(get_locale()))
+
+
+@lru_cache(maxsize=16384)
+def _day(utc, zone, locale_code):
+    return format_skeleton("MMMEd", _local(utc, zone), locale=Locale.parse(locale_code))
 
 
 def format_date_only(day):

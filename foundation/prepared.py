@@ -68,6 +68,11 @@ class Prepared:
         found = self.rows(**values)
         return found[0] if found else None
 
+    def raw_rows(self, **values):
+        """Every row as the driver gives it: tuples, no conversion, no objects."""
+        _query, cursor = self._cursor(values)
+        return cursor.fetchall()
+
     def raw_first(self, **values):
         """The first row as the driver gives it (no conversion), or None."""
         _query, cursor = self._cursor(values)
@@ -114,8 +119,22 @@ class PreparedByLength:
         values = list(values)
         if len(values) > self._longest:
             return list(self._build(values))
-        statement = self._by_length.get(len(values))
+        return self._statement(len(values)).rows(**self._named(values))
+
+    def raw_rows(self, values):
+        """The rows as the driver gives them (see `Prepared.raw_rows`)."""
+        values = list(values)
+        if len(values) > self._longest:
+            return list(self._build(values).tuples())
+        return self._statement(len(values)).raw_rows(**self._named(values))
+
+    def _statement(self, length):
+        statement = self._by_length.get(length)
         if statement is None:
-            slots = [slot(f"item{number}") for number in range(len(values))]
-            statement = self._by_length[len(values)] = Prepared(lambda: self._build(slots))
-        return statement.rows(**{f"item{number}": value for number, value in enumerate(values)})
+            slots = [slot(f"item{number}") for number in range(length)]
+            statement = self._by_length[length] = Prepared(lambda: self._build(slots))
+        return statement
+
+    @staticmethod
+    def _named(values):
+        return {f"item{number}": value for number, value in enumerate(values)}

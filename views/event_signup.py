@@ -12,7 +12,7 @@ from foundation.i18n import viewer_timezone
 from foundation.prepared import Prepared, PreparedByLength, slot
 from models import Registration, Role, Session, utcnow
 from sessions import booking
-from views.fragments import drawn_once, rows_of
+from views.fragments import drawn_once, is_drawn, rows_of
 from views.lookups import (
     attach_days,
     event_or_404,
@@ -20,6 +20,7 @@ from views.lookups import (
     session_by_id,
     session_with_days,
     session_with_event_or_404,
+    stored_days,
 )
 
 URL_PREFIXES = ("/events", "/sessions", "/registrations")
@@ -32,6 +33,25 @@ def session_card_html(session, now):
     read it in one language and zone, so drawn once per version."""
     version = repr((rows_of(session), session.registration_is_open(now), viewer_timezone()))
     return drawn_once("member/_session_card.html", version, session=session, now=now)
+
+
+def first_screen_cards(sessions, now):
+    """{session id: card} for the sessions the event page draws. A card's version is its
+    rows as stored (the session's, its days'), so cards drawn before cost one query for all
+    their days and no objects; the days of cards still to draw are loaded as objects, in
+    one query for all of them."""
+    days, zone, template = stored_days(sessions), viewer_timezone(), "member/_session_card.html"
+    versions = {
+        session.id: repr(
+            (session.__data__, days[session.id], session.registration_is_open(now), zone)
+        )
+        for session in sessions
+    }
+    attach_days([s for s in sessions if not is_drawn(template, versions[s.id])])
+    return {
+        session.id: drawn_once(template, versions[session.id], session=session, now=now)
+        for session in sessions
+    }
 
 
 SESSIONS_OF_EVENT = Prepared(
@@ -76,7 +96,9 @@ def event_context(event, error=None, whole=False):
     if not whole:
         shown = _in_full(shown, [open_sessions, closed])
         my_session = shown[0] if my_session else None
-    attach_days(shown)
+    if my_session:
+        attach_days(shown)
+    cards = {} if my_session else first_screen_cards(shown, now)
     alternatives = [s for s in open_sessions if not my_session or s.id != my_session.id]
     return {
         "event": event,
@@ -88,7 +110,7 @@ def event_context(event, error=None, whole=False):
         "has_alternatives": bool(alternatives),
         "now": now,
         "error": error,
-        "session_card_html": session_card_html,
+        "cards": cards,
         "card_path": card_path,
     }
 

@@ -24,6 +24,19 @@ def _days_query():
 
 
 DAYS_OF_SESSIONS = PreparedByLength(lambda ids: _days_query().where(Day.session.in_(ids)))
+
+
+def stored_days(sessions):
+    """{session id: [its days' rows as stored]}: each day (with its Zoom meeting and
+    organizer) as the driver's tuple, not turned into objects; what a card cached by the
+    version of its rows needs to know whether it was drawn before."""
+    days = {session.id: [] for session in sessions}
+    if days:
+        for row in DAYS_OF_SESSIONS.raw_rows(days):
+            days[row[1]].append(row)  # the day's session id
+    return days
+
+
 SESSION_WITH_EVENT = Prepared(
     lambda: Session.select(Session, Event).join(Event).where(Session.id == slot("session_id"))
 )
