@@ -303,3 +303,16 @@ def test_the_signed_in_user_is_read_fresh(sign_in):
         User.update(is_active=False).where(User.id == member.user.id).execute()
     assert member.get("/home").status_code == 302  # signed out at once
     assert utcnow()  # the clock the statements are given
+
+
+def test_requests_borrow_one_pooled_connection_again_and_again(sign_in):
+    """Connections are pooled on both databases: each request borrows one and gives it back,
+    so connecting (and SQLite's PRAGMAs) is paid once, not per request."""
+    member = sign_in(Role.MEMBER)
+    member.get("/home")
+    # The pool's idle connections: (since, counter, connection) in peewee's own list.
+    idle = [connection for _since, _counter, connection in db.obj._connections]
+    for _ in range(3):
+        assert member.get("/home").status_code == 200
+    again = [connection for _since, _counter, connection in db.obj._connections]
+    assert again == idle and len(idle) >= 1 and not db.obj._in_use
