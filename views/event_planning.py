@@ -18,13 +18,14 @@ from meetings.zoom import connections as zoom_connections
 from meetings.zoom import meeting_sync
 from models import Day, DayFormat, Event, Reminder, Role, Session, User
 from sessions import planning, reminders
-from views.fragments import drawn_once, rows_of
+from views.fragments import drawn_once, is_drawn, rows_of
 from views.lookups import (
     attach_days,
     attach_reminders,
     event_or_404,
     get_or_404,
     session_with_days,
+    stored_days,
     zoom_day_or_404,
 )
 
@@ -90,13 +91,37 @@ def card(session):
     return attach_reminders([session_with_days(session)])[0]
 
 
+CARD = "admin/_session_card.html"
+
+
 def card_html(session, event):
     """A session's admin card: the same for every admin, drawn once per version."""
+    return drawn_once(
+        CARD, _card_version(session, rows_of(session)[1], event), session=session, event=event
+    )
+
+
+def _card_version(session, days, event):
+    """What an admin card is drawn from: the session's rows (`days`: its days' rows, as
+    objects' data or as stored), its reminders, the company and the Zoom accounts."""
     reminders = [reminder.__data__ for reminder in session.reminder_list]
     company = sorted(current_company().__data__.items())
     zoom_accounts = zoom_connections.accounts_version()  # a day's Zoom warnings follow the accounts
-    version = repr((rows_of(session), reminders, event.has_date, company, zoom_accounts))
-    return drawn_once("admin/_session_card.html", version, session=session, event=event)
+    return repr((session.__data__, days, reminders, event.has_date, company, zoom_accounts))
+
+
+def first_screen_cards(sessions, event):
+    """{session id: card} for the event page's first screen. The days are read as stored
+    for the versions (no objects: most cards were drawn before), and loaded as objects, in
+    one query, only for the cards still to draw."""
+    attach_reminders(sessions)
+    days = stored_days(sessions)
+    versions = {session.id: _card_version(session, days[session.id], event) for session in sessions}
+    attach_days([session for session in sessions if not is_drawn(CARD, versions[session.id])])
+    return {
+        session.id: drawn_once(CARD, versions[session.id], session=session, event=event)
+        for session in sessions
+    }
 
 
 def invalid(template, errors, **context):
@@ -134,9 +159,9 @@ def event_page(event_id):
     return render_template(
         "admin/event.html",
         event=event,
-        sessions=attach_reminders(attach_days(sessions)),
+        sessions=sessions,
+        cards=first_screen_cards(sessions, event),
         later_sessions=LATER_SESSIONS.rows(event_id=event.id),
-        card_html=card_html,
         card_path=card_path,
         errors={},
         form={},
