@@ -108,13 +108,14 @@ def statuses_changed(session_id, status, user_ids, now):
     )
 
 
-def _people_in(session_id):
-    """Ids of everyone a change of the session's days concerns: one query, no rows loaded."""
-    return _people_of([session_id]).get(session_id, [])
+def _concerned():
+    """Who a change of a session's days concerns: its seat holders and its hosts."""
+    return Registration.status.in_(Status.HOLDS_SEAT) | (Registration.role == RegistrationRole.HOST)
 
 
 def _people_of(session_ids):
-    """`_people_in` for many sessions at once: {session id: [user id]}, one query per 500."""
+    """Ids of everyone a change of the sessions' days concerns (seat holders and hosts):
+    {session id: [user id]}, one query per 500, no rows loaded."""
     people = {}
     session_ids = list(session_ids)
     for start in range(0, len(session_ids), 500):
@@ -122,8 +123,7 @@ def _people_of(session_ids):
             Registration.select(Registration.session, Registration.user)
             .where(
                 Registration.session.in_(session_ids[start : start + 500]),
-                Registration.status.in_(Status.HOLDS_SEAT)
-                | (Registration.role == RegistrationRole.HOST),
+                _concerned(),
             )
             .distinct()
             .tuples()
@@ -193,9 +193,9 @@ def _day_notice(kind, key, day, session):
 
 
 def _session_broadcast():
-    """INSERT … SELECT of one Broadcast whose `user_ids` are `_people_in` the session,
-    gathered into a JSON array by the database; nothing when the session has nobody. A
-    day save runs it, so it is built once."""
+    """INSERT … SELECT of one Broadcast whose `user_ids` are the session's people (as
+    `_people_of` counts them), gathered into a JSON array by the database; nothing when
+    the session has nobody. A day save runs it, so it is built once."""
     is_sqlite = isinstance(db.obj, pw.SqliteDatabase)
     gathered = pw.fn.json_group_array if is_sqlite else pw.fn.json_agg
     context = slot("context") if is_sqlite else pw.Cast(slot("context"), "json")
@@ -209,8 +209,7 @@ def _session_broadcast():
         )
         .where(
             Registration.session == slot("session_id"),
-            Registration.status.in_(Status.HOLDS_SEAT)
-            | (Registration.role == RegistrationRole.HOST),
+            _concerned(),
         )
         .group_by(Registration.session)
     )

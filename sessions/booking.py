@@ -526,11 +526,6 @@ def ask_to_confirm_participation(now=None):
         )
 
 
-def has_ended(session, now=None):
-    last_end = Day.select(pw.fn.MAX(Day.end_at)).where(Day.session == session).scalar()
-    return last_end is not None and last_end <= (now or utcnow())
-
-
 def reopen_after_new_day(session, now=None):
     """A future day was added to a finished session: "confirm participation",
     "participated" and "missed" go back to approved (denied stays). All hold a seat, so
