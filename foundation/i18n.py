@@ -16,6 +16,7 @@ from flask_babel import Babel, format_date, get_locale, gettext, ngettext
 
 from config import ROOT
 from foundation import forms
+from foundation.prepared import Prepared
 from foundation.schedule import canonical, is_timezone, to_local_naive
 from foundation.zones import zone_label
 from models import Company
@@ -30,14 +31,40 @@ def available_locales():
     return ["en", *sorted(found - {"en"})]
 
 
+COMPANY_ROW = Prepared(lambda: Company.select().order_by(Company.id).limit(1))
+_known_company = {}  # the last row read, as text -> its Company: one per worker process
+
+
 def current_company():
     """The company's settings, read once per request or job (a job's app context is its
     own: thousands of emails of one broadcast ask for it)."""
     if has_app_context():
         if "company" not in g:
-            g.company = Company.current()
+            g.company = _read_company()
         return g.company
-    return Company.current()
+    return _read_company()
+
+
+def _read_company():
+    """The one company row, read fresh from the database every time (so a change made by
+    another worker shows at once) but turned into a Company only when it differs from the
+    row this process read last: the row's text is the version. Each caller gets its own
+    copy, free to change and save."""
+    row = COMPANY_ROW.raw_first()
+    if row is None:
+        return Company.current()  # a new database: the row is created with its defaults
+    key = repr(row)
+    known = _known_company.get(key)
+    if known is None:
+        _known_company.clear()
+        known = _known_company[key] = COMPANY_ROW.first()
+    copy = Company(**{name: _copied(value) for name, value in known.__data__.items()})
+    copy._dirty.clear()
+    return copy
+
+
+def _copied(value):
+    return list(value) if isinstance(value, list) else value
 
 
 def enabled_locales():
@@ -140,7 +167,12 @@ def zone_name(zone, moment_utc=None):
 
 def format_day(utc, zone):
     """The short name of a day in `zone` ("Mon, Mar 4"), for controls that name their day."""
-    return format_skeleton("MMMEd", _local(utc, zone), locale=get_locale())
+    return _day(utc, zone, str(get_locale()))
+
+
+@lru_cache(maxsize=16384)
+def _day(utc, zone, locale_code):
+    return format_skeleton("MMMEd", _local(utc, zone), locale=Locale.parse(locale_code))
 
 
 def format_date_only(day):

@@ -39,6 +39,7 @@ from foundation.bulk_insert import insert_rows
 from foundation.i18n import current_company
 from foundation.i18n import recipient_locale_of as recipient_locale
 from foundation.jobs import huey, job
+from foundation.prepared import Prepared, slot
 from messaging.coalescing import covered_by_waiting_notices, hold_for
 from models import Broadcast, Email, EmailStatus, User, db, utcnow, write_transaction
 
@@ -72,11 +73,24 @@ def _email_row(key, user, kind, context):
     }
 
 
+# Every sign-up queues one: built once (foundation/prepared.py).
+NEW_EMAIL = Prepared(
+    lambda: Email.insert(
+        {
+            name: slot(name)
+            for name in ("key", "to_address", "user", "kind", "context", "locale", "zone")
+            + ("next_attempt_at", "created_at")
+        }
+    ).on_conflict_ignore()
+)
+
+
 def queue_email(key, user, kind, **context):
     """Add notice `kind` for `user` to the outbox; `context` holds ids and snapshots (JSON),
     never rendered text. A key already there is ignored. Call it inside the transaction of
     the change."""
-    Email.insert(**_email_row(key, user, kind, context)).on_conflict_ignore().execute()
+    row = _email_row(key, user, kind, context)
+    NEW_EMAIL.insert(**row | {"context": json.dumps(context), "created_at": utcnow()})
 
 
 def queue_emails(notices):

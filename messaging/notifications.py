@@ -7,14 +7,28 @@ queued once, however often the code path runs. Below the producers, the loaders 
 uses to turn a notice's context back into what its template shows.
 """
 
+import json
 from datetime import datetime
 
+import peewee as pw
 from flask import current_app
 
+from foundation.prepared import Prepared, slot
 from messaging import mail
 from messaging.calendars import attachment
-from messaging.mail import Obsolete, queue_broadcast, queue_email
-from models import Day, Event, Registration, RegistrationRole, Session, Status, User, utcnow
+from messaging.mail import Obsolete, check_kind, queue_broadcast, queue_email
+from models import (
+    Broadcast,
+    Day,
+    Event,
+    Registration,
+    RegistrationRole,
+    Session,
+    Status,
+    User,
+    db,
+    utcnow,
+)
 
 # Producers (called by the rules, inside their transaction) ---------------------------------
 
@@ -94,13 +108,14 @@ def statuses_changed(session_id, status, user_ids, now):
     )
 
 
-def _people_in(session_id):
-    """Ids of everyone a change of the session's days concerns: one query, no rows loaded."""
-    return _people_of([session_id]).get(session_id, [])
+def _concerned():
+    """Who a change of a session's days concerns: its seat holders and its hosts."""
+    return Registration.status.in_(Status.HOLDS_SEAT) | (Registration.role == RegistrationRole.HOST)
 
 
 def _people_of(session_ids):
-    """`_people_in` for many sessions at once: {session id: [user id]}, one query per 500."""
+    """Ids of everyone a change of the sessions' days concerns (seat holders and hosts):
+    {session id: [user id]}, one query per 500, no rows loaded."""
     people = {}
     session_ids = list(session_ids)
     for start in range(0, len(session_ids), 500):
@@ -108,8 +123,7 @@ def _people_of(session_ids):
             Registration.select(Registration.session, Registration.user)
             .where(
                 Registration.session.in_(session_ids[start : start + 500]),
-                Registration.status.in_(Status.HOLDS_SEAT)
-                | (Registration.role == RegistrationRole.HOST),
+                _concerned(),
             )
             .distinct()
             .tuples()
@@ -165,10 +179,45 @@ def day_cancelled(day, session=None):
     _day_notice("day_cancelled", f"day_cancelled:{day.id}", day, session)
 
 
-def _day_notice(kind, key, day, session, people=None):
+def _day_notice(kind, key, day, session):
+    """One broadcast to everyone in the day's session, its recipients written by the
+    database itself (`SESSION_BROADCAST`): no ids travel through Python."""
     session = session or Session.get_by_id(day.session_id)
-    people = _people_in(session.id) if people is None else people
-    queue_broadcast(key, kind, people, day=_day_snapshot(day, session))
+    SESSION_BROADCAST.run(
+        key=key[:255],
+        kind=check_kind(kind),
+        context=json.dumps({"day": _day_snapshot(day, session)}),
+        now=utcnow(),
+        session_id=session.id,
+    )
+
+
+def _session_broadcast():
+    """INSERT … SELECT of one Broadcast whose `user_ids` are the session's people (as
+    `_people_of` counts them), gathered into a JSON array by the database; nothing when
+    the session has nobody. A day save runs it, so it is built once."""
+    is_sqlite = isinstance(db.obj, pw.SqliteDatabase)
+    gathered = pw.fn.json_group_array if is_sqlite else pw.fn.json_agg
+    context = slot("context") if is_sqlite else pw.Cast(slot("context"), "json")
+    people = (
+        Registration.select(
+            slot("key"),
+            slot("kind"),
+            context,
+            gathered(pw.fn.DISTINCT(Registration.user)),
+            slot("now"),
+        )
+        .where(
+            Registration.session == slot("session_id"),
+            _concerned(),
+        )
+        .group_by(Registration.session)
+    )
+    columns = [Broadcast.key, Broadcast.kind, Broadcast.context, Broadcast.user_ids]
+    return Broadcast.insert_from(people, [*columns, Broadcast.created_at]).on_conflict_ignore()
+
+
+SESSION_BROADCAST = Prepared(_session_broadcast)
 
 
 def session_cancelled(session):

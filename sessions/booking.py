@@ -9,12 +9,14 @@ count-then-insert overbooks (docs/stack-notes.md, "Peewee"). The partial unique 
 `registration_one_live_per_event` makes the database itself refuse a second live
 registration of a user in an event.
 
-Every operation is one transaction: it happens whole or not at all.
+Every operation is one transaction: it happens whole or not at all. The statements a
+sign-up runs are built once (foundation/prepared.py): a sign-up is the hottest request.
 """
 
 import peewee as pw
 from flask_babel import gettext as _
 
+from foundation.prepared import Prepared, slot
 from messaging import mail, notifications
 from models import (
     Day,
@@ -50,14 +52,21 @@ def seats_full_message():
 # The atomic seat step ----------------------------------------------------------------------
 
 
+TAKE_SEAT = Prepared(
+    lambda: (
+        Session.update(seats_taken=Session.seats_taken + 1)
+        .where(
+            Session.id == slot("session_id"),
+            Session.participant_limit.is_null() | (Session.seats_taken < Session.participant_limit),
+        )
+        .returning(Session.seats_taken)
+    )
+)
+
+
 def _take_seat(session_id):
-    has_room = Session.participant_limit.is_null() | (
-        Session.seats_taken < Session.participant_limit
-    )
-    query = Session.update(seats_taken=Session.seats_taken + 1).where(
-        Session.id == session_id, has_room
-    )
-    return query.execute() == 1
+    """The seats now taken in the session, or None when it was full (nothing changed)."""
+    return TAKE_SEAT.scalar(session_id=session_id)
 
 
 def _free_seat(session_id):
@@ -122,8 +131,34 @@ def _change_status(registration, new_status, now):
     return registration
 
 
-def _write_registration(session, user, status, now):
-    """Insert the person's registration in `session`, or revive their cancelled one."""
+NEW_REGISTRATION = Prepared(
+    lambda: Registration.insert(
+        session=slot("session_id"),
+        user=slot("user_id"),
+        event=slot("event_id"),
+        role=RegistrationRole.PARTICIPANT,
+        status=slot("status"),
+        queued_at=slot("queued_at"),
+        created_at=slot("now"),
+        updated_at=slot("now"),
+    )
+)
+REGISTRATION_IN_SESSION = Prepared(
+    lambda: (
+        Registration.select(Registration.id)
+        .where(Registration.session == slot("session_id"), Registration.user == slot("user_id"))
+        .limit(1)
+    )
+)
+UNKNOWN = object()  # the caller has not looked for the person's row in the session
+
+
+def _write_registration(session, user, status, now, existing_id=UNKNOWN):
+    """Insert the person's registration in `session`, or revive their cancelled one
+    (`existing_id`: its id, or None when the caller knows there is none)."""
+    user_id = getattr(user, "id", user)
+    if existing_id is UNKNOWN:
+        existing_id = REGISTRATION_IN_SESSION.scalar(session_id=session.id, user_id=user_id)
     queued_at = now if status == Status.WAITLISTED else None
     fields = {
         "event": session.event_id,
@@ -132,36 +167,83 @@ def _write_registration(session, user, status, now):
         "queued_at": queued_at,
         "updated_at": now,
     }
-    existing = Registration.get_or_none(Registration.session == session, Registration.user == user)
-    if existing is None:
-        return Registration.create(session=session, user=user, created_at=now, **fields)
-    Registration.update(**fields).where(Registration.id == existing.id).execute()
-    return Registration.get_by_id(existing.id)
+    if existing_id is not None:
+        Registration.update(**fields).where(Registration.id == existing_id).execute()
+        return Registration.get_by_id(existing_id)
+    new_id = NEW_REGISTRATION.insert(
+        session_id=session.id,
+        user_id=user_id,
+        event_id=session.event_id,
+        status=status,
+        queued_at=queued_at,
+        now=now,
+    )
+    return Registration(id=new_id, session=session.id, user=user_id, created_at=now, **fields)
 
 
-def _seat_and_approve(session, user, now, notice="registration_confirmed"):
+def _seat_and_approve(session, user, now, notice="registration_confirmed", existing_id=UNKNOWN):
     """The atomic seat step, then the approved registration and its email (`notice`: the
     confirmation, or the mentoring invitation for an invited mentee)."""
-    if not _take_seat(session.id):
+    seats_taken = _take_seat(session.id)
+    if seats_taken is None:
         raise BookingError(seats_full_message())
-    registration = _write_registration(session, user, Status.APPROVED, now)
+    session.seats_taken = seats_taken
+    registration = _write_registration(session, user, Status.APPROVED, now, existing_id)
     notifications.registration_confirmed(registration, kind=notice, user=user)
     history.record_status(registration, None, Status.APPROVED, history.Change.REGISTERED)
     return registration
 
 
-def live_registration(user, event):
-    """The person's one registration in `event` that is not cancelled, if any."""
-    return (
+LIVE_REGISTRATION = Prepared(
+    lambda: (
         Registration.select()
         .where(
-            Registration.event == event,
-            Registration.user == user,
+            Registration.event == slot("event_id"),
+            Registration.user == slot("user_id"),
             Registration.role == RegistrationRole.PARTICIPANT,
             Registration.status != Status.CANCELLED,
         )
-        .first()
+        .limit(1)
     )
+)
+# A sign-up's one read: the person's rows in the event and in the session, live or not.
+STANDING = Prepared(
+    lambda: (
+        Registration.select(
+            Registration.id,
+            Registration.session,
+            Registration.event,
+            Registration.role,
+            Registration.status,
+        )
+        .where(
+            Registration.user == slot("user_id"),
+            (Registration.event == slot("event_id")) | (Registration.session == slot("session_id")),
+        )
+        .tuples()
+    )
+)
+
+
+def live_registration(user, event):
+    """The person's one registration in `event` that is not cancelled, if any."""
+    return LIVE_REGISTRATION.first(
+        event_id=getattr(event, "id", event), user_id=getattr(user, "id", user)
+    )
+
+
+def _standing(user, session):
+    """(whether `user` holds a live registration where `session` allows one, the id of
+    their row in `session` if any): one read for both, for a session of an event."""
+    rows = STANDING.rows(user_id=user.id, event_id=session.event_id, session_id=session.id)
+    is_live = any(
+        event_id == session.event_id
+        and role == RegistrationRole.PARTICIPANT
+        and status != Status.CANCELLED
+        for _id, _session, event_id, role, status in rows
+    )
+    in_session = next((row[0] for row in rows if row[1] == session.id), None)
+    return is_live, in_session
 
 
 def live_in(user, session):
@@ -248,9 +330,13 @@ def sign_up(user, session, now=None):
     _check_open(session, now, user)
 
     def operation():
-        if live_in(user, session):
+        if session.event_id is None:
+            is_live, existing_id = live_in(user, session), UNKNOWN
+        else:
+            is_live, existing_id = _standing(user, session)
+        if is_live:
             raise AlreadyRegistered(_("You are already registered in this event."))
-        return _seat_and_approve(session, user, now)
+        return _seat_and_approve(session, user, now, existing_id=existing_id)
 
     return _in_one_transaction(operation)
 
@@ -450,11 +536,6 @@ def ask_to_confirm_participation(now=None):
             .where(asked)
             .execute()
         )
-
-
-def has_ended(session, now=None):
-    last_end = Day.select(pw.fn.MAX(Day.end_at)).where(Day.session == session).scalar()
-    return last_end is not None and last_end <= (now or utcnow())
 
 
 def reopen_after_new_day(session, now=None):

@@ -5,10 +5,12 @@ Each operation reads the submitted form, checks every rule of docs/product-rules
 raises `forms.Invalid` and changes nothing.
 """
 
+import peewee as pw
 from flask_babel import gettext as _
 
 from foundation import schedule
 from foundation.forms import FormReader
+from foundation.prepared import Prepared, slot
 from meetings.meeting_links import is_web_url
 from meetings.platforms import check_pasted_link
 from meetings.zoom import meeting_sync
@@ -22,6 +24,7 @@ from models import (
     Session,
     User,
     ZoomRole,
+    db,
     locked,
     utcnow,
     write_transaction,
@@ -214,6 +217,22 @@ def _read_place(reader, day_format):
     return place
 
 
+# A day save is the admin's hottest write: its statements are built once.
+def _locked_session():
+    query = Session.select().where(Session.id == slot("session_id"))
+    return query if isinstance(db.obj, pw.SqliteDatabase) else query.for_update()
+
+
+LOCKED_SESSION = Prepared(_locked_session)
+DAYS_OF_SESSION = Prepared(lambda: Day.select().where(Day.session == slot("session_id")))
+PLACE_FIELDS = ("address", "url", "passcode", "zoom_role", "zoom_organizer")
+DAY_UPDATE = Prepared(
+    lambda: Day.update(
+        {name: slot(name) for name in ("start_at", "end_at", "format", "sequence", *PLACE_FIELDS)}
+    ).where(Day.id == slot("day_id"))
+)  # the fields of `_read_place` and the day's times
+
+
 class NeedsConfirmation(Exception):
     """A future day is being added to a session whose last day has passed: the admin must
     confirm, because finished registrations go back to "Approved"."""
@@ -239,40 +258,66 @@ def save_day(session, day, form, company, now=None):
     reader.raise_if_invalid()
 
     with write_transaction():
-        session = locked(Session, session.id)  # serialises overlap checks within the session
-        others = list(Day.select().where(Day.session == session))
-        clash = schedule.first_overlap(start, end, others, ignore_id=day and day.id)
-        if clash:
-            reader.error("start", _("This day overlaps another day of the session."))
-        if session.registration_end_at and start <= session.registration_end_at:
-            reader.error("start", registration_end_message())
-        reader.raise_if_invalid()
-        reopens = end > now and booking.has_ended(session, now)
-        if reopens and form.get("confirmed") != "1":
-            raise NeedsConfirmation()
-        day_before = history.day_values(day)
-        if day is None:
-            day = Day(session=session)
-        else:
-            # Calendars replace the entry with the same UID only for a higher SEQUENCE: count
-            # from the row read under the lock, or two saves at once would both send N + 1.
-            current = next((other for other in others if other.id == day.id), day)
-            day.sequence = current.sequence + 1
-        day.start_at, day.end_at, day.format = start, end, day_format
-        for field, value in place.items():
-            setattr(day, field, value)
-        day.save()
-        history.record_days(session, day_before, history.day_values(day))
+        fields = {"start_at": start, "end_at": end, "format": day_format, **place}
+        day, session, reopens = _write_day(session, day, reader, fields, form, now)
         meeting_sync.mark_pending(day)
         if day.zoom_organizer:
             _give_access(session, day.zoom_organizer)
         if reopens:
             booking.reopen_after_new_day(session, now)
-        reminders.recompute(session)
+        reminders.recompute(session, _first_start(session, day))
         notifications.day_changed(day, session)
     mail.request_delivery()
     meeting_sync.after_save(day)  # the meeting follows the day, in a job
     return day
+
+
+def _write_day(session, day, reader, fields, form, now):
+    """Inside the save's transaction: check the day's `fields` against the session read
+    under the lock, then write them. (the day, the locked session, whether finished
+    registrations reopen)."""
+    start, end = fields["start_at"], fields["end_at"]
+    locked_session = LOCKED_SESSION.first(session_id=session.id)  # serialises overlap checks
+    if locked_session.event_id:
+        locked_session.event = session.event  # for the notice's snapshot, read with the day
+    session = locked_session
+    session.day_list = DAYS_OF_SESSION.rows(session_id=session.id)
+    clash = schedule.first_overlap(start, end, session.day_list, ignore_id=day and day.id)
+    if clash:
+        reader.error("start", _("This day overlaps another day of the session."))
+    if session.registration_end_at and start <= session.registration_end_at:
+        reader.error("start", registration_end_message())
+    reader.raise_if_invalid()
+    # The session has ended when its last day, as read under the lock, has.
+    last_end = max((other.end_at for other in session.day_list), default=None)
+    reopens = end > now and last_end is not None and last_end <= now
+    if reopens and form.get("confirmed") != "1":
+        raise NeedsConfirmation()
+    day_before = history.day_values(day)
+    is_new = day is None
+    if is_new:
+        day = Day(session=session)
+    else:
+        # Calendars replace the entry with the same UID only for a higher SEQUENCE: count
+        # from the row read under the lock, or two saves at once would both send N + 1.
+        current = next((other for other in session.day_list if other.id == day.id), day)
+        day.sequence = current.sequence + 1
+    for field, value in fields.items():
+        setattr(day, field, value)
+    if is_new:
+        day.save()
+    else:
+        written = {name: day.__data__.get(name) for name in fields}
+        DAY_UPDATE.run(day_id=day.id, sequence=day.sequence, **written)
+    history.record_days(session, day_before, history.day_values(day))
+    return day, session, reopens
+
+
+def _first_start(session, saved):
+    """The session's first day start once `saved` is written, from the days read under the
+    lock (the reminders follow it)."""
+    starts = [other.start_at for other in session.day_list if other.id != saved.id]
+    return min([*starts, saved.start_at])
 
 
 def _give_access(session, user):

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from foundation import schedule
 from foundation.forms import FormReader, Invalid
+from foundation.prepared import Prepared, slot
 from messaging import mail, notifications
 from models import (
     Day,
@@ -44,14 +45,23 @@ def due_at(reminder, first_day_start, zone):
     return first_day_start - timedelta(hours=reminder.offset)
 
 
-def recompute(session):
-    """Days moved: unsent reminders follow the first day."""
-    start = first_start(session)
-    for reminder in Reminder.select().where(
-        Reminder.session == session, Reminder.sent_at.is_null()
-    ):
-        reminder.due_at = due_at(reminder, start, session.timezone)
-        reminder.save(only=[Reminder.due_at])
+UNSENT = Prepared(
+    lambda: Reminder.select().where(
+        Reminder.session == slot("session_id"), Reminder.sent_at.is_null()
+    )
+)
+NEW_DUE = Prepared(lambda: Reminder.update(due_at=slot("due_at")).where(Reminder.id == slot("id")))
+UNKNOWN = object()
+
+
+def recompute(session, first_day_start=UNKNOWN):
+    """Days moved: unsent reminders follow the first day (`first_day_start`, when the caller
+    knows it already). Statements built once: every day save runs them."""
+    start = first_start(session) if first_day_start is UNKNOWN else first_day_start
+    for reminder in UNSENT.rows(session_id=session.id):
+        due = due_at(reminder, start, session.timezone)
+        if due != reminder.due_at:
+            NEW_DUE.run(id=reminder.id, due_at=due)
 
 
 def save_reminder(session, reminder, form):

@@ -13,16 +13,19 @@ from htmx_flask import make_response
 from accounts.access import allow
 from foundation.forms import Invalid, row_id
 from foundation.i18n import current_company
+from foundation.prepared import Prepared, slot
 from meetings.zoom import connections as zoom_connections
 from meetings.zoom import meeting_sync
 from models import Day, DayFormat, Event, Reminder, Role, Session, User
 from sessions import planning, reminders
-from views.fragments import drawn_once, rows_of
+from views.fragments import drawn_once, is_drawn, rows_of
 from views.lookups import (
     attach_days,
     attach_reminders,
+    event_or_404,
     get_or_404,
     session_with_days,
+    stored_days,
     zoom_day_or_404,
 )
 
@@ -41,9 +44,45 @@ def event_session_or_404(session_id):
     return session
 
 
+# A day save's loads, built once (foundation/prepared.py): the day with its Zoom meeting,
+# session and event in one query; the order of the session's days; its reminders.
+DAY_WITH_SESSION = Prepared(
+    lambda: Day.with_zoom(Session, Event).join(Session).join(Event).where(Day.id == slot("day_id"))
+)
+DAY_ORDER = Prepared(
+    lambda: (
+        Day.select(Day.id).where(Day.session == slot("session_id")).order_by(Day.start_at).tuples()
+    )
+)
+REMINDERS_OF = Prepared(
+    lambda: Reminder.select().where(Reminder.session == slot("session_id")).order_by(Reminder.id)
+)
+
+
+# The event page: the first screen's sessions whole, the others as places to load later.
+FIRST_SESSIONS = Prepared(
+    lambda: (
+        Session.select()
+        .where(Session.event == slot("event_id"))
+        .order_by(Session.id)
+        .limit(FIRST_SCREEN)
+    )
+)
+LATER_SESSIONS = Prepared(
+    lambda: (
+        Session.select(Session.id, Session.name)
+        .where(Session.event == slot("event_id"))
+        .order_by(Session.id)
+        .offset(FIRST_SCREEN)
+    )
+)
+
+
 def event_day_or_404(day_id):
-    day = get_or_404(Day, day_id)
-    event_session_or_404(day.session_id)
+    """A day of an event's session, with its Zoom meeting, session and event loaded."""
+    day = DAY_WITH_SESSION.first(day_id=day_id)
+    if day is None:
+        abort(404)
     return day
 
 
@@ -52,13 +91,37 @@ def card(session):
     return attach_reminders([session_with_days(session)])[0]
 
 
+CARD = "admin/_session_card.html"
+
+
 def card_html(session, event):
     """A session's admin card: the same for every admin, drawn once per version."""
+    return drawn_once(
+        CARD, _card_version(session, rows_of(session)[1], event), session=session, event=event
+    )
+
+
+def _card_version(session, days, event):
+    """What an admin card is drawn from: the session's rows (`days`: its days' rows, as
+    objects' data or as stored), its reminders, the company and the Zoom accounts."""
     reminders = [reminder.__data__ for reminder in session.reminder_list]
     company = sorted(current_company().__data__.items())
     zoom_accounts = zoom_connections.accounts_version()  # a day's Zoom warnings follow the accounts
-    version = repr((rows_of(session), reminders, event.has_date, company, zoom_accounts))
-    return drawn_once("admin/_session_card.html", version, session=session, event=event)
+    return repr((session.__data__, days, reminders, event.has_date, company, zoom_accounts))
+
+
+def first_screen_cards(sessions, event):
+    """{session id: card} for the event page's first screen. The days are read as stored
+    for the versions (no objects: most cards were drawn before), and loaded as objects, in
+    one query, only for the cards still to draw."""
+    attach_reminders(sessions)
+    days = stored_days(sessions)
+    versions = {session.id: _card_version(session, days[session.id], event) for session in sessions}
+    attach_days([session for session in sessions if not is_drawn(CARD, versions[session.id])])
+    return {
+        session.id: drawn_once(CARD, versions[session.id], session=session, event=event)
+        for session in sessions
+    }
 
 
 def invalid(template, errors, **context):
@@ -91,17 +154,24 @@ def create_event():
 @bp.route("/events/<int:event_id>")
 @allow(Role.ADMIN)
 def event_page(event_id):
-    event = get_or_404(Event, event_id)
-    sessions = list(Session.select().where(Session.event == event).order_by(Session.id))
+    event = event_or_404(event_id)
+    sessions = FIRST_SESSIONS.rows(event_id=event.id)
     return render_template(
         "admin/event.html",
         event=event,
-        sessions=attach_reminders(attach_days(sessions[:FIRST_SCREEN])),
-        later_sessions=sessions[FIRST_SCREEN:],
-        card_html=card_html,
+        sessions=sessions,
+        cards=first_screen_cards(sessions, event),
+        later_sessions=LATER_SESSIONS.rows(event_id=event.id),
+        card_path=card_path,
         errors={},
         form={},
     )
+
+
+def card_path(session_id):
+    """Where a card below the first screen loads from (`session_card`): spelled here, as a
+    large event has a hundred of them and url_for for each cost more than the card."""
+    return f"{request.script_root}/admin/sessions/{session_id}"
 
 
 @bp.route("/events/<int:event_id>/header")
@@ -282,13 +352,11 @@ def edit_day(day_id):
 
 
 def reminders_of(session):
-    return Reminder.select().where(Reminder.session == session).order_by(Reminder.id)
+    return REMINDERS_OF.rows(session_id=getattr(session, "id", session))
 
 
 def day_order(session):
-    return [
-        row.id for row in Day.select(Day.id).where(Day.session == session).order_by(Day.start_at)
-    ]
+    return [day_id for (day_id,) in DAY_ORDER.rows(session_id=getattr(session, "id", session))]
 
 
 @bp.route("/days/<int:day_id>", methods=["POST"])

@@ -30,6 +30,11 @@ def drawn_once(template, version, **context):
     return html
 
 
+def is_drawn(template, version):
+    """Whether `drawn_once` has `template` at `version` in the viewer's language."""
+    return (template, version, str(get_locale())) in CACHE
+
+
 def rows_of(session):
     """What a session card is drawn from: the session's row and its days' (with organizers and
     Zoom meetings)."""
