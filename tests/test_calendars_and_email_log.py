@@ -88,7 +88,7 @@ def test_admins_add_edit_and_delete_reminders_in_place(admin, booked):
     session, _days = booked
     url = f"/admin/sessions/{session.id}/reminders"
     added = admin.htmx("post", url, data={"kind": "relative", "offset": "2", "offset_unit": "days"})
-    assert "2 days before the first day" in added.text and "Europe/Moscow" in added.text
+    assert "2 days before the first day" in added.text and "Moscow (UTC+3)" in added.text
     with db.connection_context():
         reminder = Reminder.get()
     admin.htmx(
