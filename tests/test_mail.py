@@ -200,14 +200,54 @@ def test_a_worker_killed_mid_send_loses_and_duplicates_nothing(backend, app, smt
     first.wait()
     smtp.release()
     with db.connection_context():
+        # Its claim stays until the lease runs out: the message in flight (not delivered:
+        # the server saw its client go) and the rest of its claimed batch.
         stuck = Email.select().where(Email.status == EmailStatus.SENDING)
-        assert stuck.count() == 1  # its claim stays until the lease runs out
+        assert 1 <= stuck.count() <= mail.CLAIM_BATCH
+        assert len({email.claim for email in stuck}) == 1
         expired = datetime.utcnow() - mail.LEASE - timedelta(seconds=1)
         Email.update(claimed_at=expired).where(Email.status == EmailStatus.SENDING).execute()
     second = _worker(url, smtp.port)
     assert second.wait(60) == 0
     ids = smtp.message_ids()
     assert len(ids) == 30 and len(set(ids)) == 30  # every email exactly once
+    with db.connection_context():
+        assert Email.select().where(Email.status == EmailStatus.SENT).count() == 30
+
+
+@pytest.mark.every_database
+def test_a_worker_killed_as_the_server_took_its_message_leaves_only_that_one_in_doubt(
+    backend, app, smtp, make_user
+):
+    """The worker claims a batch and is killed while the server accepts the batch's first
+    message: the others of the batch were never handed to the server, so once the lease
+    runs out they go out once, and only the message in flight reaches the server twice
+    (with the same Message-ID, which the reader's mail program shows once)."""
+    with app.test_request_context("/"), db.connection_context():
+        _queue(30, make_user)
+        first_key = Email.select().order_by(Email.id).first().key
+    smtp.hold_next()
+    smtp.keep_orphans = True
+    first = _worker(app.config["DATABASE_URL"], smtp.port)
+    assert smtp.holding.wait(30)
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    smtp.release()
+    assert len(smtp.messages) == 1
+    with db.connection_context():
+        stuck = list(Email.select().where(Email.status == EmailStatus.SENDING))
+        assert len(stuck) == mail.CLAIM_BATCH and len({email.claim for email in stuck}) == 1
+        assert Email.select().where(Email.status == EmailStatus.QUEUED).count() == 30 - len(stuck)
+        expired = datetime.utcnow() - mail.LEASE - timedelta(seconds=1)
+        Email.update(claimed_at=expired).where(Email.status == EmailStatus.SENDING).execute()
+    second = _worker(app.config["DATABASE_URL"], smtp.port)
+    assert second.wait(60) == 0
+    ids = smtp.message_ids()
+    assert len(ids) == 31 and len(set(ids)) == 30
+    [twice] = [message_id for message_id in set(ids) if ids.count(message_id) == 2]
+    with app.app_context():
+        app.config["SECRET_KEY"] = "w"  # the workers' secret, which the Message-IDs are made with
+        assert twice == f"<{mail.message_id(first_key)}@convene>"
     with db.connection_context():
         assert Email.select().where(Email.status == EmailStatus.SENT).count() == 30
 
