@@ -242,7 +242,8 @@ class RegistrationRun(lifecycle.PreviewedRun):
         by_session = {}
         for row in rows:
             by_session.setdefault(row["session_id"], []).append(row)
-        for session_id, group in by_session.items():
+        # Sessions in id order, as booking locks them: two imports cannot deadlock here.
+        for session_id, group in sorted(by_session.items()):
             if not self._register_together(self.sessions[session_id], group):
                 for row in group:
                     row["outcome"], row["message"] = self.apply_row(row)
