@@ -176,7 +176,7 @@ def outbox_counts(reminder_id):
 
 
 def baseline_message(sample, sender, number):
-    """The same shape as mail.build_message: headers, text part, HTML alternative."""
+    """The same shape as transports.build_message: headers, text part, HTML alternative."""
     message = EmailMessage()
     message["Subject"] = sample.subject
     message["From"] = sender
@@ -359,13 +359,13 @@ def delivery_figures(sink, reminder_id, user_ids, started):
 
 def reminder_message_ids(reminder_id, user_ids):
     """The Message-ID of each person's reminder, as the outbox makes it from the email's key
-    (an HMAC with the app's secret: `mail.message_id`)."""
+    (an HMAC with the app's secret: `transports.message_id`)."""
     from app import create_app
-    from messaging import mail
+    from messaging import transports
 
     with create_app().app_context():
         return {
-            f"<{mail.message_id(f'reminder:{reminder_id}:{user_id}')}@convene>"
+            f"<{transports.message_id(f'reminder:{reminder_id}:{user_id}')}@convene>"
             for user_id in user_ids
         }
 

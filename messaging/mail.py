@@ -18,19 +18,13 @@ reader as one message. That case stays one message per dead worker: the claimed 
 not begun were never handed to the server, and go out once the lease runs out.
 """
 
-import hashlib
-import hmac
 import json
 import secrets
 import smtplib
-import ssl
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
-from email.message import EmailMessage
-from email.utils import formatdate
-from pathlib import Path
 from types import SimpleNamespace
 
 import peewee as pw
@@ -43,6 +37,7 @@ from foundation.i18n import current_company
 from foundation.i18n import recipient_locale_of as recipient_locale
 from foundation.jobs import huey, job
 from messaging.coalescing import covered_by_waiting_notices, hold_for
+from messaging.transports import build_message, make_transport
 from models import Broadcast, Email, EmailStatus, User, db, utcnow, write_transaction
 
 MAX_ATTEMPTS = 5
@@ -227,106 +222,6 @@ def render(email, rendered):
     email.html_body = html_body.replace(RECIPIENT, str(escape(name)))
     email.text_body = text_body.replace(RECIPIENT, name)
     return email
-
-
-# Transports --------------------------------------------------------------------------------
-
-
-def message_id(key):
-    """The Message-ID's local part for the email keyed `key`: the same for every attempt,
-    so a message delivered twice reaches the reader once, and it tells nothing of the key."""
-    secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, f"message-id\n{key}".encode(), hashlib.sha256).hexdigest()[:40]
-
-
-def build_message(email, sender):
-    message = EmailMessage()
-    message["Subject"] = email.subject
-    message["From"] = sender
-    message["To"] = email.to_address
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = f"<{message_id(email.key)}@convene>"
-    message.set_content(email.text_body)
-    message.add_alternative(email.html_body, subtype="html")
-    for attachment in email.attachments:
-        maintype, subtype = attachment["content_type"].split(";")[0].split("/")
-        params = dict(
-            part.strip().split("=", 1)
-            for part in attachment["content_type"].split(";")[1:]
-            if "=" in part
-        )
-        message.add_attachment(
-            attachment["data"].encode(),
-            maintype=maintype,
-            subtype=subtype,
-            filename=attachment["filename"],
-            params=params,
-        )
-    return message
-
-
-class SmtpTransport:
-    """One SMTP connection for a whole batch (a new one per message is several times slower)."""
-
-    def __init__(self, config):
-        self.config = config
-        self.connection = None
-
-    def _connect(self):
-        host, port, tls = (
-            self.config["SMTP_HOST"],
-            self.config["SMTP_PORT"],
-            self.config["SMTP_TLS"],
-        )
-        if tls == "ssl":
-            connection = smtplib.SMTP_SSL(
-                host, port, timeout=30, context=ssl.create_default_context()
-            )
-        else:
-            connection = smtplib.SMTP(host, port, timeout=30)
-            if tls == "starttls":
-                connection.starttls(context=ssl.create_default_context())
-        if self.config["SMTP_USER"]:
-            connection.login(self.config["SMTP_USER"], self.config["SMTP_PASSWORD"])
-        return connection
-
-    def send(self, message):
-        if self.connection is None:
-            self.connection = self._connect()
-        try:
-            self.connection.send_message(message)
-        except smtplib.SMTPServerDisconnected:
-            self.connection = self._connect()
-            self.connection.send_message(message)
-
-    def close(self):
-        if self.connection is not None:
-            try:
-                self.connection.quit()
-            except smtplib.SMTPException:
-                pass
-            self.connection = None
-
-
-class FileTransport:
-    """No SMTP server configured (the `make run` default): each email becomes an .eml file."""
-
-    def __init__(self, folder):
-        self.folder = Path(folder)
-
-    def send(self, message):
-        self.folder.mkdir(parents=True, exist_ok=True)
-        name = message["Message-ID"].strip("<>").replace("/", "_")
-        (self.folder / f"{utcnow():%Y%m%d-%H%M%S}-{name}.eml").write_bytes(bytes(message))
-
-    def close(self):
-        pass
-
-
-def make_transport(config):
-    if config.get("SMTP_HOST"):
-        return SmtpTransport(config)
-    return FileTransport(config["OUTBOX_DIR"])
 
 
 # Delivery ----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 from icalendar import Calendar
 from werkzeug.datastructures import MultiDict
 
-from messaging import mail
+from messaging import mail, transports
 from models import Company, Email, EmailStatus, Registration, Session, Status, db
 from sessions import booking, planning
 
@@ -247,7 +247,7 @@ def test_a_worker_killed_as_the_server_took_its_message_leaves_only_that_one_in_
     [twice] = [message_id for message_id in set(ids) if ids.count(message_id) == 2]
     with app.app_context():
         app.config["SECRET_KEY"] = "w"  # the workers' secret, which the Message-IDs are made with
-        assert twice == f"<{mail.message_id(first_key)}@convene>"
+        assert twice == f"<{transports.message_id(first_key)}@convene>"
     with db.connection_context():
         assert Email.select().where(Email.status == EmailStatus.SENT).count() == 30
 
