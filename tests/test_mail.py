@@ -252,6 +252,27 @@ def test_a_worker_killed_as_the_server_took_its_message_leaves_only_that_one_in_
         assert Email.select().where(Email.status == EmailStatus.SENT).count() == 30
 
 
+@pytest.mark.every_database
+def test_a_sent_email_keeps_what_was_sent_for_the_log(
+    backend, ctx, smtp, event, make_session, make_day, make_user
+):
+    session = make_session(event, name="Daytime")
+    make_day(session, start="2030-03-01T10:00", hours=2)
+    booking.sign_up(make_user(), session, NOW)
+    [message] = smtp.messages
+    email = Email.get()
+    assert (email.status, email.claim is not None, email.sent_at is not None) == (
+        EmailStatus.SENT,
+        True,
+        True,
+    )
+    assert email.subject == message["Subject"] == "Leadership Training — Daytime"
+    assert email.text_body.split() == text_of(message).split()  # line ends aside
+    assert "Daytime" in email.html_body and email.last_error == ""
+    [attachment] = email.attachments
+    assert attachment["filename"].endswith(".ics") and "BEGIN:VCALENDAR" in attachment["data"]
+
+
 def test_subjects_are_plain_text_and_bodies_escaped(ctx, smtp, event, make_session, make_user):
     session = make_session(event, name="Tom & Jerry <b>live</b>")
     booking.sign_up(make_user(), session, NOW)
