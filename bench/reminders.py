@@ -176,7 +176,7 @@ def outbox_counts(reminder_id):
 
 
 def baseline_message(sample, sender, number):
-    """The same shape as mail.build_message: headers, text part, HTML alternative."""
+    """The same shape as transports.build_message: headers, text part, HTML alternative."""
     message = EmailMessage()
     message["Subject"] = sample.subject
     message["From"] = sender
@@ -295,7 +295,7 @@ def wait_for_delivery(sink, reminder_id, expected, processes, deadline):
     or every consumer has died, or the deadline; returns why it stopped waiting."""
     next_db_look = 0.0
     while time.monotonic() < deadline:
-        received, _last = sink.count(f"<reminder.{reminder_id}.")
+        received, _last = sink.count("<")  # only the consumers send until the baseline
         if received >= expected:
             return "all received"
         if time.monotonic() >= next_db_look:  # the database once a second: it is busier
@@ -332,9 +332,9 @@ def consumer_trouble(logs):
 def delivery_figures(sink, reminder_id, user_ids, started):
     """sent rows, duplicates, lost, per_s and the per-connection split, from the outbox
     and the sink (read after the consumers stopped, so late duplicates count too)."""
-    rows = sink.rows(f"<reminder.{reminder_id}.")
+    rows = sink.rows("<")  # read before the baseline: every message so far is the consumers'
     ids = [message_id for message_id, _arrived, _peer in rows]
-    expected = {f"<reminder.{reminder_id}.{user_id}@convene>" for user_id in user_ids}
+    expected = reminder_message_ids(reminder_id, user_ids)
     unique = set(ids)
     per_connection = {}
     for _id, _arrived, peer in rows:
@@ -355,6 +355,19 @@ def delivery_figures(sink, reminder_id, user_ids, started):
         "connections": sorted(per_connection.values(), reverse=True),
         "tenths": rate_by_tenth(sorted(arrived for _id, arrived, _peer in rows)),
     }
+
+
+def reminder_message_ids(reminder_id, user_ids):
+    """The Message-ID of each person's reminder, as the outbox makes it from the email's key
+    (an HMAC with the app's secret: `transports.message_id`)."""
+    from app import create_app
+    from messaging import transports
+
+    with create_app().app_context():
+        return {
+            f"<{transports.message_id(f'reminder:{reminder_id}:{user_id}')}@convene>"
+            for user_id in user_ids
+        }
 
 
 def rate_by_tenth(arrivals):

@@ -7,27 +7,24 @@ zone, idempotency key), or one row for many people (`queue_broadcast`); it never
 The worker expands broadcasts in batches, renders each notice once per (notice, locale,
 zone) and puts the recipient's name in afterwards.
 
-Delivery claims one row at a time with a lease: a row is taken by an atomic UPDATE that only
-one worker can win; a worker that dies leaves its claim to expire, and the next worker
-takes the row over. Every message carries a Message-ID made from the row's idempotency key
-(an HMAC of it with the app's secret: a key can hold part of a private link, the Message-ID
-reveals nothing), so even the one case SMTP cannot settle (the server accepted the message
-and the worker died before recording it) reaches the reader as one message. Claims stay one
-row at a time on purpose: a dead worker then leaves at most one message in doubt.
+Delivery claims a few rows at a time with a lease: one atomic UPDATE, which only one worker
+can win for each row, takes up to CLAIM_BATCH of them; the worker then sends them one by one
+and marks each sent as soon as the server took it. A worker that dies leaves its claim to
+expire, and the next worker takes the rows over. Every message carries a Message-ID made
+from the row's idempotency key (an HMAC of it with the app's secret: a key can hold part of
+a private link, the Message-ID reveals nothing), so even the one case SMTP cannot settle
+(the server accepted the message and the worker died before recording it) reaches the
+reader as one message. That case stays one message per dead worker: the claimed rows it had
+not begun were never handed to the server, and go out once the lease runs out.
 """
 
-import hashlib
-import hmac
 import json
 import secrets
 import smtplib
-import ssl
+import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
-from email.message import EmailMessage
-from email.utils import formatdate
-from pathlib import Path
 from types import SimpleNamespace
 
 import peewee as pw
@@ -41,10 +38,12 @@ from foundation.i18n import recipient_locale_of as recipient_locale
 from foundation.jobs import huey, job
 from foundation.prepared import Prepared, slot
 from messaging.coalescing import covered_by_waiting_notices, hold_for
+from messaging.transports import build_message, make_transport
 from models import Broadcast, Email, EmailStatus, User, db, utcnow, write_transaction
 
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=5)
+CLAIM_BATCH = 20  # rows claimed per transaction: claiming is most of a message's database work
 EXPAND_BATCH = 500  # emails written per transaction when a broadcast fans out
 WAKE_KEY = "outbox-wake"
 HELPERS = 3  # extra senders for a large backlog (the job worker runs threads: JOB_WORKERS)
@@ -239,106 +238,6 @@ def render(email, rendered):
     return email
 
 
-# Transports --------------------------------------------------------------------------------
-
-
-def message_id(key):
-    """The Message-ID's local part for the email keyed `key`: the same for every attempt,
-    so a message delivered twice reaches the reader once, and it tells nothing of the key."""
-    secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, f"message-id\n{key}".encode(), hashlib.sha256).hexdigest()[:40]
-
-
-def build_message(email, sender):
-    message = EmailMessage()
-    message["Subject"] = email.subject
-    message["From"] = sender
-    message["To"] = email.to_address
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = f"<{message_id(email.key)}@convene>"
-    message.set_content(email.text_body)
-    message.add_alternative(email.html_body, subtype="html")
-    for attachment in email.attachments:
-        maintype, subtype = attachment["content_type"].split(";")[0].split("/")
-        params = dict(
-            part.strip().split("=", 1)
-            for part in attachment["content_type"].split(";")[1:]
-            if "=" in part
-        )
-        message.add_attachment(
-            attachment["data"].encode(),
-            maintype=maintype,
-            subtype=subtype,
-            filename=attachment["filename"],
-            params=params,
-        )
-    return message
-
-
-class SmtpTransport:
-    """One SMTP connection for a whole batch (a new one per message is several times slower)."""
-
-    def __init__(self, config):
-        self.config = config
-        self.connection = None
-
-    def _connect(self):
-        host, port, tls = (
-            self.config["SMTP_HOST"],
-            self.config["SMTP_PORT"],
-            self.config["SMTP_TLS"],
-        )
-        if tls == "ssl":
-            connection = smtplib.SMTP_SSL(
-                host, port, timeout=30, context=ssl.create_default_context()
-            )
-        else:
-            connection = smtplib.SMTP(host, port, timeout=30)
-            if tls == "starttls":
-                connection.starttls(context=ssl.create_default_context())
-        if self.config["SMTP_USER"]:
-            connection.login(self.config["SMTP_USER"], self.config["SMTP_PASSWORD"])
-        return connection
-
-    def send(self, message):
-        if self.connection is None:
-            self.connection = self._connect()
-        try:
-            self.connection.send_message(message)
-        except smtplib.SMTPServerDisconnected:
-            self.connection = self._connect()
-            self.connection.send_message(message)
-
-    def close(self):
-        if self.connection is not None:
-            try:
-                self.connection.quit()
-            except smtplib.SMTPException:
-                pass
-            self.connection = None
-
-
-class FileTransport:
-    """No SMTP server configured (the `make run` default): each email becomes an .eml file."""
-
-    def __init__(self, folder):
-        self.folder = Path(folder)
-
-    def send(self, message):
-        self.folder.mkdir(parents=True, exist_ok=True)
-        name = message["Message-ID"].strip("<>").replace("/", "_")
-        (self.folder / f"{utcnow():%Y%m%d-%H%M%S}-{name}.eml").write_bytes(bytes(message))
-
-    def close(self):
-        pass
-
-
-def make_transport(config):
-    if config.get("SMTP_HOST"):
-        return SmtpTransport(config)
-    return FileTransport(config["OUTBOX_DIR"])
-
-
 # Delivery ----------------------------------------------------------------------------------
 
 
@@ -348,17 +247,19 @@ def _claimable(now):
     return queued | abandoned
 
 
-def claim_next(now):
-    """Atomically take the next deliverable email for this worker, or None."""
+def claim_batch(now, size=CLAIM_BATCH):
+    """Atomically take up to `size` deliverable emails for this worker, in id order (an
+    empty list when none is left)."""
     token = secrets.token_hex(8)
     while True:
         with write_transaction():
-            candidates = Email.select(Email.id).where(_claimable(now)).order_by(Email.id).limit(1)
+            candidates = Email.select(Email.id).where(_claimable(now)).order_by(Email.id)
+            candidates = candidates.limit(size)
             if not isinstance(db.obj, pw.SqliteDatabase):
                 candidates = candidates.for_update(skip_locked=True)
-            row = candidates.first()
-            if row is None:
-                return None
+            ids = [row.id for row in candidates]
+            if not ids:
+                return []
             won = (
                 Email.update(
                     status=EmailStatus.SENDING,
@@ -366,21 +267,57 @@ def claim_next(now):
                     claimed_at=now,
                     attempts=Email.attempts + 1,
                 )
-                .where(Email.id == row.id, _claimable(now))
+                .where(Email.id.in_(ids), _claimable(now))
                 .execute()
             )
-        if won:  # otherwise another worker took it between our read and write: try the next
-            return (
+        if won:  # otherwise other workers took them all between our read and write: again
+            return list(
                 Email.select(Email, User)
                 .join(User, pw.JOIN.LEFT_OUTER, on=(Email.user == User.id))
-                .where(Email.id == row.id)
-                .get()
+                .where(Email.id.in_(ids), Email.claim == token)
+                .order_by(Email.id)
             )
+
+
+def _release(emails):
+    """Give back claimed rows this worker will not send now (never handed to the server):
+    queued again as they were, their attempt not counted."""
+    for email in emails:
+        Email.update(
+            status=EmailStatus.QUEUED, claim=None, claimed_at=None, attempts=Email.attempts - 1
+        ).where(Email.id == email.id, Email.claim == email.claim).execute()
 
 
 def _record(email, **fields):
     """Write the outcome only if this worker still holds the claim."""
     Email.update(**fields).where(Email.id == email.id, Email.claim == email.claim).execute()
+
+
+SENT_FIELDS = ("status", "sent_at", "last_error", "subject", "text_body", "html_body")
+_sent_updates = {}  # is SQLite -> the UPDATE that records a sent email
+
+
+def _record_sent(email):
+    """`_record` of a sent email (what was sent, for the email log), by an UPDATE made once
+    per process: peewee building it anew for every email cost more than running it."""
+    sqlite = isinstance(db.obj, pw.SqliteDatabase)
+    if sqlite not in _sent_updates:
+        mark = db.obj.param
+        sets = [f'"{Email._meta.fields[name].column_name}" = {mark}' for name in SENT_FIELDS]
+        column = Email.attachments.column_name
+        sets.append(f'"{column}" = json({mark})' if sqlite else f'"{column}" = {mark}')
+        _sent_updates[sqlite] = (
+            f'UPDATE "{Email._meta.table_name}" SET {", ".join(sets)} '
+            f'WHERE "id" = {mark} AND "claim" = {mark}'
+        )
+    values = [EmailStatus.SENT, utcnow(), "", email.subject, email.text_body, email.html_body]
+    params = [
+        Email._meta.fields[name].db_value(value)
+        for name, value in zip(SENT_FIELDS, values, strict=True)
+    ]
+    to_db = Email.attachments._dumps if sqlite else Email.attachments.db_value  # json(?) on SQLite
+    params.append(to_db(email.attachments))
+    db.execute_sql(_sent_updates[sqlite], [*params, email.id, email.claim])
 
 
 def backoff(attempts):
@@ -407,8 +344,8 @@ def deliver_alongside():
 
 
 def deliver_due(limit=None, now=None):
-    """Fan out pending broadcasts, then deliver what is due, one claimed row at a time;
-    returns how many were sent."""
+    """Fan out pending broadcasts, then deliver what is due, a claimed batch at a time, each
+    email recorded as it is sent; returns how many were sent."""
     huey.get(WAKE_KEY)  # taken now: a change committed from here on wakes another run
     expand_broadcasts()
     config = current_app.config
@@ -416,34 +353,44 @@ def deliver_due(limit=None, now=None):
     try:
         while limit is None or sent < limit:
             moment = now or utcnow()
-            email = claim_next(moment)
-            if email is None:
+            size = CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - sent)
+            batch = claim_batch(moment, size)
+            if not batch:
                 break
-            try:
-                render(email, rendered)
-            except Obsolete as gone:
-                _record(email, status=EmailStatus.FAILED, last_error=str(gone))
-                continue
-            try:
-                transport.send(build_message(email, config["MAIL_FROM"]))
-            except (smtplib.SMTPException, OSError) as error:
-                transport.close()
-                _record_failure(email, error, moment)
-                continue
-            _record(
-                email,
-                status=EmailStatus.SENT,
-                sent_at=utcnow(),
-                last_error="",
-                subject=email.subject,
-                text_body=email.text_body,
-                html_body=email.html_body,
-                attachments=email.attachments,
-            )
-            sent += 1
+            sent += _send_batch(batch, transport, rendered, moment)
     finally:
         transport.close()
     return sent
+
+
+def _send_batch(batch, transport, rendered, moment):
+    """Send a claimed batch in order, recording each email as it goes; the rest of the batch
+    goes back to the queue if the claim has run half its lease (a slow server), before
+    another worker could take the rows over. Returns how many were sent."""
+    sent, deadline = 0, time.monotonic() + LEASE.total_seconds() / 2
+    for position, email in enumerate(batch):
+        if time.monotonic() > deadline:
+            _release(batch[position:])
+            break
+        sent += _send_one(email, transport, rendered, moment)
+    return sent
+
+
+def _send_one(email, transport, rendered, moment):
+    """Render, send and record one claimed email; 1 if it was sent, else 0."""
+    try:
+        render(email, rendered)
+    except Obsolete as gone:
+        _record(email, status=EmailStatus.FAILED, last_error=str(gone))
+        return 0
+    try:
+        transport.send(build_message(email, current_app.config["MAIL_FROM"]))
+    except (smtplib.SMTPException, OSError) as error:
+        transport.close()
+        _record_failure(email, error, moment)
+        return 0
+    _record_sent(email)
+    return 1
 
 
 def _record_failure(email, error, now):

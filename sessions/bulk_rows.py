@@ -157,9 +157,9 @@ def data_rows(filename, data):
 def read_sheet(filename, data, row_limit):
     """Read the whole file once, at once: the headings and the number of data rows, or the
     one FileProblem that stops it (not a CSV, missing headings, no data rows, too many)."""
-    rows = data_rows(filename, data)
+    rows = headed_rows(filename, data)  # counting needs no cell's text: only the headings'
     try:
-        columns, positions, extra = next(rows)
+        columns, positions, extra = headings(_cells(next(rows)))
         total = 0
         for _row in rows:
             total += 1

@@ -3,11 +3,15 @@ declares to the upload lifecycle (`imports.lifecycle`), which reads the file, ke
 preview and applies it in batches.
 
 The preview gives every row an outcome (will register, already registered, unknown user,
-...); applying registers the rows that will register through `booking.register_user`, a
-savepoint each, so capacity holds and no row is half-applied. Applying twice is harmless:
-an applied row is "already registered" the second time.
+...); applying registers the rows that will register, a batch at a time: people new to the
+event take their session's seats together in one guarded statement (`seat_batches`), and
+a move, a revival or a session without room for the whole group goes through
+`booking.register_user`, a savepoint each, so capacity holds, no row is half-applied and
+every row keeps its exact outcome. Applying twice is harmless: an applied row is "already
+registered" the second time.
 """
 
+import peewee as pw
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -24,8 +28,10 @@ from models import (
     Status,
     UploadKind,
     User,
+    db,
+    utcnow,
 )
-from sessions import booking, history, personal_schedule
+from sessions import booking, history, personal_schedule, seat_batches
 
 SESSION_HEADERS = {"session", "session name", "сессия"}
 
@@ -162,6 +168,12 @@ def start_import(event, uploader, filename, data, company):
 
 
 class RegistrationRun(lifecycle.PreviewedRun):
+    """Applies a batch as set operations: the rows of people new to the event go into each
+    session together (one guarded seat statement per session, one INSERT of their
+    registrations, one of their confirmations); a move, a revival, and every row of a
+    session that cannot seat the whole group go through `booking.register_user`, one
+    savepoint each, in file order, so each keeps its exact outcome."""
+
     to_apply = Outcome.TO_APPLY
 
     def __init__(self, upload, now):
@@ -171,10 +183,96 @@ class RegistrationRun(lifecycle.PreviewedRun):
     def apply(self, batch):
         # The batch's registrations are the import's, written to the history in one INSERT.
         with history.batch(history.Actor.IMPORT, self.upload.uploaded_by_id):
-            super().apply(batch)
+            self._apply_rows(batch)
+
+    def _apply_rows(self, batch):
+        wanted = [row for row in batch if row["outcome"] in self.to_apply]
+        self._load(wanted)
+        known = self._registered(wanted)
+        group = []  # rows of people new to the event since the last row-by-row one
+        for row in wanted:
+            if self._is_new(row, known):
+                group.append(row)
+                continue
+            # A move frees a seat a later row may take: the rows before it go in first.
+            self._register_group(group)
+            group = []
+            row["outcome"], row["message"] = self.apply_row(row)
+        self._register_group(group)
+
+    def _load(self, rows):
+        """The batch's sessions and users not met yet, one query each."""
+        for model, cache, key in (
+            (Session, self.sessions, "session_id"),
+            (User, self.users, "user_id"),
+        ):
+            missing = {row[key] for row in rows if row[key] not in cache}
+            for chunk in _in_chunks(missing):
+                cache.update(
+                    {found.id: found for found in model.select().where(model.id.in_(chunk))}
+                )
+            cache.update(dict.fromkeys(missing - cache.keys()))
+
+    def _registered(self, rows):
+        """{user id: [(session id, role, status)]} of the batch's people in this event."""
+        known = {}
+        user_ids = [row["user_id"] for row in rows if self.users.get(row["user_id"])]
+        session_ids = list({row["session_id"] for row in rows})
+        for chunk in _in_chunks(user_ids):
+            query = Registration.select(
+                Registration.user, Registration.session, Registration.role, Registration.status
+            ).where(
+                Registration.user.in_(chunk),
+                (Registration.event == self.upload.event_id)
+                | Registration.session.in_(session_ids),
+            )
+            for found in query.tuples():
+                known.setdefault(found[0], []).append(found[1:])
+        return known
+
+    def _is_new(self, row, known):
+        """Whether the row's person has no live registration in the event and none at all
+        in the session: then registering is a plain insert (else a move or a revival)."""
+        if self.sessions.get(row["session_id"]) is None or self.users.get(row["user_id"]) is None:
+            return False
+        for session_id, role, status in known.get(row["user_id"], ()):
+            if session_id == row["session_id"]:
+                return False
+            if role == RegistrationRole.PARTICIPANT and status != Status.CANCELLED:
+                return False
+        return True
+
+    def _register_group(self, rows):
+        """The rows of people new to the event, session by session: all of a session's
+        rows at once when its seats take them all, else one by one."""
+        by_session = {}
+        for row in rows:
+            by_session.setdefault(row["session_id"], []).append(row)
+        # Sessions in id order, as booking locks them: two imports cannot deadlock here.
+        for session_id, group in sorted(by_session.items()):
+            if not self._register_together(self.sessions[session_id], group):
+                for row in group:
+                    row["outcome"], row["message"] = self.apply_row(row)
+
+    def _register_together(self, session, rows):
+        """One savepoint: the group's seats and registrations, or nothing (False) when the
+        seats do not fit or someone registered meanwhile (PostgreSQL's unique index)."""
+        try:
+            with db.atomic():
+                if not seat_batches.take_seats(session.id, len(rows)):
+                    return False
+                users = [self.users[row["user_id"]] for row in rows]
+                seat_batches.register_approved(session, users, utcnow())
+        except pw.IntegrityError:
+            return False
+        # After the savepoint held: the batch's entries cannot be taken back by a rollback.
+        history.record_many([_registered_entry(session, user) for user in users])
+        for row in rows:
+            row["outcome"], row["message"] = Outcome.REGISTERED, ""
+        return True
 
     def apply_row(self, row):
-        session, user = self._session(row["session_id"]), self._user(row["user_id"])
+        session, user = self.sessions.get(row["session_id"]), self.users.get(row["user_id"])
         if session is None or user is None:
             return Outcome.FAILED, _("The session or the user no longer exists.")
         try:
@@ -184,16 +282,6 @@ class RegistrationRun(lifecycle.PreviewedRun):
         except booking.BookingError as refusal:
             return Outcome.FAILED, refusal.message
         return Outcome.REGISTERED, ""
-
-    def _session(self, session_id):
-        if session_id not in self.sessions:
-            self.sessions[session_id] = Session.get_or_none(Session.id == session_id)
-        return self.sessions[session_id]
-
-    def _user(self, user_id):
-        if user_id not in self.users:
-            self.users[user_id] = User.get_or_none(User.id == user_id)
-        return self.users[user_id]
 
     def settle(self, pending):
         for chunk in _in_chunks(pending):
@@ -216,7 +304,7 @@ class RegistrationRun(lifecycle.PreviewedRun):
 class RegistrationImporter(lifecycle.Importer):
     kind = UploadKind.REGISTRATIONS
     run_class = RegistrationRun
-    batch_size = 100
+    batch_size = 500
 
     def runs_in_background(self, upload, company):
         return upload.total > INLINE_ROWS
@@ -228,3 +316,14 @@ IMPORTER = RegistrationImporter()
 def result_rows(upload):
     columns = [(_("Email"), "email"), (_("Session"), "session")]
     return results.previewed_rows(upload, columns, Outcome)
+
+
+def _registered_entry(session, user):
+    """The history entry of a person the import registered, as a row-by-row one reads."""
+    return history.entry(
+        history.Change.REGISTERED,
+        event=session.event_id,
+        session=session.id,
+        person=user.id,
+        after={"status": Status.APPROVED},
+    )

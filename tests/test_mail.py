@@ -13,7 +13,7 @@ import pytest
 from icalendar import Calendar
 from werkzeug.datastructures import MultiDict
 
-from messaging import mail
+from messaging import mail, transports
 from models import Company, Email, EmailStatus, Registration, Session, Status, db
 from sessions import booking, planning
 
@@ -200,8 +200,11 @@ def test_a_worker_killed_mid_send_loses_and_duplicates_nothing(backend, app, smt
     first.wait()
     smtp.release()
     with db.connection_context():
+        # Its claim stays until the lease runs out: the message in flight (not delivered:
+        # the server saw its client go) and the rest of its claimed batch.
         stuck = Email.select().where(Email.status == EmailStatus.SENDING)
-        assert stuck.count() == 1  # its claim stays until the lease runs out
+        assert 1 <= stuck.count() <= mail.CLAIM_BATCH
+        assert len({email.claim for email in stuck}) == 1
         expired = datetime.utcnow() - mail.LEASE - timedelta(seconds=1)
         Email.update(claimed_at=expired).where(Email.status == EmailStatus.SENDING).execute()
     second = _worker(url, smtp.port)
@@ -210,6 +213,64 @@ def test_a_worker_killed_mid_send_loses_and_duplicates_nothing(backend, app, smt
     assert len(ids) == 30 and len(set(ids)) == 30  # every email exactly once
     with db.connection_context():
         assert Email.select().where(Email.status == EmailStatus.SENT).count() == 30
+
+
+@pytest.mark.every_database
+def test_a_worker_killed_as_the_server_took_its_message_leaves_only_that_one_in_doubt(
+    backend, app, smtp, make_user
+):
+    """The worker claims a batch and is killed while the server accepts the batch's first
+    message: the others of the batch were never handed to the server, so once the lease
+    runs out they go out once, and only the message in flight reaches the server twice
+    (with the same Message-ID, which the reader's mail program shows once)."""
+    with app.test_request_context("/"), db.connection_context():
+        _queue(30, make_user)
+        first_key = Email.select().order_by(Email.id).first().key
+    smtp.hold_next()
+    smtp.keep_orphans = True
+    first = _worker(app.config["DATABASE_URL"], smtp.port)
+    assert smtp.holding.wait(30)
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    smtp.release()
+    assert len(smtp.messages) == 1
+    with db.connection_context():
+        stuck = list(Email.select().where(Email.status == EmailStatus.SENDING))
+        assert len(stuck) == mail.CLAIM_BATCH and len({email.claim for email in stuck}) == 1
+        assert Email.select().where(Email.status == EmailStatus.QUEUED).count() == 30 - len(stuck)
+        expired = datetime.utcnow() - mail.LEASE - timedelta(seconds=1)
+        Email.update(claimed_at=expired).where(Email.status == EmailStatus.SENDING).execute()
+    second = _worker(app.config["DATABASE_URL"], smtp.port)
+    assert second.wait(60) == 0
+    ids = smtp.message_ids()
+    assert len(ids) == 31 and len(set(ids)) == 30
+    [twice] = [message_id for message_id in set(ids) if ids.count(message_id) == 2]
+    with app.app_context():
+        app.config["SECRET_KEY"] = "w"  # the workers' secret, which the Message-IDs are made with
+        assert twice == f"<{transports.message_id(first_key)}@convene>"
+    with db.connection_context():
+        assert Email.select().where(Email.status == EmailStatus.SENT).count() == 30
+
+
+@pytest.mark.every_database
+def test_a_sent_email_keeps_what_was_sent_for_the_log(
+    backend, ctx, smtp, event, make_session, make_day, make_user
+):
+    session = make_session(event, name="Daytime")
+    make_day(session, start="2030-03-01T10:00", hours=2)
+    booking.sign_up(make_user(), session, NOW)
+    [message] = smtp.messages
+    email = Email.get()
+    assert (email.status, email.claim is not None, email.sent_at is not None) == (
+        EmailStatus.SENT,
+        True,
+        True,
+    )
+    assert email.subject == message["Subject"] == "Leadership Training — Daytime"
+    assert email.text_body.split() == text_of(message).split()  # line ends aside
+    assert "Daytime" in email.html_body and email.last_error == ""
+    [attachment] = email.attachments
+    assert attachment["filename"].endswith(".ics") and "BEGIN:VCALENDAR" in attachment["data"]
 
 
 def test_subjects_are_plain_text_and_bodies_escaped(ctx, smtp, event, make_session, make_user):
