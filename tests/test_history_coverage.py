@@ -17,10 +17,12 @@ ROW_WRITES = {"save", "delete_instance"}
 RECORDS_NOTHING = {
     "assessments/demo_data.py:_detail": "demo data loaded into an empty database",
     "assessments/demo_data.py:_participant": "demo data loaded into an empty database",
-    "sessions/booking.py:_take_seat": "the seat counter, derived from the registrations",
     "sessions/booking.py:_free_seat": "the seat counter, derived from the registrations",
     "sessions/booking.py:_move": "a step of the status changes, whose callers record them",
     "sessions/booking.py:_write_registration": "a step of sign-up, waiting list and switch",
+    "sessions/seat_batches.py:take_seats": "the seat counter, derived from the registrations",
+    "sessions/seat_batches.py:register_approved": "a step of the registration import, which "
+    "records the batch's entries once its savepoint holds",
     "sessions/group_sessions.py:check_minimums": "marks that the minimum check ran",
     "sessions/hosting.py:move_day": "the registration end follows the day (move_day_only)",
     "sessions/hosting.py:edit_details": "a hosted session's title and description",

@@ -178,9 +178,11 @@ def test_sign_up_statements_stay_the_same_whatever_the_event_holds(
 
     small, large = signup_queries(1, 0), signup_queries(10, 20)
     assert len(small) == len(large), large
-    # One read of the person's rows in the event, one seat step, one row, one notice.
+    # One read of the person's rows in the event, one seat step, one row, one notice, and the
+    # change's one history entry.
     writes = [sql for sql in large if sql.startswith(("UPDATE", "INSERT"))]
-    assert [sql.split('"')[1] for sql in writes] == ["session", "registration", "email"]
+    tables = [sql.split('"')[1] for sql in writes]
+    assert tables == ["session", "registration", "email", "history"]
 
 
 # Day save -----------------------------------------------------------------------------------
