@@ -19,13 +19,19 @@ from imports import lifecycle as imports
 from meetings import bigbluebutton_records
 from meetings.zoom import attendance, connections, meeting_sync, recordings
 from messaging import mail, notifications
-from sessions import booking, bulk_upload, group_sessions, registration_import, reminders
+from sessions import (
+    after_last_day,
+    bulk_upload,
+    group_sessions,
+    registration_import,
+    reminders,
+)
 
 
 @periodic_job(crontab(minute="*/5"))
 def ask_to_confirm_participation():
     """After a session's last day, its approved participants are asked if they took part."""
-    booking.ask_to_confirm_participation()
+    after_last_day.ask_to_confirm_participation()
 
 
 @periodic_job(crontab(minute="*"))

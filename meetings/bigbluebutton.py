@@ -1,4 +1,4 @@
-"""BigBlueButton API client (INTEGRATIONS.md 2): signed `create`, `join`, `end`,
+"""BigBlueButton API client: signed `create`, `join`, `end`,
 `isMeetingRunning`, `getMeetingInfo` and `getRecordings`.
 
 Settings: `BBB_URL` (the server's base, e.g. https://bbb.example.org/bigbluebutton) and

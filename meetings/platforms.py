@@ -6,7 +6,7 @@ group sessions, mentoring sessions and event days.
 `check_meeting(platform, url, meeting_id, passcode, link_later)` answers a `Meeting` and a
 dict of problems keyed by field (`platform`, `meeting_url`, `meeting_id`, `passcode`).
 Links are compared by their parsed host name, never by a substring, so look-alikes such as
-`meet.google.com.evil.com` are refused (INTEGRATIONS.md 3).
+`meet.google.com.evil.com` are refused.
 """
 
 import re

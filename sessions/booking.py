@@ -19,7 +19,6 @@ from flask_babel import gettext as _
 from foundation.prepared import Prepared, slot
 from messaging import mail, notifications
 from models import (
-    Day,
     Registration,
     RegistrationRole,
     Session,
@@ -512,39 +511,3 @@ def remove_registrations(registration_ids, now=None):
         return len(selected)
 
     return _in_one_transaction(operation)
-
-
-# After the last day ------------------------------------------------------------------------
-
-
-def _ended_sessions(now):
-    return Day.select(Day.session).group_by(Day.session).having(pw.fn.MAX(Day.end_at) <= now)
-
-
-def ask_to_confirm_participation(now=None):
-    """After a session's last day, approved participants are asked whether they took part."""
-    now = now or utcnow()
-    asked = (
-        (Registration.status == Status.APPROVED)
-        & (Registration.role == RegistrationRole.PARTICIPANT)
-        & Registration.session.in_(_ended_sessions(now))
-    )
-    with write_transaction():
-        history.record_status_updates(asked, Status.CONFIRM_PARTICIPATION)
-        return (
-            Registration.update(status=Status.CONFIRM_PARTICIPATION, updated_at=now)
-            .where(asked)
-            .execute()
-        )
-
-
-def reopen_after_new_day(session, now=None):
-    """A future day was added to a finished session: "confirm participation",
-    "participated" and "missed" go back to approved (denied stays). All hold a seat, so
-    the counter does not move."""
-    now = now or utcnow()
-    finished = (Registration.session == session) & Registration.status.in_(
-        [Status.CONFIRM_PARTICIPATION, Status.PARTICIPATED, Status.MISSED]
-    )
-    history.record_status_updates(finished, Status.APPROVED)
-    return Registration.update(status=Status.APPROVED, updated_at=now).where(finished).execute()

@@ -29,7 +29,7 @@ from models import (
     utcnow,
     write_transaction,
 )
-from sessions import booking, history, reminders
+from sessions import after_last_day, history, reminders
 
 TITLE_MAX = 250
 SESSION_NAME_MAX = 180
@@ -264,7 +264,7 @@ def save_day(session, day, form, company, now=None):
         if day.zoom_organizer:
             _give_access(session, day.zoom_organizer)
         if reopens:
-            booking.reopen_after_new_day(session, now)
+            after_last_day.reopen_after_new_day(session, now)
         reminders.recompute(session, _first_start(session, day))
         notifications.day_changed(day, session)
     mail.request_delivery()

@@ -1,4 +1,4 @@
-"""A BigBlueButton stand-in on loopback for tests (INTEGRATIONS.md 2): it checks every
+"""A BigBlueButton stand-in on loopback for tests: it checks every
 call's checksum the way the server does (GetChecksum.java: the hash is chosen by the
 checksum's length, among the algorithms the server allows), keeps meetings in memory and
 answers the documented XML: create (idempotent, duplicateWarning; `record` and the `meta_…`

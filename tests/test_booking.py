@@ -7,7 +7,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from models import Company, Registration, Status, db
-from sessions import booking, planning
+from sessions import after_last_day, booking, planning
 
 pytestmark = [pytest.mark.every_database, pytest.mark.usefixtures("ctx")]
 
@@ -150,8 +150,12 @@ def test_after_the_last_day_members_are_asked_to_confirm(
     make_day(session, start="2030-03-01T10:00", hours=2)
     member = make_user()
     registration = booking.sign_up(member, session, NOW)
-    assert booking.ask_to_confirm_participation(datetime(2030, 3, 1, 8, 0)) == 0  # not over yet
-    assert booking.ask_to_confirm_participation(datetime(2030, 3, 1, 9, 0)) == 1  # 12:00 Moscow
+    assert (
+        after_last_day.ask_to_confirm_participation(datetime(2030, 3, 1, 8, 0)) == 0
+    )  # not over yet
+    assert (
+        after_last_day.ask_to_confirm_participation(datetime(2030, 3, 1, 9, 0)) == 1
+    )  # 12:00 Moscow
     assert status_of(member, session) == Status.CONFIRM_PARTICIPATION
     booking.confirm_participation(fresh(registration), took_part=True)
     assert status_of(member, session) == Status.PARTICIPATED

@@ -33,7 +33,7 @@ from models import (
     db,
     utcnow,
 )
-from sessions import attendance, booking, history, hosting, planning
+from sessions import after_last_day, attendance, booking, history, hosting, planning
 from sessions.history import Actor, Change
 
 
@@ -351,7 +351,7 @@ def test_history_job_asks_to_confirm_with_one_insert_select(
     since = last_id()
 
     with count_queries() as statements:
-        acting(None, booking.ask_to_confirm_participation)
+        acting(None, after_last_day.ask_to_confirm_participation)
 
     assert len(history_inserts(statements)) == 1
     assert sorted(entries(since), key=lambda row: row[3]) == [
@@ -667,7 +667,7 @@ def test_history_members_answer_and_a_reopened_session(acting, make_event, make_
     ]  # fmt: skip
 
     since = last_id()
-    acting(people["admin"], booking.reopen_after_new_day, session)
+    acting(people["admin"], after_last_day.reopen_after_new_day, session)
     assert entries(since) == [
         (Change.STATUS_CHANGED, Actor.USER, people["admin"].id, ann.id, session.id,
          {"status": Status.PARTICIPATED}, {"status": Status.APPROVED}),
