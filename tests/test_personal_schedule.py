@@ -269,6 +269,17 @@ def test_joining_a_group_session_is_told_of_the_event_session_first(app, member,
     assert status_of(member.user, group) == Status.APPROVED
 
 
+def test_the_clash_pages_cancel_goes_back_only_within_the_site(app, member, evening, host):
+    sign_up(app, member.user, evening)
+    group = make_hosted(host, "2030-03-04T19:00")
+    cancel = 'data-cancel href="{}"'
+    own = member.post(f"/s/{group.id}/join", headers={"Referer": f"http://localhost/s/{group.id}"})
+    assert cancel.format(f"/s/{group.id}") in own.text
+    for foreign in ("https://evil.example/s/1", "javascript:alert(1)", "http://localhost//evil"):
+        page = member.post(f"/s/{group.id}/join", headers={"Referer": foreign})
+        assert cancel.format("/") in page.text, foreign
+
+
 def test_joining_a_group_session_on_another_day_asks_nothing(app, member, evening, host):
     sign_up(app, member.user, evening)
     group = make_hosted(host, "2030-03-05T19:00")

@@ -9,10 +9,13 @@ enrols another person (an admin registering a member, a mentor's mentees) is tol
 result instead.
 """
 
+from urllib.parse import urlsplit
+
 from flask import render_template, request
 from flask_babel import gettext as _
 from htmx_flask import make_response
 
+from accounts.access import safe_next
 from foundation.i18n import viewer_timezone
 from sessions import personal_schedule
 
@@ -40,6 +43,16 @@ def someone_elses_clash_text(name, items, zone=None):
     )
 
 
+def page_came_from():
+    """Where Cancel goes without JavaScript: the page the member came from when it is one of
+    this site's (the Referer header is the browser's word, not ours), else home."""
+    came_from = urlsplit(request.referrer or "")
+    if came_from.netloc != request.host:
+        return "/"
+    path = came_from.path + (f"?{came_from.query}" if came_from.query else "")
+    return safe_next(path) or "/"
+
+
 def confirmation(items, action_url, target, swap="innerHTML", question=None, answer=None):
     """The answer to an action that would clash: a dialog asking "Join anyway?" whose
     confirm button posts to `action_url` again (htmx: into `target` with `swap`), or the
@@ -51,7 +64,7 @@ def confirmation(items, action_url, target, swap="innerHTML", question=None, ans
         "action_url": action_url,
         "target": target,
         "swap": swap,
-        "back_url": request.referrer or "/",
+        "back_url": page_came_from(),
     }
     if not request.htmx:
         return render_template("member/clash_confirm.html", **context)
