@@ -14,7 +14,7 @@ from babel.dates import format_interval, format_skeleton, format_time
 from babel.support import NullTranslations, Translations
 from flask import g, has_app_context, has_request_context, request
 from flask import session as cookie
-from flask_babel import Babel, format_date, get_locale, get_translations, gettext, ngettext
+from flask_babel import Babel, Domain, format_date, get_domain, get_locale, gettext, ngettext
 from jinja2 import pass_context
 from markupsafe import Markup
 
@@ -123,7 +123,16 @@ def current_language():
     locale = get_locale()  # chooses (select_locale) and keeps the choice on `g`
     if locale is None:
         return Language(None, NullTranslations())
-    return _languages.setdefault(locale, Language(str(locale), get_translations()))
+    catalog = Domain.get_translations(get_domain())  # Flask-Babel's own lookup, once
+    return _languages.setdefault(locale, Language(str(locale), catalog))
+
+
+class SpokenDomain(Domain):
+    """Flask-Babel's default domain (what `gettext` in Python uses), its catalog found by
+    `current_language`."""
+
+    def get_translations(self):
+        return current_language().catalog
 
 
 def locale_code():
@@ -252,6 +261,7 @@ def input_value(utc, zone):
 
 def init_app(app):
     babel.init_app(app, locale_selector=select_locale)
+    babel.domain_instance = SpokenDomain()  # the default domain ("messages"), found faster
     app.jinja_env.globals.update(
         _=template_gettext,  # in place of Jinja's alias, which calls gettext through the context
         gettext=template_gettext,

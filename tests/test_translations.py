@@ -49,10 +49,10 @@ def test_russian_plurals_have_three_forms():
 
 
 def test_templates_speak_the_language_of_the_moment(app):
-    """Templates find their catalog through foundation/i18n.py's own lookup: the request's
+    """Templates and Python find their catalog through foundation/i18n.py's lookup: the request's
     language, `force_locale`'s while it lasts (emails, feeds), plurals, "%%" and escaping."""
     from flask import render_template_string
-    from flask_babel import force_locale
+    from flask_babel import force_locale, gettext
 
     page = (
         "{{ _('Sign in') }}|{{ ngettext('%(num)d seat left', '%(num)d seats left', 5) }}"
@@ -62,6 +62,8 @@ def test_templates_speak_the_language_of_the_moment(app):
         russian = render_template_string(page)
         with force_locale("en"):
             english = render_template_string(page)
+            assert gettext("Sign in") == "Sign in"  # Python's gettext finds it the same way
         again = render_template_string(page)
+        assert gettext("Sign in") == "Войти"
     assert russian == again == "Войти|Осталось 5 мест|&lt;b&gt;: 50%"
     assert english == "Sign in|5 seats left|&lt;b&gt;: 50%"
