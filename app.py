@@ -8,7 +8,6 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
-from peewee_migrate import Router
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 import background
@@ -218,6 +217,8 @@ def _register_error_pages(app):
 
 def migrate_database():
     """Apply every migration under migrations/ that this database has not had yet."""
+    from peewee_migrate import Router  # on demand: no web worker migrates
+
     with db.connection_context():
         Router(db.obj, migrate_dir=str(config.ROOT / "migrations"), ignore=["basemodel"]).run()
 
