@@ -41,6 +41,7 @@ from views import (
     my_schedule,
     profile,
     session_pages,
+    shell,
     users,
     zoom,
 )
@@ -89,6 +90,7 @@ def create_app(test_config=None):
     Htmx(app)
     read_visible_text(app)  # forms and queries hold visible text only (after htmx's class)
     i18n.init_app(app)
+    shell.init_app(app)  # base.html's parts drawn once per the values they depend on
     background.install()
 
     for view_module in VIEW_MODULES:  # one URL prefix, one module: see views/__init__.py

@@ -159,6 +159,7 @@ def template_ngettext(context, singular, plural, num, **variables):
     return text % variables
 
 
+@cache
 def locale_name(code):
     """A locale's name in its own language: English, русский."""
     return Locale.parse(code).get_display_name(code).capitalize()
