@@ -1,9 +1,11 @@
 """The Flask application: configuration, extensions, blueprints and shell commands."""
 
 import logging
+import threading
 
 import click
 from flask import Flask, current_app, g, render_template
+from flask.templating import Environment
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -76,8 +78,25 @@ csrf = CSRFProtect()
 SERVER_ERROR_TEXT = "Something went wrong on our side. Nothing was changed.\n"
 
 
+class SerialCompileEnvironment(Environment):
+    """Templates compiled one at a time per process. Jinja's lexer reads number literals with
+    ast.literal_eval, and CPython 3.11's AST module is not safe when two threads build trees
+    at once ("AST constructor recursion depth mismatch"): the job worker's threads render
+    their first emails together. Each template compiles once, so the lock costs nothing."""
+
+    _compiling = threading.RLock()
+
+    def compile(self, *args, **kwargs):
+        with self._compiling:
+            return super().compile(*args, **kwargs)
+
+
+class Convene(Flask):
+    jinja_environment = SerialCompileEnvironment
+
+
 def create_app(test_config=None):
-    app = Flask(__name__, instance_path=str(config.INSTANCE))
+    app = Convene(__name__, instance_path=str(config.INSTANCE))
     app.url_map.converters["int"] = RowIdConverter  # before any route: ids stay in range
     app.config.from_mapping(config.from_environment())
     if test_config:

@@ -6,6 +6,7 @@ consumers on several machines share one queue. Jobs take ids, reload what they n
 are safe to run twice.
 """
 
+import threading
 from functools import wraps
 
 from flask import has_app_context
@@ -24,6 +25,10 @@ def make_huey(settings):
 huey = make_huey(config.from_environment())
 _app_factory = None
 _app = None
+# The consumer's threads start together: one builds the app while the others wait. Built
+# twice at once, two apps race in CPython 3.11's AST module (werkzeug compiles each URL rule
+# with ast.parse), which fails a job with "AST constructor recursion depth mismatch".
+_app_building = threading.Lock()
 
 
 def run_jobs_in(app_factory):
@@ -48,15 +53,23 @@ def _in_app(function):
 
     @wraps(function)
     def run(*args, **kwargs):
-        global _app
         if has_app_context():  # run inline (tests, immediate mode): reuse the caller's app
             return _with_connection(function, *args, **kwargs)
-        if _app is None:
-            _app = _app_factory()
-        with _app.app_context():
+        with _built_app().app_context():
             return _with_connection(function, *args, **kwargs)
 
     return run
+
+
+def _built_app():
+    """The one app of this process, built by the first job to need it."""
+    global _app
+    if _app is not None:
+        return _app
+    with _app_building:
+        if _app is None:
+            _app = _app_factory()
+    return _app
 
 
 def _with_connection(function, *args, **kwargs):
