@@ -289,12 +289,12 @@ def test_the_member_page_shows_a_renamed_session_and_a_moved_day_at_once(
 
 
 def test_the_lazy_cards_paths_are_their_routes(app):
-    from views import event_planning, event_signup
+    from views import event_choices, event_planning
 
     with app.test_request_context("/"):
         from flask import url_for
 
-        assert event_signup.card_path(7) == url_for("event_signup.session_card", session_id=7)
+        assert event_choices.card_path(7) == url_for("event_signup.session_card", session_id=7)
         assert event_planning.card_path(7) == url_for("event_planning.session_card", session_id=7)
 
 

@@ -9,11 +9,12 @@ from htmx_flask import make_response
 from accounts.access import allow
 from foundation.forms import row_id
 from foundation.i18n import viewer_timezone
-from foundation.prepared import Prepared, PreparedByLength, slot
+from foundation.prepared import Prepared, slot
 from models import Registration, Role, Session, utcnow
 from sessions import booking, personal_schedule
 from views import clash_warnings
-from views.fragments import drawn_once, is_drawn, rows_of
+from views.event_choices import choices_html
+from views.fragments import drawn_once, rows_of
 from views.lookups import (
     attach_days,
     event_or_404,
@@ -21,12 +22,10 @@ from views.lookups import (
     session_by_id,
     session_with_days,
     session_with_event_or_404,
-    stored_days,
 )
 
 URL_PREFIXES = ("/events", "/sessions", "/registrations")
 bp = Blueprint("event_signup", __name__)
-FIRST_SCREEN = 8  # session cards drawn with the event page; the rest load as they scroll
 
 
 def session_card_html(session, now):
@@ -36,92 +35,37 @@ def session_card_html(session, now):
     return drawn_once("member/_session_card.html", version, session=session, now=now)
 
 
-def first_screen_cards(sessions, now):
-    """{session id: card} for the sessions the event page draws. A card's version is its
-    rows as stored (the session's, its days'), so cards drawn before cost one query for all
-    their days and no objects; the days of cards still to draw are loaded as objects, in
-    one query for all of them."""
-    days, zone, template = stored_days(sessions), viewer_timezone(), "member/_session_card.html"
-    versions = {
-        session.id: repr(
-            (session.__data__, days[session.id], session.registration_is_open(now), zone)
+def _open_others(*columns):
+    """The event's open sessions other than the member's, by id."""
+    return (
+        Session.select(*columns)
+        .where(
+            Session.event == slot("event_id"),
+            Session.id != slot("session_id"),
+            Session.cancelled_at.is_null(),
+            Session.registration_end_at.is_null() | (Session.registration_end_at > slot("now")),
         )
-        for session in sessions
-    }
-    attach_days([s for s in sessions if not is_drawn(template, versions[s.id])])
-    return {
-        session.id: drawn_once(template, versions[session.id], session=session, now=now)
-        for session in sessions
-    }
-
-
-SESSIONS_OF_EVENT = Prepared(
-    lambda: Session.select().where(Session.event == slot("event_id")).order_by(Session.id)
-)
-# What a card not yet shown needs: enough to place it, name it and load it later.
-SESSION_PLACES = Prepared(
-    lambda: (
-        Session.select(Session.id, Session.name, Session.registration_end_at, Session.cancelled_at)
-        .where(Session.event == slot("event_id"))
         .order_by(Session.id)
     )
-)
-WHOLE_SESSIONS = PreparedByLength(
-    lambda ids: Session.select().where(Session.id.in_(ids)), longest=FIRST_SCREEN
-)
 
 
-def card_path(session_id):
-    """Where a card not yet shown loads from (`session_card`, below): spelled here because
-    a large event has a hundred of them, and building each address through url_for cost
-    more than drawing the card."""
-    return f"{request.script_root}/sessions/{session_id}/card"
+OPEN_OTHERS = Prepared(_open_others)
+OTHERS_OPEN = Prepared(lambda: _open_others(Session.id).limit(1))
 
 
-def event_context(event, error=None, whole=False):
-    """What the event's body shows. The sessions below the first screen are loaded as
-    places only (id, name, registration end), unless `whole` asks for every one in full."""
+def event_context(event, error=None):
+    """What the event's body shows: the member's own session when they hold one (the others
+    load when "Change session" opens), else the sessions they can choose from."""
     now = utcnow()
-    loaded = SESSIONS_OF_EVENT if whole else SESSION_PLACES
-    sessions = loaded.rows(event_id=event.id)
     mine = booking.live_registration(g.user, event)
-    open_sessions = [s for s in sessions if s.registration_is_open(now)]
-    closed = sorted(
-        (s for s in sessions if not s.registration_is_open(now)),
-        key=lambda s: s.registration_end_at,
-        reverse=True,  # newest to oldest by registration end
-    )
-    my_session = next((s for s in sessions if mine and s.id == mine.session_id), None)
-    # Days for what the first screen shows; the other cards load as they scroll into view.
-    shown = [my_session] if my_session else (open_sessions + closed)[:FIRST_SCREEN]
-    if not whole:
-        shown = _in_full(shown, [open_sessions, closed])
-        my_session = shown[0] if my_session else None
-    if my_session:
-        attach_days(shown)
-    cards = {} if my_session else first_screen_cards(shown, now)
-    alternatives = [s for s in open_sessions if not my_session or s.id != my_session.id]
-    return {
-        "event": event,
-        "mine": mine,
-        "my_session": my_session,
-        "open_sessions": open_sessions,
-        "closed_sessions": closed,
-        "alternatives": alternatives,
-        "has_alternatives": bool(alternatives),
-        "now": now,
-        "error": error,
-        "cards": cards,
-        "card_path": card_path,
-    }
-
-
-def _in_full(places, lists):
-    """The sessions of `places` loaded whole, put in their places in each of `lists`."""
-    whole = {session.id: session for session in WHOLE_SESSIONS.rows([s.id for s in places])}
-    for sessions in lists:
-        sessions[:] = [whole.get(session.id, session) for session in sessions]
-    return [whole[session.id] for session in places]
+    my_session = mine and session_by_id(mine.session_id)
+    context = {"event": event, "mine": mine, "now": now, "error": error, "my_session": None}
+    if my_session and my_session.event_id == event.id:
+        others_open = OTHERS_OPEN.exists(event_id=event.id, session_id=my_session.id, now=now)
+        context |= {"my_session": session_with_days(my_session), "has_alternatives": others_open}
+    else:
+        context["choices"] = choices_html(event.id, now)
+    return context
 
 
 def visible_event_session_or_404(session_id):
@@ -150,20 +94,6 @@ def event_page(event_id):
 def redraw_event(event, error=None, toast=None):
     body = render_template("member/_event_body.html", **event_context(event, error))
     return make_response(body, 422 if error else 200, trigger={"toast": toast} if toast else None)
-
-
-OTHERS_OPEN = Prepared(
-    lambda: (
-        Session.select(Session.id)
-        .where(
-            Session.event == slot("event_id"),
-            Session.id != slot("session_id"),
-            Session.cancelled_at.is_null(),
-            Session.registration_end_at.is_null() | (Session.registration_end_at > slot("now")),
-        )
-        .limit(1)
-    )
-)
 
 
 def my_session_card(event, mine, toast):
@@ -285,9 +215,12 @@ def withdraw(registration_id):
 def alternatives(registration_id):
     """The other open sessions of the member's event, when "Change session" opens."""
     mine = my_registration_or_404(registration_id)
-    context = event_context(visible_event_or_404(mine.event_id), whole=True) | {"mine": mine}
-    attach_days(context["alternatives"])
-    return render_template("member/_alternatives.html", **context)
+    event = visible_event_or_404(mine.event_id)
+    now = utcnow()
+    others = OPEN_OTHERS.rows(event_id=event.id, session_id=mine.session_id, now=now)
+    return render_template(
+        "member/_alternatives.html", alternatives=attach_days(others), mine=mine, now=now
+    )
 
 
 @bp.route("/sessions/<int:session_id>/card")
