@@ -9,23 +9,27 @@ columns a card or a place shows, whether each is open now, and the days of the f
 screen. A repeat view costs two small statements and one lookup, whatever the event holds;
 a change made by any process is in the next request's rows, so it shows at once."""
 
+import json
+
 from flask import request
 from peewee import Case
 
 from foundation.i18n import viewer_timezone
-from foundation.prepared import Prepared, slot
-from models import Session
+from foundation.prepared import Prepared, PreparedByLength, slot
+from models import Day, Session
 from views.fragments import drawn_once, drawn_once_from
-from views.lookups import DAYS_OF_SESSIONS, attach_days
+from views.lookups import attach_days
 
 FIRST_SCREEN = 8  # session cards drawn with the event page; the rest load as they scroll
 CHOICES = "member/_session_choices.html"
 CARD = "member/_session_card.html"
 
-# What a card or a place shows of a session, in this order, and whether it is open now.
+# What a card or a place shows of a session, in this order, and whether it is open now. The
+# name comes as its JSON text on both databases (PostgreSQL's driver would give a dict), so
+# that every row is a tuple of plain values: hashable, a version as it stands.
 SHOWN = (
     Session.id,
-    Session.name,
+    Session.name.cast("text"),
     Session.registration_end_at,
     Session.cancelled_at,
     Session.participant_limit,
@@ -55,6 +59,16 @@ SESSION_ROWS = Prepared(
         .order_by(Session.id)
     )
 )
+# What a card shows of its days to a member with no seat (member/_session_summary.html
+# without links): when, the format, the address. Widen this if that template shows more.
+SHOWN_DAYS = PreparedByLength(
+    lambda ids: (
+        Day.select(Day.session, Day.start_at, Day.end_at, Day.format, Day.address)
+        .where(Day.session.in_(ids))
+        .order_by(Day.start_at, Day.id)
+    ),
+    longest=FIRST_SCREEN,
+)
 
 
 def _newest_end_first(row):
@@ -80,7 +94,7 @@ def choices_html(event_id, now):
     first = [row[0] for row in (open_rows + closed_rows)[:FIRST_SCREEN]]
     days = _stored_days(first)
     zone = viewer_timezone()
-    version = repr((rows, days, zone, request.script_root))
+    version = (tuple(rows), tuple(days.values()), zone, request.script_root)
     return drawn_once_from(
         CHOICES, version, lambda: _drawing_context(open_rows, closed_rows, days, zone, now)
     )
@@ -90,9 +104,9 @@ def _stored_days(session_ids):
     """{session id: its days' rows as stored, in order}, for the first screen's sessions."""
     days = {session_id: [] for session_id in session_ids}
     if days:
-        for row in DAYS_OF_SESSIONS.raw_rows(days):
-            days[row[1]].append(row)  # the day's session id
-    return days
+        for row in SHOWN_DAYS.raw_rows(days):
+            days[row[0]].append(row)
+    return {session_id: tuple(rows) for session_id, rows in days.items()}
 
 
 def _drawing_context(open_rows, closed_rows, days, zone, now):
@@ -104,7 +118,7 @@ def _drawing_context(open_rows, closed_rows, days, zone, now):
     shown = attach_days([sessions[session_id] for session_id in days])
     cards = {
         session.id: drawn_once(
-            CARD, repr((rows[session.id], days[session.id], zone)), session=session, now=now
+            CARD, (rows[session.id], days[session.id], zone), session=session, now=now
         )
         for session in shown
     }
@@ -118,8 +132,12 @@ def _drawing_context(open_rows, closed_rows, days, zone, now):
 
 def _session_of(row):
     """A session object holding the columns the list shows (the others at their defaults)."""
-    values = {
-        field.name: field.python_value(value)
-        for field, value in zip(SHOWN, row[:IS_OPEN], strict=True)
-    }
-    return Session(**values)
+    session_id, name, end, cancelled, limit, seats, _is_open = row
+    return Session(
+        id=session_id,
+        name=json.loads(name),
+        registration_end_at=Session.registration_end_at.python_value(end),
+        cancelled_at=Session.cancelled_at.python_value(cancelled),
+        participant_limit=limit,
+        seats_taken=seats,
+    )
