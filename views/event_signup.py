@@ -8,7 +8,7 @@ from htmx_flask import make_response
 
 from accounts.access import allow
 from foundation.forms import row_id
-from foundation.i18n import viewer_timezone
+from foundation.i18n import viewer_timezone, zone_name
 from foundation.prepared import Prepared, slot
 from models import Registration, Role, Session, utcnow
 from sessions import booking, personal_schedule
@@ -88,7 +88,16 @@ def visible_event_or_404(event_id):
 @allow(Role.MEMBER)
 def event_page(event_id):
     event = visible_event_or_404(event_id)
-    return render_template("member/event.html", **event_context(event))
+    context = event_context(event)
+    return render_template("member/event.html", event_header=event_header_html(event), **context)
+
+
+def event_header_html(event):
+    """The page's top (the event's title and description, the zone times are shown in),
+    drawn once per what it shows: the zone's name holds its offset now."""
+    zone_label = zone_name(viewer_timezone())
+    version = repr((event.title, event.description, zone_label, request.script_root))
+    return drawn_once("member/_event_header.html", version, event=event, zone_label=zone_label)
 
 
 def redraw_event(event, error=None, toast=None):
