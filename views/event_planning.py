@@ -17,20 +17,12 @@ from foundation.prepared import Prepared, slot
 from meetings.zoom import meeting_sync
 from models import Day, DayFormat, Event, Reminder, Role, Session, User
 from sessions import planning, reminders
-from views.admin_event_page import (
-    FIRST_SCREEN,
-    later_places_html,
-    new_session_form_html,
-    shared_version,
-)
-from views.fragments import drawn_once, is_drawn, rows_of
+from views.admin_event_page import card_html, sessions_html
 from views.lookups import (
-    attach_days,
     attach_reminders,
     event_or_404,
     get_or_404,
     session_with_days,
-    stored_days,
     zoom_day_or_404,
 )
 
@@ -63,17 +55,6 @@ REMINDERS_OF = Prepared(
 )
 
 
-# The event page: the first screen's sessions whole, the others as places to load later.
-FIRST_SESSIONS = Prepared(
-    lambda: (
-        Session.select()
-        .where(Session.event == slot("event_id"))
-        .order_by(Session.id)
-        .limit(FIRST_SCREEN)
-    )
-)
-
-
 def event_day_or_404(day_id):
     """A day of an event's session, with its Zoom meeting, session and event loaded."""
     day = DAY_WITH_SESSION.first(day_id=day_id)
@@ -85,38 +66,6 @@ def event_day_or_404(day_id):
 def card(session):
     """A session as its admin card shows it: with its days and reminders."""
     return attach_reminders([session_with_days(session)])[0]
-
-
-CARD = "admin/_session_card.html"
-
-
-def card_html(session, event):
-    """A session's admin card: the same for every admin, drawn once per version."""
-    version = _card_version(session, rows_of(session)[1], shared_version(event))
-    return drawn_once(CARD, version, session=session, event=event)
-
-
-def _card_version(session, days, shared):
-    """What an admin card is drawn from: the session's rows (`days`: its days' rows, as
-    objects' data or as stored), its reminders, and what all cards share (`shared_version`)."""
-    reminders = [reminder.__data__ for reminder in session.reminder_list]
-    return repr((session.__data__, days, reminders, shared))
-
-
-def first_screen_cards(sessions, event, shared):
-    """{session id: card} for the event page's first screen. The days are read as stored
-    for the versions (no objects: most cards were drawn before), and loaded as objects, in
-    one query, only for the cards still to draw."""
-    attach_reminders(sessions)
-    days = stored_days(sessions)
-    versions = {
-        session.id: _card_version(session, days[session.id], shared) for session in sessions
-    }
-    attach_days([session for session in sessions if not is_drawn(CARD, versions[session.id])])
-    return {
-        session.id: drawn_once(CARD, versions[session.id], session=session, event=event)
-        for session in sessions
-    }
 
 
 def invalid(template, errors, **context):
@@ -150,15 +99,7 @@ def create_event():
 @allow(Role.ADMIN)
 def event_page(event_id):
     event = event_or_404(event_id)
-    sessions, shared = FIRST_SESSIONS.rows(event_id=event.id), shared_version(event)
-    return render_template(
-        "admin/event.html",
-        event=event,
-        sessions=sessions,
-        cards=first_screen_cards(sessions, event, shared),
-        later_places=later_places_html(event.id),
-        new_session_form=new_session_form_html(event, shared),
-    )
+    return render_template("admin/event.html", event=event, session_list=sessions_html(event))
 
 
 @bp.route("/events/<int:event_id>/header")
