@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from models import Day, Role, Session, db, utcnow
+from models import Day, Event, Role, Session, db, utcnow
 from views import event_choices, event_signup
 
 pytestmark = pytest.mark.every_database
@@ -132,3 +132,20 @@ def test_admin_event_page_shows_the_places_below_the_first_screen_as_they_change
     russian = admin.get(path).text  # the list and the form, drawn anew in Russian
     assert "Загрузка…" in russian and "Добавить сессию" in russian
     assert "Loading…" not in russian and "Add session" not in russian
+
+
+def test_event_pages_tops_follow_the_event_row(member, admin, event_of_many):
+    member_path, admin_path = f"/events/{event_of_many.id}", f"/admin/events/{event_of_many.id}"
+    assert "Leadership Training" in member.get(member_path).text
+    assert ">Hide</button>" in admin.get(admin_path).text
+    with db.connection_context():
+        Event.update(title={"en": "Retitled"}, description="New words").where(
+            Event.id == event_of_many.id
+        ).execute()
+    page = member.get(member_path).text
+    assert "<h1>Retitled</h1>" in page and "New words" in page
+    with db.connection_context():
+        Event.update(is_active=False).where(Event.id == event_of_many.id).execute()
+    page = admin.get(admin_path).text
+    assert "<h1>Retitled</h1>" in page and ">Activate</button>" in page
+    assert ">Hide</button>" not in page

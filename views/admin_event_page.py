@@ -75,6 +75,12 @@ def shared_version(event):
     return event.has_date, company, ZOOM_ACCOUNTS.raw_rows()
 
 
+def top_html(event):
+    """The page's top (the event's header and its pages' tabs), drawn once per event row."""
+    version = repr((event.__data__, request.script_root))
+    return drawn_once("admin/_event_top.html", version, event=event)
+
+
 def sessions_html(event):
     """The page's list of sessions and the form that adds one, drawn once per version."""
     first = FIRST_SESSION_ROWS.raw_rows(event_id=event.id)

@@ -17,7 +17,7 @@ from foundation.prepared import Prepared, slot
 from meetings.zoom import meeting_sync
 from models import Day, DayFormat, Event, Reminder, Role, Session, User
 from sessions import planning, reminders
-from views.admin_event_page import card_html, sessions_html
+from views.admin_event_page import card_html, sessions_html, top_html
 from views.lookups import (
     attach_reminders,
     event_or_404,
@@ -99,7 +99,9 @@ def create_event():
 @allow(Role.ADMIN)
 def event_page(event_id):
     event = event_or_404(event_id)
-    return render_template("admin/event.html", event=event, session_list=sessions_html(event))
+    return render_template(
+        "admin/event.html", event=event, top=top_html(event), session_list=sessions_html(event)
+    )
 
 
 @bp.route("/events/<int:event_id>/header")
