@@ -8,7 +8,6 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
-from peewee_migrate import Router
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 import background
@@ -42,6 +41,7 @@ from views import (
     my_schedule,
     profile,
     session_pages,
+    shell,
     users,
     zoom,
 )
@@ -90,6 +90,7 @@ def create_app(test_config=None):
     Htmx(app)
     read_visible_text(app)  # forms and queries hold visible text only (after htmx's class)
     i18n.init_app(app)
+    shell.init_app(app)  # base.html's parts drawn once per the values they depend on
     background.install()
 
     for view_module in VIEW_MODULES:  # one URL prefix, one module: see views/__init__.py
@@ -218,6 +219,8 @@ def _register_error_pages(app):
 
 def migrate_database():
     """Apply every migration under migrations/ that this database has not had yet."""
+    from peewee_migrate import Router  # on demand: no web worker migrates
+
     with db.connection_context():
         Router(db.obj, migrate_dir=str(config.ROOT / "migrations"), ignore=["basemodel"]).run()
 

@@ -55,6 +55,9 @@ def from_environment():
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Behind HTTPS the cookie travels over HTTPS only.
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", _public_url().startswith("https")),
+        # The cookie is signed again only when it changes (accounts/access.py rewrites its
+        # "last seen" once a minute, which also renews its expiry), not on every answer.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the sign-in session
         # A sign-in ends after this long without a request: short for admins, whose
         # session can change everything, longer for members and hosts.

@@ -36,8 +36,9 @@ Run from the checkout:
 
 The last lines are `phases signup: total=<ms> sql_build=<ms> …`, `import rows_per_s=<n>
 cpu_ms=<ms a row> client=in-process` and `booking bookings_per_s=<n> p95_ms=<n>
-overbooked=<n> ratio_vs_bare=<r> cpu_ms=<n> bare_cpu_ms=<n> client=wrk-t2-c32`,
-bookings_per_s counting every sign-up request answered, p95_ms wrk's latency. The exit
+overbooked=<n> ratio_vs_bare=<r> cpu_ms=<n> bare_cpu_ms=<n> worker_rss_mb=<n>
+client=wrk-t2-c32`, bookings_per_s counting every sign-up request answered, p95_ms wrk's
+latency, worker_rss_mb the largest web worker's resident memory after the load. The exit
 status is 1 when any check failed (overbooking, a wrong seat counter, an odd answer, not
 as many "registered" answers as approved registrations). Nothing listens beyond 127.0.0.1;
 servers, PostgreSQL and the temp dir are removed at the end, also on failure.
@@ -214,6 +215,7 @@ def main():
             burst, baseline = bare.around(
                 lambda: sign_up_burst(server, members, session_id), plan.bare_seconds
             )
+            rss_mb = server.worker_rss_mb()
         accepted, refused, odd = classify(burst)
         overbooked, wrong_counter, approved = check_seats(session_id)
         rows_per_s, import_cpu_ms = import_rate(url, plan.import_rows)
@@ -224,7 +226,8 @@ def main():
     say(
         f"booking bookings_per_s={burst.per_s:.1f} p95_ms={burst.latency_ms['p95']:.1f} "
         f"overbooked={overbooked} ratio_vs_bare={burst.per_s / baseline.per_s:.3f} "
-        f"cpu_ms={burst.cpu_ms:.2f} bare_cpu_ms={baseline.cpu_ms:.2f} client={wrk.CLIENT}"
+        f"cpu_ms={burst.cpu_ms:.2f} bare_cpu_ms={baseline.cpu_ms:.2f} "
+        f"worker_rss_mb={rss_mb:.0f} client={wrk.CLIENT}"
     )
     failed = overbooked or wrong_counter or odd or accepted != len(approved)
     if wrong_counter:

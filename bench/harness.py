@@ -125,6 +125,10 @@ class Server:
         """The CPU time (user + system) the workers have used so far."""
         return sum(process_cpu_seconds(pid) for pid in children_of(self.pid))
 
+    def worker_rss_mb(self):
+        """The resident memory of the largest worker, in MB (VmRSS)."""
+        return max((process_rss_mb(pid) for pid in children_of(self.pid)), default=0.0)
+
     def log_mark(self):
         return self.access_log.stat().st_size if self.access_log.exists() else 0
 
@@ -195,6 +199,16 @@ def process_cpu_seconds(pid):
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_rss_mb(pid):
+    """VmRSS of process `pid` in MB, 0 when it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+    return int(found.group(1)) / 1024 if found else 0.0
 
 
 def wait_until_answering(base, path, server, log):

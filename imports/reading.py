@@ -21,13 +21,10 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-# The one use of openpyxl's private reader (see _first_sheet_cells), written against the
-# version pyproject.toml pins; tests/test_import_files.py fails by name when it changes.
-from openpyxl.reader.excel import ExcelReader
-from openpyxl.worksheet._reader import WorkSheetParser
-
 from foundation.visible_text import cell_text  # every cell: visible text only
 
+# The one use of openpyxl's private reader (see _first_sheet_cells), written against the
+# version pyproject.toml pins; tests/test_import_files.py fails by name when it changes.
 OPENPYXL_TESTED = "3.1.5"
 XLSX_UNPACKED_MAX_MB = 100  # a zip bomb unpacks to gigabytes; a real 100,000-row sheet to ~20 MB
 XLSX_PARTS_MAX = 1000
@@ -215,6 +212,10 @@ def _first_sheet_cells(data):
     <dimension> (openpyxl's own write-only files have none) is parsed to its end just for
     that. These are its reader's steps (ExcelReader, WorkSheetParser: private API of
     openpyxl OPENPYXL_TESTED) less that one, streaming the first sheet."""
+    # Loaded on demand: 8 MB that every web worker would carry for the odd upload.
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.worksheet._reader import WorkSheetParser
+
     reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     reader.read_manifest()
     reader.read_strings()

@@ -23,7 +23,6 @@ import re
 import warnings
 from datetime import UTC, datetime, timedelta
 
-import jwt
 from flask import current_app
 
 from foundation.i18n import current_company
@@ -94,6 +93,8 @@ def _shared_secret():
 def _decode(token, **options):
     # The key is the server's shared secret, whose length BigBlueButton chooses (32 to 40
     # characters as `bbb-conf` makes them): PyJWT's advice to use a longer one cannot apply.
+    import jwt  # on demand: with the cryptography it loads, 9 MB, only for these callbacks
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", jwt.InsecureKeyLengthWarning)
         try:

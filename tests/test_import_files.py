@@ -70,13 +70,15 @@ def workbook():
 @pytest.fixture
 def openpyxl_calls(monkeypatch):
     """Every time the import hands a workbook to openpyxl."""
-    calls, reader = [], reading.ExcelReader
+    from openpyxl.reader import excel  # where imports/reading.py takes its reader from
+
+    calls, reader = [], excel.ExcelReader
 
     def recording(*args, **kwargs):
         calls.append(args)
         return reader(*args, **kwargs)
 
-    monkeypatch.setattr(reading, "ExcelReader", recording)
+    monkeypatch.setattr(excel, "ExcelReader", recording)
     return calls
 
 

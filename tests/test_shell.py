@@ -1,5 +1,6 @@
 """The shell every page shares, seen over HTTP: the branded error page, logging, and links
-built for the address the app really runs on."""
+built for the address the app really runs on; its parts drawn once per the values that shape
+them (views/shell.py) still follow each viewer."""
 
 import logging
 
@@ -91,3 +92,39 @@ def test_shell_pages_have_no_inline_script_or_handlers(app, sign_in, make_event)
     for path in ["/admin/events", f"/admin/events/{event.id}", "/profile", "/login"]:
         page = admin.get(path).text
         assert "<script>" not in page and " onclick=" not in page and "hx-on" not in page, path
+
+
+# Parts drawn once (views/shell.py) ------------------------------------------------------
+
+
+def _nav_of(response):
+    text = response.text
+    return text[text.index("<nav aria-label") : text.index("</nav>")]
+
+
+def test_shell_each_role_language_and_page_sees_its_own_header(app, sign_in):
+    admin, member = sign_in(Role.ADMIN), sign_in(Role.MEMBER)
+    admin_nav, member_nav = _nav_of(admin.get("/admin/events")), _nav_of(member.get("/home"))
+    assert "/admin/users" in admin_nav and "/admin/users" not in member_nav
+    assert 'aria-current="page"' in admin_nav and 'aria-current="page"' in member_nav
+
+    # Same page and language, another role: the host's header has their sessions.
+    host_nav = _nav_of(sign_in(Role.HOST).get("/home"))
+    assert "/host" in host_nav and "/host" not in member_nav
+
+    # The member's other page marks its own link; the admin's header is unchanged by it.
+    profile_nav = _nav_of(member.get("/profile"))
+    assert profile_nav != member_nav
+    assert _nav_of(admin.get("/admin/events")) == admin_nav
+
+    russian = sign_in(Role.MEMBER, locale="ru")
+    russian_page = russian.get("/home")
+    assert "Профиль" in _nav_of(russian_page) and "Profile" in member_nav
+    assert 'lang="ru"' in russian_page.text and 'lang="en"' in member.get("/home").text
+
+
+def test_shell_page_end_follows_the_upload_limit(app, admin):
+    app.config["MAX_CONTENT_LENGTH"] = 2**20
+    assert "larger than 1 MB" in admin.get("/admin/events").text
+    app.config["MAX_CONTENT_LENGTH"] = 3 * 2**20
+    assert "larger than 3 MB" in admin.get("/admin/events").text

@@ -46,3 +46,24 @@ def test_russian_plurals_have_three_forms():
     russian = read_catalog(ROOT / "translations/ru/LC_MESSAGES/messages.po")
     plurals = [message for message in russian if isinstance(message.id, tuple)]
     assert plurals and all(len(message.string) == 3 and all(message.string) for message in plurals)
+
+
+def test_templates_speak_the_language_of_the_moment(app):
+    """Templates and Python find their catalog through foundation/i18n.py's lookup: the request's
+    language, `force_locale`'s while it lasts (emails, feeds), plurals, "%%" and escaping."""
+    from flask import render_template_string
+    from flask_babel import force_locale, gettext
+
+    page = (
+        "{{ _('Sign in') }}|{{ ngettext('%(num)d seat left', '%(num)d seats left', 5) }}"
+        "|{{ _('%(who)s: 50%%', who='<b>') }}"
+    )
+    with app.test_request_context("/", headers={"Accept-Language": "ru"}):
+        russian = render_template_string(page)
+        with force_locale("en"):
+            english = render_template_string(page)
+            assert gettext("Sign in") == "Sign in"  # Python's gettext finds it the same way
+        again = render_template_string(page)
+        assert gettext("Sign in") == "Войти"
+    assert russian == again == "Войти|Осталось 5 мест|&lt;b&gt;: 50%"
+    assert english == "Sign in|5 seats left|&lt;b&gt;: 50%"

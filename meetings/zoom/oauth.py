@@ -9,8 +9,6 @@ from datetime import timedelta
 from urllib.parse import urlencode
 from urllib.request import Request
 
-from cryptography.fernet import Fernet, InvalidToken
-
 from meetings.zoom.transport import ZoomError, send, setting
 from models import ZoomConnection, utcnow
 
@@ -27,6 +25,8 @@ def has_server_to_server():
 
 def _fernet():
     """ZOOM_TOKEN_KEY (a Fernet key, or any secret), else a key derived from SECRET_KEY."""
+    from cryptography.fernet import Fernet  # on demand: 7 MB, only for Zoom's tokens
+
     key = setting("ZOOM_TOKEN_KEY")
     if key:
         try:
@@ -45,6 +45,8 @@ def seal(text):
 def unseal(token):
     if not token:
         return ""
+    from cryptography.fernet import InvalidToken
+
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
