@@ -1,15 +1,27 @@
 """The event pages drawn once per version of their rows (views/event_choices.py,
-views/admin_event_page.py), on SQLite and on PostgreSQL: what they show, in which order, and
-that every change made behind the app's back (as another worker would) shows on the very
-next view, with no per-member part leaking to another member."""
+views/admin_event_page.py, the days on a member's own card in views/event_signup.py), on
+SQLite and on PostgreSQL: what they show, in which order, and that every change made behind
+the app's back (as another worker would) shows on the very next view, with no per-member
+part leaking to another member."""
 
 import re
 from datetime import timedelta
 
 import pytest
 
-from models import Day, Event, Role, Session, db, utcnow
-from views import event_choices, event_signup
+from models import (
+    Day,
+    DayFormat,
+    Event,
+    Role,
+    Session,
+    ZoomMeeting,
+    ZoomRole,
+    ZoomState,
+    db,
+    utcnow,
+)
+from views import event_choices, event_signup, zoom
 
 pytestmark = pytest.mark.every_database
 
@@ -149,3 +161,57 @@ def test_event_pages_tops_follow_the_event_row(member, admin, event_of_many):
     page = admin.get(admin_path).text
     assert "<h1>Retitled</h1>" in page and ">Activate</button>" in page
     assert ">Hide</button>" not in page
+
+
+@pytest.fixture
+def online_and_zoom_session(make_event, make_session, make_day, sign_in):
+    """A session of two seats with an online day and a Zoom day (its meeting ready) whose
+    organizer is a member; returns (session, zoom day, the organizer's client)."""
+    organizer = sign_in(Role.MEMBER)
+    session = make_session(make_event(is_active=True), name="Hybrid", participant_limit=2)
+    make_day(session, format=DayFormat.ONLINE, address="", url="https://meet.example/x")
+    with db.connection_context():
+        Day.update(passcode="Old code").where(Day.session == session.id).execute()
+    zoom_day = make_day(
+        session,
+        start="2030-03-02T10:00",
+        format=DayFormat.ZOOM,
+        address="",
+        zoom_role=ZoomRole.ADMINISTRATOR,
+        zoom_organizer=organizer.user,
+    )
+    with db.connection_context():
+        ZoomMeeting.create(
+            day=zoom_day, meeting_id="1", join_url="https://zoom.example/j/1", state=ZoomState.READY
+        )
+    return session, zoom_day, organizer
+
+
+def test_member_own_card_days_follow_each_members_seat_role_and_time(
+    sign_in, online_and_zoom_session, monkeypatch
+):
+    session, zoom_day, organizer = online_and_zoom_session
+    path = f"/events/{session.event_id}"
+    mine = organizer.htmx("post", f"/sessions/{session.id}/signup").text
+    assert "Start conference" in mine and "Add to calendar" in mine and "Old code" in mine
+    assert "1 seat left" in mine
+    holder = sign_in(Role.MEMBER)
+    theirs = holder.htmx("post", f"/sessions/{session.id}/signup").text
+    assert "Start conference" not in theirs and "appears 15 minutes before the start" in theirs
+    assert "Add to calendar" in theirs and "0 seats left" in theirs
+    waiting = sign_in(Role.MEMBER).htmx("post", f"/sessions/{session.id}/waitlist").text
+    assert "You are on the waiting list" in waiting and "meet.example" not in waiting
+    assert "Add to calendar" not in waiting and "Old code" not in waiting
+    assert "Start conference" in organizer.get(path).text  # not the holder's drawing
+
+    with db.connection_context():
+        Day.update(passcode="New code").where(Day.session == session.id).execute()
+    page = holder.get(path).text
+    assert "New code" in page and "Old code" not in page
+    join = f"/zoom/days/{zoom_day.id}/join"
+    assert join not in page
+    soon = zoom_day.start_at - timedelta(minutes=5)  # the Join button shows from now on
+    for module in (event_signup, zoom):
+        monkeypatch.setattr(module, "utcnow", lambda: soon)
+    page = holder.get(path).text
+    assert join in page and "appears 15 minutes before the start" not in page

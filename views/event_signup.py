@@ -10,7 +10,7 @@ from accounts.access import allow
 from foundation.forms import row_id
 from foundation.i18n import viewer_timezone, zone_name
 from foundation.prepared import Prepared, slot
-from models import Registration, Role, Session, utcnow
+from models import DayFormat, Registration, Role, Session, Status, utcnow
 from sessions import booking, personal_schedule
 from views import clash_warnings
 from views.event_choices import choices_html
@@ -23,9 +23,11 @@ from views.lookups import (
     session_with_days,
     session_with_event_or_404,
 )
+from views.zoom import join_is_open
 
 URL_PREFIXES = ("/events", "/sessions", "/registrations")
 bp = Blueprint("event_signup", __name__)
+DAY_LIST = "member/_day_list.html"
 
 
 def session_card_html(session, now):
@@ -33,6 +35,36 @@ def session_card_html(session, now):
     read it in one language and zone, so drawn once per version."""
     version = repr((rows_of(session), session.registration_is_open(now), viewer_timezone()))
     return drawn_once("member/_session_card.html", version, session=session, now=now)
+
+
+def my_session_context(mine, session, now):
+    """What the member's own card (member/_my_session.html) is drawn from: their
+    registration and the session's seats, drawn each time, and its days, drawn once per
+    version (a sign-up moves the seats, not the days)."""
+    others_open = OTHERS_OPEN.exists(event_id=session.event_id, session_id=session.id, now=now)
+    show_links = mine.status in Status.HOLDS_SEAT
+    return {
+        "mine": mine,
+        "session": session,
+        "now": now,
+        "has_alternatives": others_open,
+        "days": my_session_days(session, show_links, now),
+    }
+
+
+def my_session_days(session, show_links, now):
+    """The days on the member's own card (when, where, and for a seat holder the links), the
+    same for all who read them in one language and zone: drawn once per the days' rows, and
+    per what a Zoom day shows only its organizer or only at some times (the Join button
+    opens shortly before the start, the records after the end)."""
+    zoom_moments = show_links and tuple(
+        (day.zoom_organizer_id == g.user.id, join_is_open(day, now), day.end_at < now)
+        for day in session.day_list
+        if day.format == DayFormat.ZOOM
+    )
+    days = rows_of(session)[1]
+    shown = (days, show_links, zoom_moments, viewer_timezone(), request.script_root)
+    return drawn_once(DAY_LIST, repr(shown), session=session, show_links=show_links)
 
 
 def _open_others(*columns):
@@ -61,8 +93,8 @@ def event_context(event, error=None):
     my_session = mine and session_by_id(mine.session_id)
     context = {"event": event, "mine": mine, "now": now, "error": error, "my_session": None}
     if my_session and my_session.event_id == event.id:
-        others_open = OTHERS_OPEN.exists(event_id=event.id, session_id=my_session.id, now=now)
-        context |= {"my_session": session_with_days(my_session), "has_alternatives": others_open}
+        context |= my_session_context(mine, session_with_days(my_session), now)
+        context["my_session"] = context["session"]
     else:
         context["choices"] = choices_html(event.id, now)
     return context
@@ -108,15 +140,8 @@ def redraw_event(event, error=None, toast=None):
 def my_session_card(event, mine, toast):
     """After signing up or switching: the member's own card alone (a constant-size answer);
     the other sessions are hidden now and load only if "Change session" opens."""
-    now = utcnow()
     session = session_with_days(session_by_id(mine.session_id))  # its seats just moved
-    body = render_template(
-        "member/_my_session.html",
-        mine=mine,
-        session=session,
-        has_alternatives=OTHERS_OPEN.exists(event_id=event.id, session_id=session.id, now=now),
-        now=now,
-    )
+    body = render_template("member/_my_session.html", **my_session_context(mine, session, utcnow()))
     return make_response(body, trigger={"toast": toast})
 
 
