@@ -10,12 +10,13 @@ from accounts.access import allow
 from foundation.forms import row_id
 from foundation.i18n import viewer_timezone, zone_name
 from foundation.prepared import Prepared, slot
-from models import DayFormat, Registration, Role, Session, Status, utcnow
+from models import Day, DayFormat, Registration, Role, Session, Status, utcnow
 from sessions import booking, personal_schedule
 from views import clash_warnings
 from views.event_choices import choices_html
-from views.fragments import drawn_once, rows_of
+from views.fragments import drawn_once, drawn_once_from, rows_of
 from views.lookups import (
+    DAYS_OF_SESSIONS,
     attach_days,
     event_or_404,
     get_or_404,
@@ -28,6 +29,8 @@ from views.zoom import join_is_open
 URL_PREFIXES = ("/events", "/sessions", "/registrations")
 bp = Blueprint("event_signup", __name__)
 DAY_LIST = "member/_day_list.html"
+# Where a day's format sits in a row of DAYS_OF_SESSIONS (the day's columns come first).
+DAY_FORMAT = [field.name for field in Day._meta.sorted_fields].index("format")
 
 
 def session_card_html(session, now):
@@ -54,17 +57,27 @@ def my_session_context(mine, session, now):
 
 def my_session_days(session, show_links, now):
     """The days on the member's own card (when, where, and for a seat holder the links), the
-    same for all who read them in one language and zone: drawn once per the days' rows, and
-    per what a Zoom day shows only its organizer or only at some times (the Join button
-    opens shortly before the start, the records after the end)."""
-    zoom_moments = show_links and tuple(
-        (day.zoom_organizer_id == g.user.id, join_is_open(day, now), day.end_at < now)
-        for day in session.day_list
-        if day.format == DayFormat.ZOOM
+    same for all who read them in one language and zone: drawn once per the days' rows as
+    stored (objects are made only to draw them, or to ask a Zoom day what it shows), and per
+    what a Zoom day shows only its organizer or only at some times (the Join button opens
+    shortly before the start, the records after the end)."""
+    rows = DAYS_OF_SESSIONS.raw_rows([session.id])
+    zoom_moments = ()
+    if show_links and any(row[DAY_FORMAT] == DayFormat.ZOOM for row in rows):
+        zoom_moments = tuple(
+            (day.zoom_organizer_id == g.user.id, join_is_open(day, now), day.end_at < now)
+            for day in attach_days([session])[0].day_list
+            if day.format == DayFormat.ZOOM
+        )
+    shown = repr((rows, show_links, zoom_moments, viewer_timezone(), request.script_root))
+    return drawn_once_from(
+        DAY_LIST, shown, lambda: {"session": with_days(session), "show_links": show_links}
     )
-    days = rows_of(session)[1]
-    shown = (days, show_links, zoom_moments, viewer_timezone(), request.script_root)
-    return drawn_once(DAY_LIST, repr(shown), session=session, show_links=show_links)
+
+
+def with_days(session):
+    """`session` with its `day_list`, loaded unless it was already."""
+    return session if "day_list" in vars(session) else attach_days([session])[0]
 
 
 def _open_others(*columns):
@@ -93,7 +106,7 @@ def event_context(event, error=None):
     my_session = mine and session_by_id(mine.session_id)
     context = {"event": event, "mine": mine, "now": now, "error": error, "my_session": None}
     if my_session and my_session.event_id == event.id:
-        context |= my_session_context(mine, session_with_days(my_session), now)
+        context |= my_session_context(mine, my_session, now)
         context["my_session"] = context["session"]
     else:
         context["choices"] = choices_html(event.id, now)
@@ -140,7 +153,7 @@ def redraw_event(event, error=None, toast=None):
 def my_session_card(event, mine, toast):
     """After signing up or switching: the member's own card alone (a constant-size answer);
     the other sessions are hidden now and load only if "Change session" opens."""
-    session = session_with_days(session_by_id(mine.session_id))  # its seats just moved
+    session = session_by_id(mine.session_id)  # its seats just moved
     body = render_template("member/_my_session.html", **my_session_context(mine, session, utcnow()))
     return make_response(body, trigger={"toast": toast})
 
