@@ -289,13 +289,13 @@ def test_the_member_page_shows_a_renamed_session_and_a_moved_day_at_once(
 
 
 def test_the_lazy_cards_paths_are_their_routes(app):
-    from views import event_planning, event_signup
+    from views import admin_event_page, event_choices
 
     with app.test_request_context("/"):
         from flask import url_for
 
-        assert event_signup.card_path(7) == url_for("event_signup.session_card", session_id=7)
-        assert event_planning.card_path(7) == url_for("event_planning.session_card", session_id=7)
+        assert event_choices.card_path(7) == url_for("event_signup.session_card", session_id=7)
+        assert admin_event_page.card_path(7) == url_for("event_planning.session_card", session_id=7)
 
 
 def test_the_signed_in_user_is_read_fresh(sign_in):

@@ -7,7 +7,7 @@ from conftest import count_queries
 
 from models import Registration, Role, Session, Status, db
 from sessions import booking
-from views import event_signup, fragments
+from views import event_choices, fragments
 
 
 def plain(text):
@@ -182,7 +182,7 @@ def test_member_pages_issue_a_constant_number_of_queries(
         small_count, _page = page_queries(small, drawn_before)
         large_count, large_page = page_queries(large, drawn_before)
         assert small_count == large_count
-    first = event_signup.FIRST_SCREEN  # drawn; the others load as they scroll into view
+    first = event_choices.FIRST_SCREEN  # drawn; the others load as they scroll into view
     assert large_page.count("Sign up</button>") == first
     assert large_page.count('hx-trigger="revealed"') == 30 - first
     with db.connection_context():

@@ -14,18 +14,15 @@ from accounts.access import allow
 from foundation.forms import Invalid, row_id
 from foundation.i18n import current_company
 from foundation.prepared import Prepared, slot
-from meetings.zoom import connections as zoom_connections
 from meetings.zoom import meeting_sync
 from models import Day, DayFormat, Event, Reminder, Role, Session, User
 from sessions import planning, reminders
-from views.fragments import drawn_once, is_drawn, rows_of
+from views.admin_event_page import card_html, sessions_html, top_html
 from views.lookups import (
-    attach_days,
     attach_reminders,
     event_or_404,
     get_or_404,
     session_with_days,
-    stored_days,
     zoom_day_or_404,
 )
 
@@ -33,7 +30,6 @@ URL_PREFIXES = ("/admin/events", "/admin/sessions", "/admin/days", "/admin/remin
 bp = Blueprint("event_planning", __name__, url_prefix="/admin")
 bp.add_app_template_global(reminders.UNITS, "reminder_units")
 bp.add_app_template_global(reminders.MAX_PER_SESSION, "max_reminders_per_session")
-FIRST_SCREEN = 8  # session cards drawn with the page; the rest load as they scroll into view
 
 
 def event_session_or_404(session_id):
@@ -59,25 +55,6 @@ REMINDERS_OF = Prepared(
 )
 
 
-# The event page: the first screen's sessions whole, the others as places to load later.
-FIRST_SESSIONS = Prepared(
-    lambda: (
-        Session.select()
-        .where(Session.event == slot("event_id"))
-        .order_by(Session.id)
-        .limit(FIRST_SCREEN)
-    )
-)
-LATER_SESSIONS = Prepared(
-    lambda: (
-        Session.select(Session.id, Session.name)
-        .where(Session.event == slot("event_id"))
-        .order_by(Session.id)
-        .offset(FIRST_SCREEN)
-    )
-)
-
-
 def event_day_or_404(day_id):
     """A day of an event's session, with its Zoom meeting, session and event loaded."""
     day = DAY_WITH_SESSION.first(day_id=day_id)
@@ -89,39 +66,6 @@ def event_day_or_404(day_id):
 def card(session):
     """A session as its admin card shows it: with its days and reminders."""
     return attach_reminders([session_with_days(session)])[0]
-
-
-CARD = "admin/_session_card.html"
-
-
-def card_html(session, event):
-    """A session's admin card: the same for every admin, drawn once per version."""
-    return drawn_once(
-        CARD, _card_version(session, rows_of(session)[1], event), session=session, event=event
-    )
-
-
-def _card_version(session, days, event):
-    """What an admin card is drawn from: the session's rows (`days`: its days' rows, as
-    objects' data or as stored), its reminders, the company and the Zoom accounts."""
-    reminders = [reminder.__data__ for reminder in session.reminder_list]
-    company = sorted(current_company().__data__.items())
-    zoom_accounts = zoom_connections.accounts_version()  # a day's Zoom warnings follow the accounts
-    return repr((session.__data__, days, reminders, event.has_date, company, zoom_accounts))
-
-
-def first_screen_cards(sessions, event):
-    """{session id: card} for the event page's first screen. The days are read as stored
-    for the versions (no objects: most cards were drawn before), and loaded as objects, in
-    one query, only for the cards still to draw."""
-    attach_reminders(sessions)
-    days = stored_days(sessions)
-    versions = {session.id: _card_version(session, days[session.id], event) for session in sessions}
-    attach_days([session for session in sessions if not is_drawn(CARD, versions[session.id])])
-    return {
-        session.id: drawn_once(CARD, versions[session.id], session=session, event=event)
-        for session in sessions
-    }
 
 
 def invalid(template, errors, **context):
@@ -155,23 +99,9 @@ def create_event():
 @allow(Role.ADMIN)
 def event_page(event_id):
     event = event_or_404(event_id)
-    sessions = FIRST_SESSIONS.rows(event_id=event.id)
     return render_template(
-        "admin/event.html",
-        event=event,
-        sessions=sessions,
-        cards=first_screen_cards(sessions, event),
-        later_sessions=LATER_SESSIONS.rows(event_id=event.id),
-        card_path=card_path,
-        errors={},
-        form={},
+        "admin/event.html", event=event, top=top_html(event), session_list=sessions_html(event)
     )
-
-
-def card_path(session_id):
-    """Where a card below the first screen loads from (`session_card`): spelled here, as a
-    large event has a hundred of them and url_for for each cost more than the card."""
-    return f"{request.script_root}/admin/sessions/{session_id}"
 
 
 @bp.route("/events/<int:event_id>/header")

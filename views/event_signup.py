@@ -8,25 +8,29 @@ from htmx_flask import make_response
 
 from accounts.access import allow
 from foundation.forms import row_id
-from foundation.i18n import viewer_timezone
-from foundation.prepared import Prepared, PreparedByLength, slot
-from models import Registration, Role, Session, utcnow
+from foundation.i18n import viewer_timezone, zone_name
+from foundation.prepared import Prepared, slot
+from models import Day, DayFormat, Registration, Role, Session, Status, utcnow
 from sessions import booking, personal_schedule
 from views import clash_warnings
-from views.fragments import drawn_once, is_drawn, rows_of
+from views.event_choices import choices_html
+from views.fragments import drawn_once, drawn_once_from, rows_of
 from views.lookups import (
+    DAYS_OF_SESSIONS,
     attach_days,
     event_or_404,
     get_or_404,
     session_by_id,
     session_with_days,
     session_with_event_or_404,
-    stored_days,
 )
+from views.zoom import join_is_open
 
 URL_PREFIXES = ("/events", "/sessions", "/registrations")
 bp = Blueprint("event_signup", __name__)
-FIRST_SCREEN = 8  # session cards drawn with the event page; the rest load as they scroll
+DAY_LIST = "member/_day_list.html"
+# Where a day's format sits in a row of DAYS_OF_SESSIONS (the day's columns come first).
+DAY_FORMAT = [field.name for field in Day._meta.sorted_fields].index("format")
 
 
 def session_card_html(session, now):
@@ -36,92 +40,77 @@ def session_card_html(session, now):
     return drawn_once("member/_session_card.html", version, session=session, now=now)
 
 
-def first_screen_cards(sessions, now):
-    """{session id: card} for the sessions the event page draws. A card's version is its
-    rows as stored (the session's, its days'), so cards drawn before cost one query for all
-    their days and no objects; the days of cards still to draw are loaded as objects, in
-    one query for all of them."""
-    days, zone, template = stored_days(sessions), viewer_timezone(), "member/_session_card.html"
-    versions = {
-        session.id: repr(
-            (session.__data__, days[session.id], session.registration_is_open(now), zone)
-        )
-        for session in sessions
-    }
-    attach_days([s for s in sessions if not is_drawn(template, versions[s.id])])
+def my_session_context(mine, session, now):
+    """What the member's own card (member/_my_session.html) is drawn from: their
+    registration and the session's seats, drawn each time, and its days, drawn once per
+    version (a sign-up moves the seats, not the days)."""
+    others_open = OTHERS_OPEN.exists(event_id=session.event_id, session_id=session.id, now=now)
+    show_links = mine.status in Status.HOLDS_SEAT
     return {
-        session.id: drawn_once(template, versions[session.id], session=session, now=now)
-        for session in sessions
+        "mine": mine,
+        "session": session,
+        "now": now,
+        "has_alternatives": others_open,
+        "days": my_session_days(session, show_links, now),
     }
 
 
-SESSIONS_OF_EVENT = Prepared(
-    lambda: Session.select().where(Session.event == slot("event_id")).order_by(Session.id)
-)
-# What a card not yet shown needs: enough to place it, name it and load it later.
-SESSION_PLACES = Prepared(
-    lambda: (
-        Session.select(Session.id, Session.name, Session.registration_end_at, Session.cancelled_at)
-        .where(Session.event == slot("event_id"))
+def my_session_days(session, show_links, now):
+    """The days on the member's own card (when, where, and for a seat holder the links), the
+    same for all who read them in one language and zone: drawn once per the days' rows as
+    stored (objects are made only to draw them, or to ask a Zoom day what it shows), and per
+    what a Zoom day shows only its organizer or only at some times (the Join button opens
+    shortly before the start, the records after the end)."""
+    rows = DAYS_OF_SESSIONS.raw_rows([session.id])
+    zoom_moments = ()
+    if show_links and any(row[DAY_FORMAT] == DayFormat.ZOOM for row in rows):
+        zoom_moments = tuple(
+            (day.zoom_organizer_id == g.user.id, join_is_open(day, now), day.end_at < now)
+            for day in attach_days([session])[0].day_list
+            if day.format == DayFormat.ZOOM
+        )
+    shown = repr((rows, show_links, zoom_moments, viewer_timezone(), request.script_root))
+    return drawn_once_from(
+        DAY_LIST, shown, lambda: {"session": with_days(session), "show_links": show_links}
+    )
+
+
+def with_days(session):
+    """`session` with its `day_list`, loaded unless it was already."""
+    return session if "day_list" in vars(session) else attach_days([session])[0]
+
+
+def _open_others(*columns):
+    """The event's open sessions other than the member's, by id."""
+    return (
+        Session.select(*columns)
+        .where(
+            Session.event == slot("event_id"),
+            Session.id != slot("session_id"),
+            Session.cancelled_at.is_null(),
+            Session.registration_end_at.is_null() | (Session.registration_end_at > slot("now")),
+        )
         .order_by(Session.id)
     )
-)
-WHOLE_SESSIONS = PreparedByLength(
-    lambda ids: Session.select().where(Session.id.in_(ids)), longest=FIRST_SCREEN
-)
 
 
-def card_path(session_id):
-    """Where a card not yet shown loads from (`session_card`, below): spelled here because
-    a large event has a hundred of them, and building each address through url_for cost
-    more than drawing the card."""
-    return f"{request.script_root}/sessions/{session_id}/card"
+OPEN_OTHERS = Prepared(_open_others)
+OTHERS_OPEN = Prepared(lambda: _open_others(Session.id).limit(1))
 
 
-def event_context(event, error=None, whole=False):
-    """What the event's body shows. The sessions below the first screen are loaded as
-    places only (id, name, registration end), unless `whole` asks for every one in full."""
+def event_context(event, error=None):
+    """What the event's body shows: the member's own session when they hold one (the others
+    load when "Change session" opens), else the sessions they can choose from."""
     now = utcnow()
-    loaded = SESSIONS_OF_EVENT if whole else SESSION_PLACES
-    sessions = loaded.rows(event_id=event.id)
     mine = booking.live_registration(g.user, event)
-    open_sessions = [s for s in sessions if s.registration_is_open(now)]
-    closed = sorted(
-        (s for s in sessions if not s.registration_is_open(now)),
-        key=lambda s: s.registration_end_at,
-        reverse=True,  # newest to oldest by registration end
-    )
-    my_session = next((s for s in sessions if mine and s.id == mine.session_id), None)
-    # Days for what the first screen shows; the other cards load as they scroll into view.
-    shown = [my_session] if my_session else (open_sessions + closed)[:FIRST_SCREEN]
-    if not whole:
-        shown = _in_full(shown, [open_sessions, closed])
-        my_session = shown[0] if my_session else None
-    if my_session:
-        attach_days(shown)
-    cards = {} if my_session else first_screen_cards(shown, now)
-    alternatives = [s for s in open_sessions if not my_session or s.id != my_session.id]
-    return {
-        "event": event,
-        "mine": mine,
-        "my_session": my_session,
-        "open_sessions": open_sessions,
-        "closed_sessions": closed,
-        "alternatives": alternatives,
-        "has_alternatives": bool(alternatives),
-        "now": now,
-        "error": error,
-        "cards": cards,
-        "card_path": card_path,
-    }
-
-
-def _in_full(places, lists):
-    """The sessions of `places` loaded whole, put in their places in each of `lists`."""
-    whole = {session.id: session for session in WHOLE_SESSIONS.rows([s.id for s in places])}
-    for sessions in lists:
-        sessions[:] = [whole.get(session.id, session) for session in sessions]
-    return [whole[session.id] for session in places]
+    my_session = mine and session_by_id(mine.session_id)
+    context = {"event": event, "mine": mine, "now": now, "error": error, "my_session": None}
+    if my_session and my_session.event_id == event.id:
+        context |= my_session_context(mine, my_session, now)
+        context["my_session"] = context["session"]
+    else:
+        context["choices"] = choices_html(event.id, now)
+    return context
 
 
 def visible_event_session_or_404(session_id):
@@ -144,7 +133,16 @@ def visible_event_or_404(event_id):
 @allow(Role.MEMBER)
 def event_page(event_id):
     event = visible_event_or_404(event_id)
-    return render_template("member/event.html", **event_context(event))
+    context = event_context(event)
+    return render_template("member/event.html", event_header=event_header_html(event), **context)
+
+
+def event_header_html(event):
+    """The page's top (the event's title and description, the zone times are shown in),
+    drawn once per what it shows: the zone's name holds its offset now."""
+    zone_label = zone_name(viewer_timezone())
+    version = repr((event.title, event.description, zone_label, request.script_root))
+    return drawn_once("member/_event_header.html", version, event=event, zone_label=zone_label)
 
 
 def redraw_event(event, error=None, toast=None):
@@ -152,32 +150,11 @@ def redraw_event(event, error=None, toast=None):
     return make_response(body, 422 if error else 200, trigger={"toast": toast} if toast else None)
 
 
-OTHERS_OPEN = Prepared(
-    lambda: (
-        Session.select(Session.id)
-        .where(
-            Session.event == slot("event_id"),
-            Session.id != slot("session_id"),
-            Session.cancelled_at.is_null(),
-            Session.registration_end_at.is_null() | (Session.registration_end_at > slot("now")),
-        )
-        .limit(1)
-    )
-)
-
-
 def my_session_card(event, mine, toast):
     """After signing up or switching: the member's own card alone (a constant-size answer);
     the other sessions are hidden now and load only if "Change session" opens."""
-    now = utcnow()
-    session = session_with_days(session_by_id(mine.session_id))  # its seats just moved
-    body = render_template(
-        "member/_my_session.html",
-        mine=mine,
-        session=session,
-        has_alternatives=OTHERS_OPEN.exists(event_id=event.id, session_id=session.id, now=now),
-        now=now,
-    )
+    session = session_by_id(mine.session_id)  # its seats just moved
+    body = render_template("member/_my_session.html", **my_session_context(mine, session, utcnow()))
     return make_response(body, trigger={"toast": toast})
 
 
@@ -285,9 +262,12 @@ def withdraw(registration_id):
 def alternatives(registration_id):
     """The other open sessions of the member's event, when "Change session" opens."""
     mine = my_registration_or_404(registration_id)
-    context = event_context(visible_event_or_404(mine.event_id), whole=True) | {"mine": mine}
-    attach_days(context["alternatives"])
-    return render_template("member/_alternatives.html", **context)
+    event = visible_event_or_404(mine.event_id)
+    now = utcnow()
+    others = OPEN_OTHERS.rows(event_id=event.id, session_id=mine.session_id, now=now)
+    return render_template(
+        "member/_alternatives.html", alternatives=attach_days(others), mine=mine, now=now
+    )
 
 
 @bp.route("/sessions/<int:session_id>/card")

@@ -16,11 +16,18 @@ CACHE_SIZE = 4000
 def drawn_once(template, version, **context):
     """`template` rendered with `context`, from the cache when `version` (a repr of what it
     shows) and the viewer's language were drawn before."""
+    return drawn_once_from(template, version, lambda: context)
+
+
+def drawn_once_from(template, version, context_of):
+    """`drawn_once` for a fragment whose context costs more than a lookup to build:
+    `context_of()` runs only when the fragment is drawn."""
     key = (template, version, str(get_locale()))
     html = CACHE.get(key)
     if html is None:
         if len(CACHE) >= CACHE_SIZE:
             CACHE.clear()
+        context = context_of()
         page_salt, g.element_id_salt = g.get("element_id_salt"), fresh_id_salt()
         try:  # the fragment's ids will sit among other pages' ids
             html = Markup(render_template(template, **context))
