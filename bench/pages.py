@@ -39,9 +39,10 @@ and the server-side p50 and p95), a `phases <case> <scale>: total=… budget=…
 profiled case, and last `pages member_ratio=<r> admin_ratio=<r> member10_ratio=<r>
 admin10_ratio=<r> daysave_p95_ms=<n> daysave_bytes=<n> daysave_sql_10x=<n>
 member_cpu_ms=<n> admin_cpu_ms=<n> member10_cpu_ms=<n> admin10_cpu_ms=<n>
-daysave10_cpu_ms=<n> bare_cpu_ms=<n> client=wrk-t2-c32`: the ratios at 1x and 10x, the
-day save at 10x (the session of 200 participants: server-side p95, bytes, statements),
-and the server's CPU per request. The exit status is 1 when an answer was not 200 or the
+daysave10_cpu_ms=<n> bare_cpu_ms=<n> worker_rss_mb=<n> client=wrk-t2-c32`: the ratios at 1x
+and 10x, the day save at 10x (the session of 200 participants: server-side p95, bytes,
+statements), the server's CPU per request, and the largest web worker's resident memory
+after the load (at either scale). The exit status is 1 when an answer was not 200 or the
 days' SEQUENCE did not grow once per save. Nothing listens beyond 127.0.0.1; servers,
 PostgreSQL and the temp dir are removed at the end, also on failure.
 """
@@ -286,10 +287,11 @@ def run_scale(work, bare, scale, plan, postgres):
         with harness.convene(url, work, f"convene-{scale}x") as server:
             say(f"{scale}x: {harness.setup_line(postgres, server)}")
             results = measure(server, bare, seeded, saves, counts, plan)
+            rss_mb = server.worker_rss_mb()
         changed = sequences(seeded.days) - before
     if changed != saves.saved:
         say(f"FAILED at {scale}x: {saves.saved} day saves answered 200, SEQUENCE grew {changed}")
-    return results, lines, changed == saves.saved
+    return results, lines, changed == saves.saved, rss_mb
 
 
 # Report ------------------------------------------------------------------------------------
@@ -317,7 +319,7 @@ def table(all_results):
             )
 
 
-def last_line(one, ten):
+def last_line(one, ten, rss_mb):
     loads = [result for results in (one, ten) for result in results.values()]
     bare_cpu_ms = sum(r.baseline.cpu_ms for r in loads) / len(loads)
     return (
@@ -331,24 +333,25 @@ def last_line(one, ten):
         f"member10_cpu_ms={ten['member'].load.cpu_ms:.2f} "
         f"admin10_cpu_ms={ten['admin'].load.cpu_ms:.2f} "
         f"daysave10_cpu_ms={ten['daysave'].load.cpu_ms:.2f} "
-        f"bare_cpu_ms={bare_cpu_ms:.2f} client={wrk.CLIENT}"
+        f"bare_cpu_ms={bare_cpu_ms:.2f} worker_rss_mb={rss_mb:.0f} client={wrk.CLIENT}"
     )
 
 
 def main():
     args = harness.arguments(__doc__, with_postgres=True)
     plan = QUICK if args.quick else FULL
-    all_results, phase_lines, sequences_ok = {}, [], True
+    all_results, phase_lines, sequences_ok, rss_mb = {}, [], True, 0.0
     with harness.workspace("pages") as work, wrk.bare_hello(work) as bare:
         for scale in (1, 10):
-            all_results[scale], lines, ok = run_scale(work, bare, scale, plan, args.postgres)
+            all_results[scale], lines, ok, rss = run_scale(work, bare, scale, plan, args.postgres)
+            rss_mb = max(rss_mb, rss)
             phase_lines += lines
             sequences_ok = sequences_ok and ok
     table(all_results)
     say(f"load average {Path('/proc/loadavg').read_text().split()[:3]}")
     for line in phase_lines:
         say(line)
-    say(last_line(all_results[1], all_results[10]))
+    say(last_line(all_results[1], all_results[10], rss_mb))
     odd = any(
         set(result.load.statuses()) != {200}
         for results in all_results.values()

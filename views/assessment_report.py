@@ -8,13 +8,12 @@ from types import SimpleNamespace
 
 import click
 from flask import Blueprint, abort, current_app, g, render_template
-from flask_babel import get_locale
 
 from accounts.access import allow
 from assessments import report
 from foundation.downloads import download
 from foundation.exports import csv_download
-from foundation.i18n import pick_text
+from foundation.i18n import locale_code, pick_text
 from models import (
     AssessmentParticipant,
     AssessmentSession,
@@ -43,7 +42,7 @@ def readable_detail_or_404(session_id):
 def report_html(detail, for_pdf=False):
     session = Session.get_by_id(detail.session_id)
     available = report.is_available(detail, utcnow())
-    reports = report.session_report(detail, str(get_locale())) if available else []
+    reports = report.session_report(detail, locale_code()) if available else []
     return render_template(
         "assessments/report.html",
         detail=detail,
@@ -125,7 +124,7 @@ def report_csv(session_id):
     detail = readable_detail_or_404(session_id)
     if not report.is_available(detail, utcnow()):
         abort(404)
-    reports = report.session_report(detail, str(get_locale()))
+    reports = report.session_report(detail, locale_code())
     return csv_download(report.score_rows(reports), f"assessment-scores-{session_id}.csv")
 
 

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import click
 from flask import Blueprint, abort, g, render_template, request, url_for
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from htmx_flask import make_response
 
 from accounts.access import allow
 from foundation.exports import csv_download
-from foundation.i18n import current_company
+from foundation.i18n import current_company, locale_code
 from imports import lifecycle
 from models import Role, Upload, UploadKind, User, db
 from sessions import bulk_upload
@@ -67,7 +67,7 @@ def upload():
         return _form_problem(_("Choose a CSV file to check or upload."))
     try:
         started = bulk_upload.start_upload(
-            g.user, file.filename, file.read(), current_company(), is_check, str(get_locale())
+            g.user, file.filename, file.read(), current_company(), is_check, locale_code()
         )
     except bulk_upload.FileProblem as problem:
         return _form_problem(problem.message)

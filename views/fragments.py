@@ -4,10 +4,10 @@ nothing has to be forgotten by hand. One per worker process, cleared when it gro
 size; use it only for fragments that are the same for everyone who sees that version."""
 
 from flask import g, render_template
-from flask_babel import get_locale
 from markupsafe import Markup
 
 from foundation.forms import fresh_id_salt
+from foundation.i18n import locale_code
 
 CACHE = {}
 CACHE_SIZE = 4000
@@ -22,7 +22,7 @@ def drawn_once(template, version, **context):
 def drawn_once_from(template, version, context_of):
     """`drawn_once` for a fragment whose context costs more than a lookup to build:
     `context_of()` runs only when the fragment is drawn."""
-    key = (template, version, str(get_locale()))
+    key = (template, version, locale_code())
     html = CACHE.get(key)
     if html is None:
         if len(CACHE) >= CACHE_SIZE:
@@ -39,7 +39,7 @@ def drawn_once_from(template, version, context_of):
 
 def is_drawn(template, version):
     """Whether `drawn_once` has `template` at `version` in the viewer's language."""
-    return (template, version, str(get_locale())) in CACHE
+    return (template, version, locale_code()) in CACHE
 
 
 def rows_of(session):

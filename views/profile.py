@@ -5,14 +5,13 @@ zone field (the profile's, the company's, a session's) asks for."""
 import secrets
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from htmx_flask import make_response
 
 from accounts import access, administration
 from accounts.access import allow, limiter
 from foundation.forms import FormReader, Invalid
-from foundation.i18n import enabled_locales
+from foundation.i18n import enabled_locales, locale_code
 from foundation.schedule import canonical, is_timezone
 from foundation.zone_search import find_zones
 from models import Role, User
@@ -105,7 +104,7 @@ def zone_options():
     the zones what is typed in `q` finds, the browser's own zone (`browser`, else the `tz`
     cookie app.js keeps) first, each named as the reader knows it."""
     browser_zone = request.args.get("browser") or request.cookies.get("tz", "")
-    zones = find_zones(request.args.get("q", ""), str(get_locale()), browser_zone)
+    zones = find_zones(request.args.get("q", ""), locale_code(), browser_zone)
     return render_template(
         "member/_zone_options.html",
         zones=zones[:ZONE_OPTIONS],
