@@ -23,7 +23,7 @@ from foundation.forms import Invalid
 from meetings import bigbluebutton
 from meetings.platforms import MeetingPlatform, check_meeting
 from models import Role, User, db
-from sessions import hosting, mentoring, personal_schedule
+from sessions import history, hosting, mentoring, personal_schedule
 from sessions.bulk_memory import PlanMemory
 from sessions.bulk_rows import (
     CATEGORIES,
@@ -229,9 +229,10 @@ class Plan:
 
     def _at_once(self, what, pending, write):
         """Run `write` in a savepoint; False when it failed (then the rows go one by one,
-        and each says why)."""
+        and each says why). Its history entries are written together at its end, inside the
+        savepoint: a failure drops them with the changes."""
         try:
-            with db.atomic():
+            with db.atomic(), history.batch():  # the kind's entries in one INSERT
                 write()
         except Exception:  # any failure
             log.warning("writing %d %s sessions at once failed", len(pending), what, exc_info=True)

@@ -3,7 +3,10 @@ in a few statements per batch instead of some twenty per session, inside the cal
 transaction after it has checked every row there (`rules.check`). A single `edit` is
 `write_edits` of one session."""
 
+import json
+
 from foundation.bulk_insert import insert_rows
+from foundation.prepared import Prepared, slot
 from messaging import notifications
 from models import (
     Day,
@@ -182,6 +185,25 @@ def edit_many(edits, company, now=None):
         raise seats_full(refusal) from refusal
 
 
+# What an edit writes to every session it changes: built once (a bulk file edits
+# thousands); JSON values are bound as text.
+SESSION_TEXTS = Prepared(
+    lambda: Session.update(
+        {name: slot(name) for name in ("name", "description", "timezone", "registration_end_at")}
+    ).where(Session.id == slot("session_id"))
+)
+DETAILS_TAGS = Prepared(
+    lambda: MentoringDetails.update({kind: slot(kind) for kind in TagKind.values()}).where(
+        MentoringDetails.session == slot("session_id")
+    )
+)
+DETAILS_TAGS_AND_IMAGE = Prepared(
+    lambda: MentoringDetails.update(
+        {kind: slot(kind) for kind in (*TagKind.values(), "image_name")}
+    ).where(MentoringDetails.session == slot("session_id"))
+)
+
+
 def write_edits(edits, company, now):
     """Inside a write transaction, the mentors locked, each (session, day, values) checked
     and its session and day read there: write the new values. Who was invited and who is
@@ -206,16 +228,18 @@ def write_edits(edits, company, now):
     for session, day, values in edits:
         start_at, end_at = as_utc(values.start_at), as_utc(values.end_at)
         names = dict(session.name) | {company.default_locale: values.title.strip()}
-        Session.update(
-            name=names,
+        SESSION_TEXTS.run(
+            session_id=session.id,
+            name=json.dumps(names),
             description=values.description.strip(),
             timezone=values.timezone or session.timezone,
             registration_end_at=start_at,
-        ).where(Session.id == session.id).execute()
-        image = {} if values.image_name is None else {"image_name": values.image_name}
-        MentoringDetails.update(
-            **{kind: clean_tags(getattr(values, kind)) for kind in TagKind.values()}, **image
-        ).where(MentoringDetails.session == session.id).execute()
+        )
+        tags = {kind: json.dumps(clean_tags(getattr(values, kind))) for kind in TagKind.values()}
+        if values.image_name is None:
+            DETAILS_TAGS.run(session_id=session.id, **tags)
+        else:
+            DETAILS_TAGS_AND_IMAGE.run(session_id=session.id, image_name=values.image_name, **tags)
         meeting = meeting_for(values)[0]
         is_told = session.id in told
         if hosting.move_day_only(day, start_at, end_at, meeting, is_told) and is_told:
