@@ -14,6 +14,7 @@ again without them).
 """
 
 import logging
+from contextlib import nullcontext
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -196,6 +197,7 @@ class Plan:
             "deleted",
             pending,
             lambda: mentoring.delete_many([session for _r, session, _o in pending]),
+            gathered=False,
         ):
             return
         for row, session, outcome in pending:
@@ -227,12 +229,13 @@ class Plan:
             except Invalid as refusal:
                 self._refuse(row, outcome, refusal)
 
-    def _at_once(self, what, pending, write):
+    def _at_once(self, what, pending, write, gathered=True):
         """Run `write` in a savepoint; False when it failed (then the rows go one by one,
-        and each says why). Its history entries are written together at its end, inside the
-        savepoint: a failure drops them with the changes."""
+        and each says why). `gathered`: its history entries are written together at its
+        end, inside the savepoint (a failure drops them with the changes); a deletion's
+        must be written before its sessions go."""
         try:
-            with db.atomic(), history.batch():  # the kind's entries in one INSERT
+            with db.atomic(), history.batch() if gathered else nullcontext():
                 write()
         except Exception:  # any failure
             log.warning("writing %d %s sessions at once failed", len(pending), what, exc_info=True)
