@@ -9,6 +9,8 @@ name (all with the same keys); `returning` a field whose values come back in row
 constraint (INSERT OR IGNORE / ON CONFLICT DO NOTHING).
 """
 
+from datetime import datetime
+
 import peewee as pw
 
 from models import db
@@ -43,17 +45,22 @@ def insert_rows(model, rows, returning=None, ignore=False):
     tail = " ON CONFLICT DO NOTHING" if ignore and not sqlite else ""
     if returning is not None:
         tail += f' RETURNING "{returning.column_name}"'
-    convert = [_converter(field, sqlite) for field in fields[: len(given)]]
-    filled = [(_converter(field, sqlite), default) for field, default in defaults]
+    convert = [
+        (name, _converter(field, sqlite))
+        for name, field in zip(given, fields[: len(given)], strict=True)
+    ]
+    # Defaults once per call: the rows of one statement are written at one moment.
+    filled = [
+        _converter(field, sqlite)(default() if callable(default) else default)
+        for field, default in defaults
+    ]
     found = []
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]
         params = []
         for row in chunk:
-            params += [to_db(row[name]) for name, to_db in zip(given, convert, strict=True)]
-            params += [
-                to_db(default() if callable(default) else default) for to_db, default in filled
-            ]
+            params += [to_db(row[name]) for name, to_db in convert]
+            params += filled
         sql = f'{head} "{meta.table_name}" ({columns}) VALUES ' + ", ".join([row_sql] * len(chunk))
         cursor = db.execute_sql(sql + tail, params)
         if returning is not None:
@@ -63,8 +70,28 @@ def insert_rows(model, rows, returning=None, ignore=False):
 
 def _converter(field, sqlite):
     """The field's value as the database takes it (peewee's `db_value`; JSON as text, which
-    `json(?)` reads, on SQLite)."""
+    `json(?)` reads, on SQLite). A value already of the type the field writes goes as it
+    is: peewee's conversion would give it back unchanged, at a cost per value."""
     if sqlite and isinstance(field, pw.JSONField):
         dumps = field._dumps
         return lambda value: None if value is None else dumps(value)
-    return field.db_value
+    db_value = field.db_value
+    plain = _plain_type(field)
+    if plain is None:
+        return db_value
+    return lambda value: value if value is None or type(value) is plain else db_value(value)
+
+
+def _plain_type(field):
+    """The Python type a field writes unchanged, if it has one."""
+    if isinstance(field, pw.ForeignKeyField):
+        field = field.rel_field
+    if isinstance(field, pw.IntegerField | pw.AutoField):
+        return int
+    if isinstance(field, pw.CharField | pw.TextField):
+        return str
+    if isinstance(field, pw.BooleanField):
+        return bool
+    if isinstance(field, pw.DateTimeField):
+        return datetime
+    return None

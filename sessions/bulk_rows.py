@@ -94,6 +94,10 @@ def _cell_text(cell):
         return cell.strftime("%H:%M")
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
+    if isinstance(cell, str) and cell.isascii() and cell.isprintable():
+        # Most cells: no control character, line break or invisible letter to clean, so
+        # `cell_text` would only strip them (a file has hundreds of thousands of cells).
+        return cell.strip()
     return cell_text(cell)
 
 

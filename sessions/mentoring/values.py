@@ -5,6 +5,7 @@ accounts for a file's addresses, who is invited) and the meeting they describe."
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 
@@ -64,13 +65,18 @@ def read_session_type(text):
 
 def clean_tags(labels):
     """Labels trimmed, inner spaces collapsed, duplicates (ignoring case) dropped."""
+    return list(_clean_tags(tuple(str(label) for label in labels or [])))
+
+
+@lru_cache(maxsize=1024)  # a bulk file repeats a few lists of labels thousands of times
+def _clean_tags(labels):
     seen, result = set(), []
-    for label in labels or []:
-        text = re.sub(r"\s+", " ", str(label)).strip()
+    for label in labels:
+        text = re.sub(r"\s+", " ", label).strip()
         if text and text.casefold() not in seen:
             seen.add(text.casefold())
             result.append(text)
-    return result
+    return tuple(result)
 
 
 def may_create(user, company):
