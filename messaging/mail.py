@@ -58,8 +58,10 @@ def recipient_timezone(user):
     return user.timezone or current_company().timezone
 
 
-def _email_row(key, user, kind, context):
+def _email_row(key, user, kind, context, reader=None):
+    """`reader`: (locale, zone) the email is written in, when the caller knows them."""
     check_kind(kind)
+    locale, zone = reader or (recipient_locale(user), recipient_timezone(user))
     return {
         "next_attempt_at": utcnow() + hold_for(kind),
         "key": key[:255],
@@ -67,8 +69,8 @@ def _email_row(key, user, kind, context):
         "user": user.id,
         "kind": kind,
         "context": context,
-        "locale": recipient_locale(user),
-        "zone": recipient_timezone(user),
+        "locale": locale,
+        "zone": zone,
     }
 
 
@@ -95,7 +97,13 @@ def queue_email(key, user, kind, **context):
 def queue_emails(notices):
     """`queue_email` for many notices at once, [(key, user, kind, context)]: one statement
     per 500 (a bulk upload's confirmations)."""
-    rows = [_email_row(key, user, kind, context) for key, user, kind, context in notices]
+    readers = {}  # an account's (locale, timezone) -> what its emails are written in
+    rows = []
+    for key, user, kind, context in notices:
+        pair = (user.locale, user.timezone)
+        if pair not in readers:  # the same few for thousands of people
+            readers[pair] = (recipient_locale(user), recipient_timezone(user))
+        rows.append(_email_row(key, user, kind, context, readers[pair]))
     insert_rows(Email, rows, ignore=True)
 
 
