@@ -10,6 +10,8 @@ constraint (INSERT OR IGNORE / ON CONFLICT DO NOTHING).
 """
 
 from datetime import datetime
+from itertools import chain
+from operator import itemgetter
 
 import peewee as pw
 
@@ -45,22 +47,24 @@ def insert_rows(model, rows, returning=None, ignore=False):
     tail = " ON CONFLICT DO NOTHING" if ignore and not sqlite else ""
     if returning is not None:
         tail += f' RETURNING "{returning.column_name}"'
-    convert = [
-        (name, _converter(field, sqlite))
-        for name, field in zip(given, fields[: len(given)], strict=True)
-    ]
+    convert = [_converter(field, sqlite) for field in fields[: len(given)]]
     # Defaults once per call: the rows of one statement are written at one moment.
     filled = [
-        _converter(field, sqlite)(default() if callable(default) else default)
+        _converter(field, sqlite)[1](default() if callable(default) else default)
         for field, default in defaults
     ]
+    read = itemgetter(*given) if len(given) > 1 else lambda row: (row[given[0]],)
     found = []
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]
-        params = []
-        for row in chunk:
-            params += [to_db(row[name]) for name, to_db in convert]
-            params += filled
+        columns_of_chunk = [
+            _column_as_written(column, plain, to_db)
+            for column, (plain, to_db) in zip(
+                zip(*map(read, chunk), strict=True), convert, strict=True
+            )
+        ]
+        columns_of_chunk += [[value] * len(chunk) for value in filled]
+        params = list(chain.from_iterable(zip(*columns_of_chunk, strict=True)))
         sql = f'{head} "{meta.table_name}" ({columns}) VALUES ' + ", ".join([row_sql] * len(chunk))
         cursor = db.execute_sql(sql + tail, params)
         if returning is not None:
@@ -68,18 +72,23 @@ def insert_rows(model, rows, returning=None, ignore=False):
     return found
 
 
+def _column_as_written(column, plain, to_db):
+    """A column's values as the database takes them. When every value is of the type the
+    field writes unchanged (or None), the column goes as it is: peewee's conversion would
+    give each back unchanged, at a cost per value; the types are read at C speed."""
+    if plain is not None and set(map(type, column)) <= {plain, type(None)}:
+        return column
+    return [to_db(value) for value in column]
+
+
 def _converter(field, sqlite):
-    """The field's value as the database takes it (peewee's `db_value`; JSON as text, which
-    `json(?)` reads, on SQLite). A value already of the type the field writes goes as it
-    is: peewee's conversion would give it back unchanged, at a cost per value."""
+    """(the Python type the field writes unchanged or None, the conversion of a value as
+    the database takes it): peewee's `db_value`; JSON as text, which `json(?)` reads, on
+    SQLite."""
     if sqlite and isinstance(field, pw.JSONField):
         dumps = field._dumps
-        return lambda value: None if value is None else dumps(value)
-    db_value = field.db_value
-    plain = _plain_type(field)
-    if plain is None:
-        return db_value
-    return lambda value: value if value is None or type(value) is plain else db_value(value)
+        return None, lambda value: None if value is None else dumps(value)
+    return _plain_type(field), field.db_value
 
 
 def _plain_type(field):

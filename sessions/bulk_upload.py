@@ -28,7 +28,7 @@ from sessions.bulk_rows import COLUMNS, ID, Sheet, headings, parse_row, read_she
 
 __all__ = ["FileProblem", "COLUMNS"]
 
-BATCH = 250  # rows per write transaction
+BATCH = 500  # rows per write transaction
 
 
 class RowStatus(Choices):

@@ -4,6 +4,7 @@ transaction after it has checked every row there (`rules.check`). A single `edit
 `write_edits` of one session."""
 
 import json
+from types import SimpleNamespace
 
 from foundation.bulk_insert import insert_rows
 from foundation.prepared import Prepared, slot
@@ -162,9 +163,10 @@ def _seat_invited(seats, now):
             for registration_id in registration_ids
         ],
     )
+    # What an invitation's key and context read of a registration: no model row per seat.
     notifications.registrations_confirmed(
         (
-            (Registration(id=registration_id, session=session_id, updated_at=now), person)
+            (SimpleNamespace(id=registration_id, session_id=session_id, updated_at=now), person)
             for registration_id, (session_id, person) in zip(registration_ids, seats, strict=True)
         ),
         kind="mentoring_invitation",  # invited mentees: the invitation, as in `rules._invite`
