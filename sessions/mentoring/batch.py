@@ -264,27 +264,30 @@ def invite_all(invitations, now):
     the others take theirs (the atomic step of booking), the invitations in one statement."""
     if not invitations:
         return
-    live = {}
+    live = {}  # (session id, user id) -> the id of their live registration
     session_ids = list({session.id for session, _mentee in invitations})
     user_ids = list({mentee.id for _session, mentee in invitations})
-    for registration in Registration.select().where(
+    query = Registration.select(Registration.session, Registration.user, Registration.id).where(
         Registration.session.in_(session_ids),
         Registration.user.in_(user_ids),
         Registration.status.not_in([Status.CANCELLED, Status.INVITED]),
-    ):
-        live.setdefault((registration.session_id, registration.user_id), registration)
+    )
+    for session_id, user_id, registration_id in query.tuples():
+        live.setdefault((session_id, user_id), registration_id)
     registration_ids = []
     for session, mentee in invitations:
-        registration = live.get((session.id, mentee.id))
+        registration_id = live.get((session.id, mentee.id))
         if session.event_id:  # one live registration per event: `live_in` looks there
             registration = booking.live_in(mentee, session)
-        registration = registration or booking.seat_inside(
-            session, mentee, now, "mentoring_invitation"
-        )
-        registration_ids.append(registration.id)
-    Invitation.insert_many(
-        [{"registration": rid, "invited_at": now} for rid in registration_ids]
-    ).on_conflict_ignore().execute()
+            registration_id = registration and registration.id
+        if registration_id is None:
+            registration_id = booking.seat_inside(session, mentee, now, "mentoring_invitation").id
+        registration_ids.append(registration_id)
+    insert_rows(
+        Invitation,
+        [{"registration": rid, "invited_at": now} for rid in registration_ids],
+        ignore=True,
+    )
 
 
 def delete_many(sessions):

@@ -57,6 +57,7 @@ class MentoringValues:
     image_name: str | None = None  # a stored image (foundation/images); None keeps, "" removes
 
 
+@lru_cache(maxsize=64)  # a bulk file spells the type a few ways thousands of times
 def read_session_type(text):
     """ "public" / "private" as typed ("Public", " PRIVATE "), or None."""
     folded = re.sub(r"\s+", "", (text or "").casefold())
@@ -65,7 +66,7 @@ def read_session_type(text):
 
 def clean_tags(labels):
     """Labels trimmed, inner spaces collapsed, duplicates (ignoring case) dropped."""
-    return list(_clean_tags(tuple(str(label) for label in labels or [])))
+    return list(_clean_tags(tuple(map(str, labels or ()))))
 
 
 @lru_cache(maxsize=1024)  # a bulk file repeats a few lists of labels thousands of times
