@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 
 from foundation.forms import Invalid
 from meetings import bigbluebutton
-from meetings.platforms import MeetingPlatform, check_meeting
+from meetings.platforms import MeetingPlatform
 from models import Role, User, db
 from sessions import history, hosting, mentoring, personal_schedule
 from sessions.bulk_memory import PlanMemory
@@ -136,7 +136,7 @@ class Plan:
                 **self.memory.loaded(session),
             )
             add_problems(row, problems)
-        note_meeting(row)
+        note_meeting(row, values)
         note_mentee_clashes(row, values, session, self.mentees_time, self.company.timezone)
         if row.is_valid and row.line in self.failed:
             add_problems(row, self.failed[row.line])
@@ -367,10 +367,10 @@ def add_problems(row, problems):
         row.refuse(column, f"{label}: {message}" if label else message)
 
 
-def note_meeting(row):
+def note_meeting(row, values):
     """How a tolerated meeting cell was read: a Zoom meeting number where the link
     belongs, a passcode that only Zoom uses."""
-    meeting, _problems = check_meeting(row.platform, row.link, "", row.passcode)
+    meeting = mentoring.checked_meeting(values)
     if row.link and "://" not in row.link and meeting.url and meeting.url != row.link:
         row.notes.append(
             _(

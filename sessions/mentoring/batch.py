@@ -27,9 +27,9 @@ from sessions.hosting import as_utc
 from sessions.mentoring.values import (
     SessionType,
     TagKind,
+    checked_meeting,
     clean_tags,
     invited_registrations,
-    meeting_for,
     read_session_type,
     seats_full,
     unique_people,
@@ -122,7 +122,7 @@ def _session_row(values, company, seats_taken, now):
 
 
 def _day_row(session_id, values):
-    meeting = meeting_for(values)[0]
+    meeting = checked_meeting(values)
     return {
         "session": session_id,
         "start_at": as_utc(values.start_at),
@@ -242,7 +242,7 @@ def write_edits(edits, company, now):
             DETAILS_TAGS.run(session_id=session.id, **tags)
         else:
             DETAILS_TAGS_AND_IMAGE.run(session_id=session.id, image_name=values.image_name, **tags)
-        meeting = meeting_for(values)[0]
+        meeting = checked_meeting(values)
         is_told = session.id in told
         if hosting.move_day_only(day, start_at, end_at, meeting, is_told) and is_told:
             moved.append(day.id)

@@ -124,6 +124,18 @@ def meeting_for(values):
     )
 
 
+def checked_meeting(values):
+    """The Meeting of values already checked (`meeting_for` without the problems)."""
+    return _meeting(
+        values.platform, values.meeting_url, values.meeting_id, values.passcode, values.link_later
+    )
+
+
+@lru_cache(maxsize=1024)  # a Meeting depends only on what was typed; a file repeats it
+def _meeting(platform, url, meeting_id, passcode, link_later):
+    return check_meeting(platform, url, meeting_id, passcode, link_later)[0]
+
+
 def seats_full(refusal):
     """A booking refusal ("Session seats full") as a problem of the mentees."""
     return Problems({"mentees": refusal.message})
