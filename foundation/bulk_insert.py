@@ -53,12 +53,14 @@ def insert_rows(model, rows, returning=None, ignore=False):
         _converter(field, sqlite)[1](default() if callable(default) else default)
         for field, default in defaults
     ]
+    if sqlite:
+        filled = [_sqlite_texts([value])[0] for value in filled]
     read = itemgetter(*given) if len(given) > 1 else lambda row: (row[given[0]],)
     found = []
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]
         columns_of_chunk = [
-            _column_as_written(column, plain, to_db)
+            _column_as_written(column, plain, to_db, sqlite)
             for column, (plain, to_db) in zip(
                 zip(*map(read, chunk), strict=True), convert, strict=True
             )
@@ -72,13 +74,22 @@ def insert_rows(model, rows, returning=None, ignore=False):
     return found
 
 
-def _column_as_written(column, plain, to_db):
+def _column_as_written(column, plain, to_db, sqlite):
     """A column's values as the database takes them. When every value is of the type the
     field writes unchanged (or None), the column goes as it is: peewee's conversion would
     give each back unchanged, at a cost per value; the types are read at C speed."""
-    if plain is not None and set(map(type, column)) <= {plain, type(None)}:
+    if plain is None or not set(map(type, column)) <= {plain, type(None)}:
+        column = [to_db(value) for value in column]
+    return _sqlite_texts(column) if sqlite and plain is datetime else column
+
+
+def _sqlite_texts(column):
+    """Datetimes as the text SQLite stores (what the driver's adapter writes, peewee's
+    too), each distinct value written once: a batch's rows share their moments."""
+    texts = {value: value.isoformat(" ") for value in set(column) if type(value) is datetime}
+    if not texts:
         return column
-    return [to_db(value) for value in column]
+    return [texts.get(value, value) for value in column]
 
 
 def _converter(field, sqlite):
