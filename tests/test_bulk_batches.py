@@ -1,14 +1,18 @@
 """A batch of a bulk file written at once gives every row the outcome, and the database
 the state, that writing its rows one at a time through the single-session rules gives:
-the same file is uploaded both ways and both must match one expected result."""
+the same file is uploaded both ways and both must match one expected result. Two uploads
+applied at the same time keep each other's mentors' times."""
 
+import threading
 from collections import Counter
 
 import pytest
 from peewee import fn
 
+from imports import lifecycle
 from models import (
     Broadcast,
+    Company,
     Day,
     Email,
     HistoryEntry,
@@ -17,11 +21,18 @@ from models import (
     Session,
     SessionKind,
     Status,
+    Upload,
     User,
     db,
 )
 from sessions import bulk_upload, mentoring
-from tests.test_bulk_plan import DAY, upload, world  # noqa: F401 - `world` is a fixture
+from tests.test_bulk_plan import (  # noqa: F401 - `world` is a fixture
+    BASE,
+    DAY,
+    csv_file,
+    upload,
+    world,
+)
 
 # Good rows, bad rows and rows that clash with an earlier row of the file, mixed; the rows
 # after a refused one still apply, and a later row sees what an earlier one freed.
@@ -183,3 +194,59 @@ def test_bulk_batch_gives_what_row_by_row_gives(backend, app, world, monkeypatch
         }
     )
     assert history == EXPECTED_HISTORY
+
+
+@pytest.mark.every_database
+def test_bulk_two_uploads_at_once_keep_each_other_out(backend, app, world):  # noqa: F811
+    """Two job workers apply two files at the same time, each clashing with the other at
+    one row: each file's other rows are all published, and of the two clashing rows exactly
+    one is, the other refused for the clash (the mentors' rows are locked per batch)."""
+    files = {
+        "first": [
+            {"title": "First 14", "Mentor(Email)": "m3@example.com", "Time (24 hrs)": "14:00"},
+            {"title": "First 16", "Mentor(Email)": "m3@example.com", "Time (24 hrs)": "16:00"},
+            {"title": "First 20", "Mentor(Email)": "m1@example.com", "Time (24 hrs)": "20:00"},
+        ],
+        "second": [
+            {"title": "Second 14", "Mentor(Email)": "m3@example.com", "Time (24 hrs)": "14:30"},
+            {"title": "Second 18", "Mentor(Email)": "m3@example.com", "Time (24 hrs)": "18:00"},
+            {"title": "Second 20", "Mentor(Email)": "m2@example.com", "Time (24 hrs)": "20:00"},
+        ],
+    }
+    uploads = {}
+    with app.test_request_context("/"), db.connection_context():
+        for name, rows in files.items():
+            data = csv_file([{**BASE, **row} for row in rows])
+            uploads[name] = bulk_upload.start_upload(
+                world["admin"], f"{name}.csv", data, Company.current(), False
+            ).id
+    ready, failures = threading.Barrier(2), []
+
+    def apply(upload_id):
+        try:
+            with app.test_request_context("/"), db.connection_context():
+                ready.wait(timeout=10)
+                lifecycle.process(upload_id)
+        except Exception as error:  # reported below, with the test's failure
+            failures.append(error)
+
+    workers = [threading.Thread(target=apply, args=(upload_id,)) for upload_id in uploads.values()]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert not failures
+
+    with app.test_request_context("/"), db.connection_context():
+        results = {
+            row.cells[2]: (row.status, row.message)
+            for upload_id in uploads.values()
+            for row in bulk_upload.result_rows(Upload.get_by_id(upload_id))
+        }
+        titles = {session.name["en"] for session in Session.select()}
+    clashing = {title: results.pop(title) for title in ("First 14", "Second 14")}
+    assert all(status == "published" for status, _message in results.values()), results
+    assert sorted(status for status, _m in clashing.values()) == ["invalid", "published"]
+    refused = next(message for status, message in clashing.values() if status == "invalid")
+    assert "Mentor Three already has a session at this time" in refused
+    assert titles >= set(results) and len(titles & set(clashing)) == 1
