@@ -45,8 +45,13 @@ def canonical(zone):
     return _links().get(zone, zone)  # a link may point at a link (backzone)
 
 
+@cache
+def _zone_names():
+    return frozenset(all_timezones())
+
+
 def is_timezone(name):
-    if not name or name not in set(all_timezones()):
+    if not name or name not in _zone_names():  # a set per call cost 25 µs a bulk row
         return False
     try:
         ZoneInfo(name)

@@ -58,17 +58,21 @@ def recipient_timezone(user):
     return user.timezone or current_company().timezone
 
 
-def _email_row(key, user, kind, context):
-    check_kind(kind)
+def _email_row(key, user, kind, context, reader=None, due_at=None):
+    """`reader`: (locale, zone) the email is written in, and `due_at`: when it may go (its
+    kind checked), when the caller knows them."""
+    if due_at is None:
+        due_at = utcnow() + hold_for(check_kind(kind))
+    locale, zone = reader or (recipient_locale(user), recipient_timezone(user))
     return {
-        "next_attempt_at": utcnow() + hold_for(kind),
+        "next_attempt_at": due_at,
         "key": key[:255],
         "to_address": user.email,
         "user": user.id,
         "kind": kind,
         "context": context,
-        "locale": recipient_locale(user),
-        "zone": recipient_timezone(user),
+        "locale": locale,
+        "zone": zone,
     }
 
 
@@ -95,7 +99,17 @@ def queue_email(key, user, kind, **context):
 def queue_emails(notices):
     """`queue_email` for many notices at once, [(key, user, kind, context)]: one statement
     per 500 (a bulk upload's confirmations)."""
-    rows = [_email_row(key, user, kind, context) for key, user, kind, context in notices]
+    readers = {}  # an account's (locale, timezone) -> what its emails are written in
+    due = {}  # a kind -> when its notices may go (they are all queued now)
+    now = utcnow()
+    rows = []
+    for key, user, kind, context in notices:
+        pair = (user.locale, user.timezone)
+        if pair not in readers:  # the same few for thousands of people
+            readers[pair] = (recipient_locale(user), recipient_timezone(user))
+        if kind not in due:
+            due[kind] = now + hold_for(check_kind(kind))
+        rows.append(_email_row(key, user, kind, context, readers[pair], due[kind]))
     insert_rows(Email, rows, ignore=True)
 
 
@@ -117,8 +131,8 @@ def queue_broadcasts(broadcasts):
         for key, kind, user_ids, context in broadcasts
         if user_ids
     ]
-    for start in range(0, len(rows), 500):
-        Broadcast.insert_many(rows[start : start + 500]).on_conflict_ignore().execute()
+    if rows:
+        insert_rows(Broadcast, rows, ignore=True)
 
 
 def expand_broadcasts():

@@ -58,9 +58,17 @@ def registration_confirmed(
 def registrations_confirmed(registrations, kind="registration_confirmed"):
     """`registration_confirmed` (or another `kind` of it, such as the mentoring invitation)
     for many new registrations at once, [(registration, user)]."""
+    stamps = {}  # a batch's registrations share one moment: its stamp is written once
+
+    def stamp(registration):
+        moment = registration.updated_at
+        if moment not in stamps:
+            stamps[moment] = _stamp(registration)
+        return stamps[moment]
+
     mail.queue_emails(
         (
-            f"{kind}:{registration.id}:{_stamp(registration)}",
+            f"{kind}:{registration.id}:{stamp(registration)}",
             user,
             kind,
             {"session_id": registration.session_id, "left_session_id": None},

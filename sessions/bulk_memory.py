@@ -9,13 +9,47 @@ wrote is in the database by then, and another writer may have added since), the 
 instead. Memory stays flat in the file's size.
 """
 
+from types import SimpleNamespace
+
 import peewee as pw
 
+from foundation.prepared import Prepared, slot
 from models import Day, MentoringDetails, Session, SessionKind, User, db
 from sessions import hosting, mentoring
 
-CHUNK = 500  # ids or emails per IN (...) query
-USERS_KEPT = 2_000  # people kept from one batch to the next
+CHUNK = 500  # ids, emails or mentors per query
+USERS_KEPT = 20_000  # people kept from one batch to the next (a few MB; a file names them again)
+
+
+def _slots_near():
+    """The live hosted sessions (with their day's times) of a list of (mentor id, start,
+    end) that overlap or touch its time and end at `now` or later: what a batch's clash
+    checks can meet, not each mentor's whole future. The list is a VALUES of CHUNK places,
+    so the statement is built once per process (places left over hold no one)."""
+    asked = pw.ValuesList(
+        [tuple(slot(f"{name}{n}") for name in "hse") for n in range(CHUNK)], alias="asked"
+    )
+    host_id, start_at, end_at = (getattr(asked.c, f"column{n}") for n in (1, 2, 3))
+    return (
+        Session.select(
+            Session.id, Session.host, Session.name, Session.timezone, Day.start_at, Day.end_at
+        )
+        .join(Day, on=(Day.session == Session.id))
+        .join_from(
+            Session,
+            asked,
+            on=(host_id == Session.host) & (Day.start_at <= end_at) & (Day.end_at >= start_at),
+        )
+        .where(
+            Session.kind.in_(hosting.HOSTED_KINDS),
+            Session.cancelled_at.is_null(),
+            Day.end_at >= slot("now"),
+        )
+        .tuples()
+    )
+
+
+SLOTS_NEAR = Prepared(_slots_near)
 
 
 def chunks(values):
@@ -64,13 +98,47 @@ class PlanMemory:
             for chunk in chunks(sorted(mentors)):
                 list(User.select(User.id).where(User.id.in_(chunk)).for_update())
             self._load_sessions(ids, lock=True)
-        if not self.apply:
-            mentors -= set(self.slots)
-        for chunk in chunks(mentors):
+        if self.apply:
+            self._load_slots_near(rows, mentors)
+            return
+        # A check keeps each mentor's sessions to come from batch to batch (with what the
+        # rows before did): loaded once, whole.
+        for chunk in chunks(mentors - set(self.slots)):
             for mentor_id in chunk:
                 self.slots[mentor_id] = {}
             for session in hosting.hosted_slots(chunk, self.now):
                 self.slots[session.host_id][session.id] = session
+
+    def _load_slots_near(self, rows, mentors):
+        """When applying, the slots are read again for every batch (the rows before wrote
+        theirs): only those near the batch's rows' times, per mentor from the earliest
+        start to the latest end of their rows, a superset of what a row can clash with."""
+        windows = {}
+        for row in rows:
+            if row.start_at is None or row.end_at is None:
+                continue
+            hosts = {self.users[row.mentor_email].id} if self.users.get(row.mentor_email) else set()
+            if self.sessions.get(row.session_id):
+                hosts.add(self.sessions[row.session_id].host_id)
+            for host_id in hosts:
+                start_at, end_at = windows.get(host_id, (row.start_at, row.end_at))
+                windows[host_id] = (min(start_at, row.start_at), max(end_at, row.end_at))
+        self.slots = {mentor_id: {} for mentor_id in mentors}
+        asked = list(windows.items())
+        for start in range(0, len(asked), CHUNK):
+            places = {"now": self.now}
+            chunk = asked[start : start + CHUNK]
+            for n in range(CHUNK):
+                host_id, (start_at, end_at) = chunk[n] if n < len(chunk) else (None, (None, None))
+                places |= {f"h{n}": host_id, f"s{n}": start_at, f"e{n}": end_at}
+            for session_id, host_id, name, zone, start_at, end_at in SLOTS_NEAR.rows(**places):
+                self.slots.setdefault(host_id, {})[session_id] = SimpleNamespace(
+                    id=session_id,
+                    host_id=host_id,
+                    name=name,
+                    timezone=zone,
+                    slot=SimpleNamespace(start_at=start_at, end_at=end_at),
+                )
 
     def _load_people(self, rows):
         if len(self.users) > USERS_KEPT:

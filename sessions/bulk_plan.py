@@ -14,6 +14,7 @@ again without them).
 """
 
 import logging
+from contextlib import nullcontext
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -21,9 +22,9 @@ from flask_babel import gettext as _
 
 from foundation.forms import Invalid
 from meetings import bigbluebutton
-from meetings.platforms import MeetingPlatform, check_meeting
+from meetings.platforms import MeetingPlatform
 from models import Role, User, db
-from sessions import hosting, mentoring, personal_schedule
+from sessions import history, hosting, mentoring, personal_schedule
 from sessions.bulk_memory import PlanMemory
 from sessions.bulk_rows import (
     CATEGORIES,
@@ -135,7 +136,7 @@ class Plan:
                 **self.memory.loaded(session),
             )
             add_problems(row, problems)
-        note_meeting(row)
+        note_meeting(row, values)
         note_mentee_clashes(row, values, session, self.mentees_time, self.company.timezone)
         if row.is_valid and row.line in self.failed:
             add_problems(row, self.failed[row.line])
@@ -196,6 +197,7 @@ class Plan:
             "deleted",
             pending,
             lambda: mentoring.delete_many([session for _r, session, _o in pending]),
+            gathered=False,
         ):
             return
         for row, session, outcome in pending:
@@ -227,11 +229,13 @@ class Plan:
             except Invalid as refusal:
                 self._refuse(row, outcome, refusal)
 
-    def _at_once(self, what, pending, write):
+    def _at_once(self, what, pending, write, gathered=True):
         """Run `write` in a savepoint; False when it failed (then the rows go one by one,
-        and each says why)."""
+        and each says why). `gathered`: its history entries are written together at its
+        end, inside the savepoint (a failure drops them with the changes); a deletion's
+        must be written before its sessions go."""
         try:
-            with db.atomic():
+            with db.atomic(), history.batch() if gathered else nullcontext():
                 write()
         except Exception:  # any failure
             log.warning("writing %d %s sessions at once failed", len(pending), what, exc_info=True)
@@ -363,10 +367,10 @@ def add_problems(row, problems):
         row.refuse(column, f"{label}: {message}" if label else message)
 
 
-def note_meeting(row):
+def note_meeting(row, values):
     """How a tolerated meeting cell was read: a Zoom meeting number where the link
     belongs, a passcode that only Zoom uses."""
-    meeting, _problems = check_meeting(row.platform, row.link, "", row.passcode)
+    meeting = mentoring.checked_meeting(values)
     if row.link and "://" not in row.link and meeting.url and meeting.url != row.link:
         row.notes.append(
             _(
@@ -380,10 +384,24 @@ def note_meeting(row):
 
 
 def mentees_time(rows, users, now):
-    """{user id: their live sessions to come} for every mentee a batch names: one query
-    per batch (per 500 people), so the clash notes cost the same for any file."""
-    mentees = {users.get(email) for row in rows for email in row.mentee_emails}
-    return personal_schedule.live_items_of_many([user.id for user in mentees if user], now)
+    """{(line, user id): their live sessions to come that overlap the row's time} for every
+    mentee a batch names: the database finds the overlaps (one query per 500 mentees named),
+    so the clash notes cost the same for any file and any schedule."""
+    wanted = [
+        (row.line, users[email].id, row.start_at, row.end_at)
+        for row in rows
+        if row.start_at and row.end_at
+        for email in row.mentee_emails
+        if users.get(email)
+    ]
+    found = personal_schedule.live_clashes_of_many(
+        [(user_id, start_at, end_at) for _line, user_id, start_at, end_at in wanted], now
+    )
+    return {
+        (line, user_id): items
+        for (line, user_id, _start, _end), items in zip(wanted, found, strict=True)
+        if items
+    }
 
 
 def note_mentee_clashes(row, values, session, known, zone):
@@ -394,7 +412,9 @@ def note_mentee_clashes(row, values, session, known, zone):
     interval = [(hosting.as_utc(values.start_at), hosting.as_utc(values.end_at))]
     exclude = session and personal_schedule.owner_of(session)
     for mentee in values.mentees:
-        clashes = personal_schedule.overlapping(known.get(mentee.id, []), interval, exclude)
+        clashes = personal_schedule.overlapping(
+            known.get((row.line, mentee.id), []), interval, exclude
+        )
         if clashes:
             title, when = personal_schedule.describe(clashes[0], values.timezone or zone)
             row.notes.append(

@@ -94,6 +94,10 @@ def _cell_text(cell):
         return cell.strftime("%H:%M")
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
+    if isinstance(cell, str) and cell.isascii() and cell.isprintable():
+        # Most cells: no control character, line break or invisible letter to clean, so
+        # `cell_text` would only strip them (a file has hundreds of thousands of cells).
+        return cell.strip()
     return cell_text(cell)
 
 
@@ -101,8 +105,12 @@ def _cells(raw):
     """{column index: cell} -> a list of texts, blanks and tabs around each taken off."""
     if not raw:
         return []
-    width = max(raw) + 1
-    return [_cell_text(raw.get(index)) for index in range(width)]
+    cells = list(map(raw.get, range(max(raw) + 1)))
+    if set(map(type, cells)) == {str}:  # a CSV row: when all of it is plain, strip only
+        joined = "".join(cells)
+        if joined.isascii() and joined.isprintable():
+            return [cell.strip() for cell in cells]
+    return [_cell_text(cell) for cell in cells]
 
 
 def headings(cells):

@@ -3,7 +3,11 @@ in a few statements per batch instead of some twenty per session, inside the cal
 transaction after it has checked every row there (`rules.check`). A single `edit` is
 `write_edits` of one session."""
 
+import json
+from types import SimpleNamespace
+
 from foundation.bulk_insert import insert_rows
+from foundation.prepared import Prepared, slot
 from messaging import notifications
 from models import (
     Day,
@@ -23,9 +27,9 @@ from sessions.hosting import as_utc
 from sessions.mentoring.values import (
     SessionType,
     TagKind,
+    checked_meeting,
     clean_tags,
     invited_registrations,
-    meeting_for,
     read_session_type,
     seats_full,
     unique_people,
@@ -118,7 +122,7 @@ def _session_row(values, company, seats_taken, now):
 
 
 def _day_row(session_id, values):
-    meeting = meeting_for(values)[0]
+    meeting = checked_meeting(values)
     return {
         "session": session_id,
         "start_at": as_utc(values.start_at),
@@ -159,9 +163,10 @@ def _seat_invited(seats, now):
             for registration_id in registration_ids
         ],
     )
+    # What an invitation's key and context read of a registration: no model row per seat.
     notifications.registrations_confirmed(
         (
-            (Registration(id=registration_id, session=session_id, updated_at=now), person)
+            (SimpleNamespace(id=registration_id, session_id=session_id, updated_at=now), person)
             for registration_id, (session_id, person) in zip(registration_ids, seats, strict=True)
         ),
         kind="mentoring_invitation",  # invited mentees: the invitation, as in `rules._invite`
@@ -180,6 +185,25 @@ def edit_many(edits, company, now=None):
         write_edits(edits, company, now or utcnow())
     except booking.BookingError as refusal:
         raise seats_full(refusal) from refusal
+
+
+# What an edit writes to every session it changes: built once (a bulk file edits
+# thousands); JSON values are bound as text.
+SESSION_TEXTS = Prepared(
+    lambda: Session.update(
+        {name: slot(name) for name in ("name", "description", "timezone", "registration_end_at")}
+    ).where(Session.id == slot("session_id"))
+)
+DETAILS_TAGS = Prepared(
+    lambda: MentoringDetails.update({kind: slot(kind) for kind in TagKind.values()}).where(
+        MentoringDetails.session == slot("session_id")
+    )
+)
+DETAILS_TAGS_AND_IMAGE = Prepared(
+    lambda: MentoringDetails.update(
+        {kind: slot(kind) for kind in (*TagKind.values(), "image_name")}
+    ).where(MentoringDetails.session == slot("session_id"))
+)
 
 
 def write_edits(edits, company, now):
@@ -206,17 +230,19 @@ def write_edits(edits, company, now):
     for session, day, values in edits:
         start_at, end_at = as_utc(values.start_at), as_utc(values.end_at)
         names = dict(session.name) | {company.default_locale: values.title.strip()}
-        Session.update(
-            name=names,
+        SESSION_TEXTS.run(
+            session_id=session.id,
+            name=json.dumps(names),
             description=values.description.strip(),
             timezone=values.timezone or session.timezone,
             registration_end_at=start_at,
-        ).where(Session.id == session.id).execute()
-        image = {} if values.image_name is None else {"image_name": values.image_name}
-        MentoringDetails.update(
-            **{kind: clean_tags(getattr(values, kind)) for kind in TagKind.values()}, **image
-        ).where(MentoringDetails.session == session.id).execute()
-        meeting = meeting_for(values)[0]
+        )
+        tags = {kind: json.dumps(clean_tags(getattr(values, kind))) for kind in TagKind.values()}
+        if values.image_name is None:
+            DETAILS_TAGS.run(session_id=session.id, **tags)
+        else:
+            DETAILS_TAGS_AND_IMAGE.run(session_id=session.id, image_name=values.image_name, **tags)
+        meeting = checked_meeting(values)
         is_told = session.id in told
         if hosting.move_day_only(day, start_at, end_at, meeting, is_told) and is_told:
             moved.append(day.id)
@@ -238,27 +264,30 @@ def invite_all(invitations, now):
     the others take theirs (the atomic step of booking), the invitations in one statement."""
     if not invitations:
         return
-    live = {}
+    live = {}  # (session id, user id) -> the id of their live registration
     session_ids = list({session.id for session, _mentee in invitations})
     user_ids = list({mentee.id for _session, mentee in invitations})
-    for registration in Registration.select().where(
+    query = Registration.select(Registration.session, Registration.user, Registration.id).where(
         Registration.session.in_(session_ids),
         Registration.user.in_(user_ids),
         Registration.status.not_in([Status.CANCELLED, Status.INVITED]),
-    ):
-        live.setdefault((registration.session_id, registration.user_id), registration)
+    )
+    for session_id, user_id, registration_id in query.tuples():
+        live.setdefault((session_id, user_id), registration_id)
     registration_ids = []
     for session, mentee in invitations:
-        registration = live.get((session.id, mentee.id))
+        registration_id = live.get((session.id, mentee.id))
         if session.event_id:  # one live registration per event: `live_in` looks there
             registration = booking.live_in(mentee, session)
-        registration = registration or booking.seat_inside(
-            session, mentee, now, "mentoring_invitation"
-        )
-        registration_ids.append(registration.id)
-    Invitation.insert_many(
-        [{"registration": rid, "invited_at": now} for rid in registration_ids]
-    ).on_conflict_ignore().execute()
+            registration_id = registration and registration.id
+        if registration_id is None:
+            registration_id = booking.seat_inside(session, mentee, now, "mentoring_invitation").id
+        registration_ids.append(registration_id)
+    insert_rows(
+        Invitation,
+        [{"registration": rid, "invited_at": now} for rid in registration_ids],
+        ignore=True,
+    )
 
 
 def delete_many(sessions):

@@ -72,7 +72,7 @@ def _check_tags(values, problems):
         labels = clean_tags(getattr(values, kind))
         if len(labels) > TAGS_PER_LIST:
             problems[kind] = _("Choose at most %(num)d options.", num=TAGS_PER_LIST)
-        elif any(len(label) > TAG_MAX for label in labels):
+        elif max(map(len, labels), default=0) > TAG_MAX:
             problems[kind] = _("An option has at most %(max)d characters.", max=TAG_MAX)
 
 
@@ -85,9 +85,9 @@ def _check_people(values, session_type, limit, problems):
             "%(name)s cannot be a mentor: mentors are active hosts.", name=mentor.name
         )
     mentees = unique_people(values.mentees)
-    if mentor is not None and any(person.id == mentor.id for person in mentees):
+    if mentor is not None and mentor.id in {person.id for person in mentees}:
         problems["mentees"] = _("The mentor cannot also be a mentee.")
-    elif any(not person.is_active for person in mentees):
+    elif not all(person.is_active for person in mentees):
         problems["mentees"] = _(
             "%(name)s has no active account.",
             name=next(person.name for person in mentees if not person.is_active),

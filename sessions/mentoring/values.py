@@ -5,6 +5,7 @@ accounts for a file's addresses, who is invited) and the meeting they describe."
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 
@@ -56,6 +57,7 @@ class MentoringValues:
     image_name: str | None = None  # a stored image (foundation/images); None keeps, "" removes
 
 
+@lru_cache(maxsize=64)  # a bulk file spells the type a few ways thousands of times
 def read_session_type(text):
     """ "public" / "private" as typed ("Public", " PRIVATE "), or None."""
     folded = re.sub(r"\s+", "", (text or "").casefold())
@@ -64,13 +66,18 @@ def read_session_type(text):
 
 def clean_tags(labels):
     """Labels trimmed, inner spaces collapsed, duplicates (ignoring case) dropped."""
+    return list(_clean_tags(tuple(map(str, labels or ()))))
+
+
+@lru_cache(maxsize=1024)  # a bulk file repeats a few lists of labels thousands of times
+def _clean_tags(labels):
     seen, result = set(), []
-    for label in labels or []:
-        text = re.sub(r"\s+", " ", str(label)).strip()
+    for label in labels:
+        text = re.sub(r"\s+", " ", label).strip()
         if text and text.casefold() not in seen:
             seen.add(text.casefold())
             result.append(text)
-    return result
+    return tuple(result)
 
 
 def may_create(user, company):
@@ -115,6 +122,18 @@ def meeting_for(values):
     return check_meeting(
         values.platform, values.meeting_url, values.meeting_id, values.passcode, values.link_later
     )
+
+
+def checked_meeting(values):
+    """The Meeting of values already checked (`meeting_for` without the problems)."""
+    return _meeting(
+        values.platform, values.meeting_url, values.meeting_id, values.passcode, values.link_later
+    )
+
+
+@lru_cache(maxsize=1024)  # a Meeting depends only on what was typed; a file repeats it
+def _meeting(platform, url, meeting_id, passcode, link_later):
+    return check_meeting(platform, url, meeting_id, passcode, link_later)[0]
 
 
 def seats_full(refusal):
