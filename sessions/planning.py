@@ -260,6 +260,7 @@ def save_day(session, day, form, company, now=None):
     with write_transaction():
         fields = {"start_at": start, "end_at": end, "format": day_format, **place}
         day, session, reopens = _write_day(session, day, reader, fields, form, now)
+        day.session = session  # as read under the lock, with the days as they were
         meeting_sync.mark_pending(day)
         if day.zoom_organizer:
             _give_access(session, day.zoom_organizer)
@@ -311,6 +312,18 @@ def _write_day(session, day, reader, fields, form, now):
         DAY_UPDATE.run(day_id=day.id, sequence=day.sequence, **written)
     history.record_days(session, day_before, history.day_values(day))
     return day, session, reopens
+
+
+def moved_past_another(saved):
+    """Whether the day `save_day` returned now sits elsewhere in its session's order (by
+    start), judged from the days read under the save's lock, with no statement of its own."""
+    before = saved.session.day_list
+    after = [*(other for other in before if other.id != saved.id), saved]
+    return _ids_by_start(before) != _ids_by_start(after)
+
+
+def _ids_by_start(days):
+    return [day.id for day in sorted(days, key=lambda day: (day.start_at, day.id or 0))]
 
 
 def _first_start(session, saved):

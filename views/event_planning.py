@@ -41,14 +41,9 @@ def event_session_or_404(session_id):
 
 
 # A day save's loads, built once (foundation/prepared.py): the day with its Zoom meeting,
-# session and event in one query; the order of the session's days; its reminders.
+# session and event in one query; its reminders.
 DAY_WITH_SESSION = Prepared(
     lambda: Day.with_zoom(Session, Event).join(Session).join(Event).where(Day.id == slot("day_id"))
-)
-DAY_ORDER = Prepared(
-    lambda: (
-        Day.select(Day.id).where(Day.session == slot("session_id")).order_by(Day.start_at).tuples()
-    )
 )
 REMINDERS_OF = Prepared(
     lambda: Reminder.select().where(Reminder.session == slot("session_id")).order_by(Reminder.id)
@@ -285,24 +280,20 @@ def reminders_of(session):
     return REMINDERS_OF.rows(session_id=getattr(session, "id", session))
 
 
-def day_order(session):
-    return [day_id for (day_id,) in DAY_ORDER.rows(session_id=getattr(session, "id", session))]
-
-
 @bp.route("/days/<int:day_id>", methods=["POST"])
 @allow(Role.ADMIN)
 def update_day(day_id):
     """Answers with the day's row and, out of band, the due times of the reminders that
     follow it; only a day that moved past another redraws the list, to keep it in order."""
     day = event_day_or_404(day_id)
-    session, order = day.session, day_order(day.session_id)
+    session = day.session
     try:
-        planning.save_day(session, day, request.form, current_company())
+        day = planning.save_day(session, day, request.form, current_company())
     except Invalid as error:
         return day_form(session, day, error.errors, request.form, 422)
     except planning.NeedsConfirmation:
         return day_form(session, day, form=request.form, confirm_reopen=True)
-    if day_order(session.id) != order:
+    if planning.moved_past_another(day):
         return days_list(session)
     return render_template(
         "admin/_day_saved.html", day=day, session=session, reminders=reminders_of(session)
