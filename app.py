@@ -35,6 +35,7 @@ from views import (
     event_planning,
     event_registrations,
     event_signup,
+    fragments,
     group_sessions,
     history,
     home,
@@ -43,7 +44,6 @@ from views import (
     my_schedule,
     profile,
     session_pages,
-    shell,
     users,
     zoom,
 )
@@ -109,7 +109,6 @@ def create_app(test_config=None):
     Htmx(app)
     read_visible_text(app)  # forms and queries hold visible text only (after htmx's class)
     i18n.init_app(app)
-    shell.init_app(app)  # base.html's parts drawn once per the values they depend on
     background.install()
 
     for view_module in VIEW_MODULES:  # one URL prefix, one module: see views/__init__.py
@@ -128,6 +127,7 @@ def create_app(test_config=None):
         Role=Role, DayFormat=DayFormat, ZoomRole=ZoomRole, Status=Status, EmailStatus=EmailStatus
     )
     app.jinja_env.globals["too_large_text"] = too_large_text  # base.html's toast texts
+    app.jinja_env.globals["drawn_for"] = fragments.drawn_for  # base.html's parts, drawn once
 
     # An account's new password is told to its owner (accounts announce, messaging sends).
     password_changed.connect(notifications.password_changed)

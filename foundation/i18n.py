@@ -267,7 +267,6 @@ def init_app(app):
         _=template_gettext,  # in place of Jinja's alias, which calls gettext through the context
         gettext=template_gettext,
         ngettext=template_ngettext,
-        get_locale=get_locale,
         locale_code=locale_code,
         enabled_locales=enabled_locales,
         locale_name=locale_name,

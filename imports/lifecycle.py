@@ -17,9 +17,9 @@ work in the background, its result email) and the `Run` it starts (which rows re
 applying a batch means, what the counts are).
 """
 
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 
-from foundation.i18n import recipient_locale_of
+from foundation.i18n import locale_code, recipient_locale_of
 from foundation.jobs import job
 from messaging import mail
 from models import Company, Upload, UploadStatus, User, utcnow, write_transaction
@@ -91,7 +91,7 @@ def start_previewed(importer, uploader, filename, rows, **fields):
         importer,
         uploader,
         filename,
-        locale=str(get_locale()),
+        locale=locale_code(),
         rows=rows,
         total=len(rows),
         status=UploadStatus.PREVIEW,

@@ -1,6 +1,6 @@
 """The shell every page shares, seen over HTTP: the branded error page, logging, and links
 built for the address the app really runs on; its parts drawn once per the values that shape
-them (views/shell.py) still follow each viewer."""
+them (views/fragments.py drawn_for) still follow each viewer."""
 
 import logging
 
@@ -94,7 +94,7 @@ def test_shell_pages_have_no_inline_script_or_handlers(app, sign_in, make_event)
         assert "<script>" not in page and " onclick=" not in page and "hx-on" not in page, path
 
 
-# Parts drawn once (views/shell.py) ------------------------------------------------------
+# Parts drawn once (views/fragments.py drawn_for) ----------------------------------------
 
 
 def _nav_of(response):

@@ -16,7 +16,8 @@ from flask import request
 
 from foundation.i18n import current_company
 from foundation.prepared import Prepared, slot
-from models import Session, ZoomConnection
+from meetings.zoom.connections import accounts_version
+from models import Session
 from views.fragments import drawn_once, drawn_once_from, is_drawn, rows_of
 from views.lookups import (
     DAYS_OF_SESSIONS,
@@ -52,14 +53,6 @@ LATER_SESSIONS = Prepared(
         .offset(FIRST_SCREEN)
     )
 )
-# What a day's Zoom warnings depend on: the connected accounts' types.
-ZOOM_ACCOUNTS = Prepared(
-    lambda: (
-        ZoomConnection.select(ZoomConnection.id, ZoomConnection.user, ZoomConnection.account_type)
-        .order_by(ZoomConnection.id)
-        .tuples()
-    )
-)
 
 
 def card_path(session_id):
@@ -72,7 +65,7 @@ def shared_version(event):
     """What every admin card of `event` depends on besides its own rows: whether the event
     is dated, the company's settings and the Zoom accounts. Read once for all the cards."""
     company = sorted(current_company().__data__.items())
-    return event.has_date, company, ZOOM_ACCOUNTS.raw_rows()
+    return event.has_date, company, accounts_version()
 
 
 def top_html(event):

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from huey import crontab
 
 from foundation.jobs import periodic_job
+from foundation.prepared import Prepared
 from meetings.zoom.client import ZoomClient
 from meetings.zoom.oauth import revoke, store_tokens
 from meetings.zoom.transport import ZoomError
@@ -47,11 +48,19 @@ def _accounts_of_request():
     return g.zoom_accounts
 
 
+# Read on every admin event page, most often to find its cards drawn before: plain rows.
+ACCOUNTS_VERSION = Prepared(
+    lambda: (
+        ZoomConnection.select(ZoomConnection.id, ZoomConnection.user, ZoomConnection.account_type)
+        .order_by(ZoomConnection.id)
+        .tuples()
+    )
+)
+
+
 def accounts_version():
     """What Zoom warnings on cached admin cards depend on: the connected accounts' types."""
-    return sorted(
-        (row.id, row.user_id or 0, row.account_type or 0) for row in _accounts_of_request().values()
-    )
+    return ACCOUNTS_VERSION.raw_rows()
 
 
 def shown_connection_for(day):
